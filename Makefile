@@ -1,0 +1,33 @@
+# Two commands do everything on a fresh machine:
+#   make demo   set up, then run the main job on the bundled demo data (embedded DuckDB store)
+#   make test   set up, then run the test suite
+# Set-up makes .venv with Python >= 3.12 (found on PATH or under pyenv, see scripts/find-python)
+# and installs the project with its dev dependencies. It is redone only when pyproject.toml changes.
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+CONFIG    := configs/example.yaml
+STAMP     := $(VENV)/.installed
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/find-python
+	@test -x $(PY) || "$$(sh scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/forecaster --config $(CONFIG) ingest data/demo/actuals.csv.gz
+	$(VENV)/bin/forecaster --config $(CONFIG) status
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q
+
+bench: $(STAMP)
+	$(VENV)/bin/python -m pytest -q benchmarks --benchmark-only
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .benchmarks

@@ -1,0 +1,210 @@
+"""Command-line interface. Each command parses, calls one library function and prints.
+
+Errors are translated in one place (:class:`ForecasterGroup`): a user mistake prints one
+``Error: ...`` line (further problems follow, indented) and exits 2; an internal failure
+exits 1 with a hint to report it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from forecaster import __version__
+from forecaster.config import Config, load_config
+from forecaster.errors import ConfigError, ForecasterError, InputError, Problem
+from forecaster.output import FORMATS, render, to_json
+from forecaster.store import Store
+
+DEFAULT_CONFIG = "forecaster.yaml"
+
+
+class ForecasterGroup(click.Group):
+    """A click group that turns our exceptions into one clear line and an exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except ForecasterError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            if isinstance(exc, InputError):
+                for line in exc.details():
+                    click.echo(f"  {line}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; nothing half-written was kept.", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the one place internal failures are reported
+            if os.environ.get("FORECASTER_DEBUG"):
+                traceback.print_exc()
+            click.echo(f"Internal error: {type(exc).__name__}: {exc}. This is a bug in forecaster; please "
+                       "report it with the command you ran (FORECASTER_DEBUG=1 shows a traceback).", err=True)
+            ctx.exit(1)
+
+
+class App:
+    """What every command shares: the config and the store, opened on demand."""
+
+    def __init__(self, config_path: str | None, store_path: str | None, lock_timeout_s: float):
+        self.config_path = config_path
+        self.store_override = store_path
+        self.lock_timeout_s = lock_timeout_s
+
+    @functools.cached_property
+    def config(self) -> Config:
+        path = self.config_path or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+        if path is None:
+            raise ConfigError([Problem("(no config)", None, None,
+                                       "no config given; pass --config PATH or set FORECASTER_CONFIG "
+                                       "(an example is configs/example.yaml)")])
+        return load_config(path)
+
+    @property
+    def store_path(self) -> Path:
+        return Path(self.store_override) if self.store_override else self.config.store_path
+
+    def store(self, read_only: bool = False) -> Store:
+        return Store(self.store_path, read_only=read_only, lock_timeout_s=self.lock_timeout_s)
+
+
+def format_option(f):
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                        help="How to print the result.")(f)
+
+
+def warn(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(f"Warning: {line}", err=True)
+
+
+@click.group(cls=ForecasterGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config_path", envvar="FORECASTER_CONFIG", metavar="PATH",
+              help=f"Site config (YAML). Env: FORECASTER_CONFIG. Default: ./{DEFAULT_CONFIG}.")
+@click.option("--store", "store_path", envvar="FORECASTER_STORE", metavar="PATH",
+              help="DuckDB store file; overrides the config's 'store'. Env: FORECASTER_STORE.")
+@click.option("--lock-timeout", default=30.0, show_default=True, metavar="SECONDS",
+              help="How long to wait while another process writes the store.")
+@click.version_option(__version__, prog_name="forecaster")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, store_path: str | None, lock_timeout: float) -> None:
+    """Forecast contact-centre demand with campaign calendars, staff it and plan shifts.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml ingest data/demo/actuals.csv.gz
+      forecaster --config configs/example.yaml status
+    """
+    ctx.obj = App(config_path, store_path, lock_timeout)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--by", metavar="NAME", help="Who ingests (recorded with the ingest). Default: the login name.")
+@click.pass_obj
+def ingest(app: App, files: tuple[str, ...], by: str | None) -> None:
+    """Load actuals (CSV, CSV.gz or Parquet) into the store.
+
+    Columns: queue, interval_start (local time, on the interval grid), contacts, and
+    optionally aht_s. Every file is checked first; any error changes nothing. Intervals that
+    are already in the store are replaced, so ingesting a file twice is harmless.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml ingest data/demo/actuals.csv.gz
+    """
+    from forecaster.actuals import ingest as ingest_files
+
+    config = app.config
+    with app.store() as store:
+        result = ingest_files(list(files), config, store, by=by)
+    warn(result.warnings)
+    c = result.counts
+    click.echo(f"Ingested {c['rows']:,} rows from {len(files)} file(s) into {app.store_path} "
+               f"({c['new']:,} new, {c['replaced']:,} replaced; ingest #{c['ingest_id']}).")
+
+
+@cli.command()
+@format_option
+@click.pass_obj
+def status(app: App, fmt: str) -> None:
+    """Show what the store holds: queues, date range, rows, campaigns, last run.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml status --format json
+    """
+    with app.store(read_only=True) as store:
+        info = store.status()
+    if fmt == "json":
+        click.echo(to_json(info))
+        return
+    queues = pd.DataFrame(info["queues"], columns=["queue", "rows", "first_interval", "last_interval", "contacts"])
+    if fmt == "csv":
+        click.echo(render(queues, "csv"))
+        return
+    click.echo(f"Store: {info['store']} (schema v{info['schema_version']})")
+    click.echo(render(queues, "table") if len(queues) else "No actuals yet: run 'forecaster ingest FILE'.")
+    click.echo(f"Campaigns: {info['campaigns_active']} active, {info['campaigns_withdrawn']} withdrawn")
+    ing = info["last_ingest"]
+    click.echo(f"Last ingest: #{ing['ingest_id']}, {ing['rows']:,} rows by {ing['ingested_by']} at "
+               f"{ing['ingested_at']:%Y-%m-%d %H:%M}" if ing else "Last ingest: none")
+    run = info["last_run"]
+    click.echo(f"Last run: #{run['run_id']} {run['kind']} {run['status']}" if run else "Last run: none")
+
+
+@cli.group("store")
+def store_group() -> None:
+    """Look after the store file itself."""
+
+
+@store_group.command("migrate")
+@click.pass_obj
+def store_migrate(app: App) -> None:
+    """Bring a store written by an older forecaster to this version (keeps a backup copy).
+
+    \b
+    Example:
+      forecaster --store var/demo.duckdb store migrate
+    """
+    with Store(app.store_path, lock_timeout_s=app.lock_timeout_s, check_version=False) as store:
+        before, after, backup = store.migrate()
+    if backup is None:
+        click.echo(f"Store {app.store_path} is already at schema version {after}; nothing to do.")
+    else:
+        click.echo(f"Migrated {app.store_path} from schema version {before} to {after}; backup at {backup}.")
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Check the site config."""
+
+
+@config_group.command("check")
+@click.pass_obj
+def config_check(app: App) -> None:
+    """Validate the config and summarise it.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml config check
+    """
+    c = app.config
+    click.echo(f"Config OK: {c.site}, {c.timezone}, {c.interval_min}-minute intervals, "
+               f"{len(c.queues)} queue(s) ({', '.join(c.queue_names)}), {len(c.shifts)} shift template(s); "
+               f"store {c.store_path}")
+
+
+def main() -> None:
+    cli(prog_name="forecaster")
+
+
+if __name__ == "__main__":
+    main()
