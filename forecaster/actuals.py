@@ -82,8 +82,11 @@ def _read_csv(raw: bytes, name: str) -> pd.DataFrame:
     first = text.split("\n", 1)[0]
     sep = ";" if first.count(";") > first.count(",") else ","
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                           skipinitialspace=True, quoting=csv.QUOTE_MINIMAL)
+        # header=None: with a header, pandas silently turns the first column into the index when
+        # the first data row has one field too many; without one it reports the ragged line.
+        table = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
+                            na_filter=False, skipinitialspace=True, quoting=csv.QUOTE_MINIMAL)
+        return table.iloc[1:].set_axis(table.iloc[0].tolist(), axis=1).reset_index(drop=True)
     except pd.errors.EmptyDataError:
         raise _fail(name, "has no header row; the first line must be queue,interval_start,contacts[,aht_s]") from None
     except pd.errors.ParserError as exc:

@@ -110,6 +110,9 @@ class Store:
                 con = duckdb.connect(str(self.path), read_only=self.read_only)
                 break
             except duckdb.IOException as exc:
+                if "not a valid DuckDB database" in str(exc):
+                    raise StoreError(f"{self.path} is not a forecaster store (not a DuckDB file); "
+                                     "pass --store with the right file") from None
                 if not _is_lock_error(exc):
                     raise StoreError(f"cannot open store {self.path}: {exc}") from None
                 if time.monotonic() >= deadline:

@@ -1,0 +1,78 @@
+"""Shared fixtures: a tiny site config, a store in a temp folder, and a CLI runner."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from forecaster.cli import cli
+from forecaster.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+TINY_CONFIG = """\
+site: Test site
+timezone: Europe/Amsterdam
+interval_min: 30
+opening_hours:
+  mon: "08:00-18:00"
+  tue: "08:00-18:00"
+  wed: "08:00-18:00"
+  thu: "08:00-18:00"
+  fri: "08:00-18:00"
+  sat: closed
+  sun: closed
+holidays:
+  country: NL
+queues:
+  - {name: voice, channel: voice, sl_pct: 80, answer_s: 20, aht_s: 300, patience_s: 120, shrinkage: 0.3}
+  - name: email
+    channel: email
+    deadline_h: 24
+    aht_s: 400
+    opening_hours: {mon: "00:00-24:00", tue: "00:00-24:00", wed: "00:00-24:00", thu: "00:00-24:00",
+                    fri: "00:00-24:00", sat: "00:00-24:00", sun: "00:00-24:00"}
+store: store.duckdb
+"""
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    p = tmp_path / "site.yaml"
+    p.write_text(TINY_CONFIG)
+    return p
+
+
+@pytest.fixture
+def config(config_path: Path):
+    return load_config(config_path)
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """write("name.csv", text) -> path of a file in the temp folder."""
+
+    def _write(name: str, text: str | bytes) -> Path:
+        p = tmp_path / name
+        if isinstance(text, bytes):
+            p.write_bytes(text)
+        else:
+            p.write_text(textwrap.dedent(text))
+        return p
+
+    return _write
+
+
+@pytest.fixture
+def run(config_path: Path):
+    """run("ingest", "file.csv") -> click Result, with the tiny config."""
+    runner = CliRunner()
+
+    def _run(*args: str):
+        return runner.invoke(cli, ["--config", str(config_path), *map(str, args)], catch_exceptions=False)
+
+    return _run

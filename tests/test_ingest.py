@@ -1,0 +1,174 @@
+"""Ingest: good files land once; every bad file exits 2 with one Error line and changes nothing."""
+
+from __future__ import annotations
+
+import gzip
+
+import pandas as pd
+import pytest
+
+from forecaster.store import Store
+
+GOOD = """\
+queue,interval_start,contacts,aht_s
+voice,2026-03-02 08:00,12,310.5
+voice,2026-03-02 08:30,15,
+email,2026-03-02 08:00,3,400
+"""
+
+
+def snapshot(config_path):
+    store = config_path.parent / "store.duckdb"
+    if not store.exists():
+        return None
+    with Store(store, read_only=True) as s:
+        return (s.actuals().to_csv(index=False),
+                s.con.execute("SELECT count(*) FROM ingests").fetchall())
+
+
+def test_good_file_lands_and_reingest_replaces(run, write, config_path):
+    f = write("good.csv", GOOD)
+    first = run("ingest", f)
+    assert first.exit_code == 0, first.output
+    assert "Ingested 3 rows from 1 file(s)" in first.stdout and "(3 new, 0 replaced" in first.stdout
+    again = run("ingest", f)
+    assert "(0 new, 3 replaced" in again.stdout
+    with Store(config_path.parent / "store.duckdb", read_only=True) as s:
+        got = s.actuals()
+    assert len(got) == 3
+    assert got.loc[got.queue == "voice", "contacts"].tolist() == [12.0, 15.0]
+    assert pd.isna(got.loc[(got.queue == "voice") & (got.contacts == 15), "aht_s"]).all()
+
+
+def test_overlap_replaces_only_those_intervals(run, write, config_path):
+    run("ingest", write("a.csv", GOOD))
+    run("ingest", write("b.csv", "queue,interval_start,contacts\nvoice,2026-03-02 08:30,99\n"))
+    with Store(config_path.parent / "store.duckdb", read_only=True) as s:
+        got = s.actuals()
+    assert got.loc[got.queue == "voice", "contacts"].tolist() == [12.0, 99.0]
+    assert len(got) == 3
+
+
+BAD = [
+    ("missing column", "queue,interval_start\nvoice,2026-03-02 08:00\n",
+     "bad.csv:1:contacts: misses column 'contacts' (found queue, interval_start); "
+     "expected columns queue, interval_start, contacts and optionally aht_s"),
+    ("unknown column", "queue,interval_start,contacts,agent\nvoice,2026-03-02 08:00,1,x\n",
+     "bad.csv:1:agent: has unknown column 'agent'; expected columns queue, interval_start, contacts and optionally aht_s"),
+    ("unparseable timestamp", "queue,interval_start,contacts\nvoice,2026-03-02 08:00,1\nvoice,next tuesday,2\n",
+     "bad.csv:3:interval_start: cannot read 'next tuesday' as a date and time; use local time like 2026-03-02 08:30"),
+    ("off the grid", "queue,interval_start,contacts\nvoice,2026-03-02 08:10,1\n",
+     "bad.csv:2:interval_start: '2026-03-02 08:10' is not on the 30-minute grid; give the start of an interval "
+     "(minutes divisible by 30, no seconds)"),
+    ("negative count", "queue,interval_start,contacts\nvoice,2026-03-02 08:00,-3\n",
+     "bad.csv:2:contacts: contacts must be a number >= 0, got '-3'"),
+    ("non-numeric count", "queue,interval_start,contacts\nvoice,2026-03-02 08:00,twelve\n",
+     "bad.csv:2:contacts: contacts must be a number >= 0, got 'twelve'"),
+    ("duplicate row", "queue,interval_start,contacts\nvoice,2026-03-02 08:00,1\nvoice,2026-03-02 08:00,2\n",
+     "bad.csv:3:interval_start: duplicate of row 2 (same queue and interval_start); keep one of them"),
+    ("unknown queue", "queue,interval_start,contacts\nsales,2026-03-02 08:00,1\n",
+     "bad.csv:2:queue: queue 'sales' is not in the config (known: email, voice); fix the name or add the queue to the config"),
+    ("DST gap", "queue,interval_start,contacts\nemail,2026-03-29 02:30,1\n",
+     "bad.csv:2:interval_start: '2026-03-29 02:30' does not exist in Europe/Amsterdam (clocks jump forward that night); "
+     "remove the row"),
+    ("DST ambiguous", "queue,interval_start,contacts\nemail,2026-10-25 02:30,1\n",
+     "bad.csv:2:interval_start: '2026-10-25 02:30' happens twice in Europe/Amsterdam (clocks go back that night); "
+     "add the UTC offset, e.g. 2026-10-25T02:30:00+01:00"),
+    ("aht zero", "queue,interval_start,contacts,aht_s\nvoice,2026-03-02 08:00,1,0\n",
+     "bad.csv:2:aht_s: aht_s must be a number of seconds > 0 (or empty), got '0'"),
+    ("aht text", "queue,interval_start,contacts,aht_s\nvoice,2026-03-02 08:00,1,slow\n",
+     "bad.csv:2:aht_s: aht_s must be a number of seconds > 0 (or empty), got 'slow'"),
+    ("empty file", "",
+     "bad.csv: is empty; it needs a header row queue,interval_start,contacts[,aht_s] and data rows"),
+    ("header only", "queue,interval_start,contacts\n",
+     "bad.csv: has a header but no data rows; nothing to ingest"),
+    ("ragged row", "queue,interval_start,contacts\nvoice,2026-03-02 08:00,1,7\n",
+     "bad.csv:2: has 4 fields where the header has 3; remove the stray separator or quote the value"),
+    ("binary junk", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe",
+     "bad.csv: is neither CSV text (UTF-8) nor Parquet; export the data as CSV or Parquet"),
+    ("broken parquet", b"PAR1\x00\x01\x02garbage",
+     None),
+    ("broken gzip", b"\x1f\x8b\x08\x00garbage",
+     None),
+]
+
+
+@pytest.mark.parametrize("case, content, expected", BAD, ids=[c[0] for c in BAD])
+def test_bad_input_exit_2_one_line_store_unchanged(run, write, config_path, case, content, expected):
+    run("ingest", write("seed.csv", GOOD))
+    before = snapshot(config_path)
+    bad = write("bad.csv", content)
+    result = run("ingest", bad)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Error: ")
+    assert sum(line.startswith("Error:") for line in lines) == 1
+    if expected is None:
+        assert f"{bad}: " in lines[0]
+    else:
+        assert lines[0] == f"Error: {str(bad).replace('bad.csv', '')}{expected}"
+    assert "Traceback" not in result.output
+    assert snapshot(config_path) == before
+
+
+def test_every_problem_is_listed(run, write):
+    bad = write("bad.csv", "queue,interval_start,contacts\nvoice,2026-03-02 08:00,-1\nfoo,2026-03-02 08:30,2\n"
+                           "voice,2026-03-02 09:10,x\n")
+    result = run("ingest", bad)
+    assert result.exit_code == 2
+    assert "(+3 more problems, listed below)" in result.stderr
+    assert f"  {bad}:3:queue:" in result.stderr
+    assert f"  {bad}:4:interval_start:" in result.stderr and f"  {bad}:4:contacts:" in result.stderr
+
+
+def test_one_bad_file_among_several_changes_nothing(run, write, config_path):
+    result = run("ingest", write("good.csv", GOOD), write("bad.csv", "queue,interval_start,contacts\nvoice,x,1\n"))
+    assert result.exit_code == 2
+    assert snapshot(config_path) in (None, ("queue,interval_start,contacts,aht_s\n", [(0,)]))
+
+
+def test_repeated_hour_with_offsets_is_folded(run, write, config_path):
+    f = write("dst.csv", """\
+        queue,interval_start,contacts,aht_s
+        email,2026-10-25T02:30:00+02:00,4,100
+        email,2026-10-25T02:30:00+01:00,6,200
+        email,2026-10-25 03:00,1,
+        """)
+    result = run("ingest", f)
+    assert result.exit_code == 0, result.output
+    with Store(config_path.parent / "store.duckdb", read_only=True) as s:
+        got = s.actuals().set_index("interval_start")
+    row = got.loc[pd.Timestamp("2026-10-25 02:30")]
+    assert row.contacts == 10 and row.aht_s == pytest.approx(160.0)
+    assert len(got) == 2
+
+
+def test_semicolon_csv_gzip_and_parquet_are_read(run, write, tmp_path, config_path):
+    semi = write("semi.csv", GOOD.replace(",", ";"))
+    gz = tmp_path / "good.csv.gz"
+    gz.write_bytes(gzip.compress(GOOD.encode()))
+    pq = tmp_path / "good.parquet"
+    pd.DataFrame({"queue": ["voice"], "interval_start": [pd.Timestamp("2026-03-03 09:00")],
+                  "contacts": [7], "aht_s": [250.0]}).to_parquet(pq)
+    for f in (semi, gz, pq):
+        result = run("ingest", f)
+        assert result.exit_code == 0, result.output
+    with Store(config_path.parent / "store.duckdb", read_only=True) as s:
+        assert len(s.actuals()) == 4
+
+
+def test_gaps_in_opening_hours_are_warnings(run, write):
+    f = write("gappy.csv", "queue,interval_start,contacts\nvoice,2026-03-02 08:00,1\nvoice,2026-03-02 10:00,1\n"
+                           "voice,2026-03-07 10:00,1\n")
+    result = run("ingest", f)
+    assert result.exit_code == 0
+    assert (f"Warning: {f}: queue voice: 98 open interval(s) between 2026-03-02 and 2026-03-07 have no row "
+            "(first 2026-03-02 08:30); they count as missing data, not as zero contacts") in result.stderr
+    assert f"Warning: {f}: queue voice: 1 row(s) fall outside opening hours or on closed days (first 2026-03-07 10:00)" \
+        in result.stderr
+
+
+def test_missing_file_is_a_user_error(run, tmp_path):
+    result = run("ingest", tmp_path / "nope.csv")
+    assert result.exit_code == 2
+    assert "Error: " in result.stderr and "nope.csv" in result.stderr

@@ -1,0 +1,110 @@
+"""The store: round trip, schema versions and migration, locks, and files that are not stores."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from forecaster import store as store_mod
+from forecaster.cli import cli
+from forecaster.errors import StoreError, StoreLockedError, StoreVersionError
+from forecaster.store import SCHEMA_VERSION, Store
+
+
+def frame(n: int = 5) -> pd.DataFrame:
+    return pd.DataFrame({
+        "queue": ["voice"] * n,
+        "interval_start": pd.date_range("2026-03-02 08:00", periods=n, freq="30min"),
+        "contacts": [float(i) for i in range(n)],
+        "aht_s": [300.0 + i for i in range(n - 1)] + [float("nan")],
+    })
+
+
+def test_round_trip(tmp_path):
+    with Store(tmp_path / "s.duckdb") as s:
+        s.replace_actuals(frame(), ["f.csv"], ["abc"], by="tester")
+    with Store(tmp_path / "s.duckdb", read_only=True) as s:
+        got = s.actuals()
+        ing = s.con.execute("SELECT files, sha256, rows, ingested_by FROM ingests").fetchall()
+        info = s.status()
+    pd.testing.assert_frame_equal(got, frame(), check_dtype=False)
+    assert ing == [(["f.csv"], ["abc"], 5, "tester")]
+    assert info["schema_version"] == SCHEMA_VERSION and info["queues"][0]["rows"] == 5
+
+
+def test_read_only_missing_store_is_clear(tmp_path):
+    with pytest.raises(StoreError, match="no store at .* yet; run 'forecaster ingest FILE'"):
+        Store(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_newer_store_is_refused(tmp_path):
+    p = tmp_path / "s.duckdb"
+    with Store(p) as s:
+        s.con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    with pytest.raises(StoreVersionError, match="newer than this forecaster's"):
+        Store(p)
+
+
+def test_older_store_asks_for_migration_and_migrate_works(tmp_path, monkeypatch):
+    p = tmp_path / "s.duckdb"
+    with Store(p) as s:
+        s.replace_actuals(frame(), ["f.csv"], ["abc"])
+    # Pretend this forecaster is one version ahead, with a migration that adds a column.
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(store_mod.MIGRATIONS, SCHEMA_VERSION + 1, ["ALTER TABLE actuals ADD COLUMN note VARCHAR"])
+    with pytest.raises(StoreVersionError, match="run 'forecaster store migrate'"):
+        Store(p)
+    result = CliRunner().invoke(cli, ["--store", str(p), "store", "migrate"])
+    assert result.exit_code == 0, result.output
+    assert f"from schema version {SCHEMA_VERSION} to {SCHEMA_VERSION + 1}" in result.stdout
+    assert (tmp_path / f"s.duckdb.v{SCHEMA_VERSION}.bak").exists()
+    with Store(p, read_only=True) as s:
+        assert "note" in s.con.execute("SELECT * FROM actuals LIMIT 0").df().columns
+        assert len(s.actuals()) == 5
+    again = CliRunner().invoke(cli, ["--store", str(p), "store", "migrate"])
+    assert "nothing to do" in again.stdout
+
+
+def test_a_file_that_is_not_a_store(tmp_path):
+    p = tmp_path / "notes.duckdb"
+    p.write_text("hello, not a database")
+    with pytest.raises(StoreError, match="not a forecaster store"):
+        Store(p)
+
+
+def test_locked_store_waits_then_fails_clearly(tmp_path):
+    p = tmp_path / "s.duckdb"
+    Store(p).close()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(30)"), str(p)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        start = time.monotonic()
+        with pytest.raises(StoreLockedError, match="in use by another forecaster process"):
+            Store(p, lock_timeout_s=0.5)
+        assert time.monotonic() - start < 10
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_lock_released_while_waiting_lets_the_writer_in(tmp_path):
+    p = tmp_path / "s.duckdb"
+    Store(p).close()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(1)"), str(p)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with Store(p, lock_timeout_s=30) as s:
+            s.replace_actuals(frame(), ["f.csv"], ["abc"])
+    finally:
+        holder.wait()
+    with Store(p, read_only=True) as s:
+        assert len(s.actuals()) == 5
