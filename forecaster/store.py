@@ -262,3 +262,52 @@ class Store:
             "last_run": last_run.to_dict("records")[0] if len(last_run) else None,
             "last_ingest": last_ingest.to_dict("records")[0] if len(last_ingest) else None,
         }
+
+
+class Runs:
+    """Reading and writing runs and their outputs (a thin layer over :class:`Store`)."""
+
+    def __init__(self, store: Store):
+        self.con = store.con
+
+    def latest(self, kind: str) -> int | None:
+        return scalar(self.con, "SELECT max(run_id) FROM runs WHERE kind = ? AND status = 'ok'", [kind])
+
+    def get(self, run_id: int) -> dict | None:
+        rows = self.con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()
+        return rows.to_dict("records")[0] if len(rows) else None
+
+    def create(self, kind: str, as_of=None, params: dict | None = None, info: dict | None = None,
+               status: str = "ok") -> int:
+        import json
+
+        run_id = scalar(self.con, "SELECT coalesce(max(run_id), 0) + 1 FROM runs")
+        now = dt.datetime.now()
+        self.con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         [run_id, kind, status, as_of, now, now, status == "ok",
+                          json.dumps(params or {}), json.dumps(info or {}, default=str)])
+        return int(run_id)
+
+    def forecast(self, run_id: int) -> pd.DataFrame:
+        return self.con.execute(
+            """SELECT queue, interval_start, forecast, lo_80, hi_80, lo_95, hi_95, aht_s FROM run_forecast
+               WHERE run_id = ? ORDER BY queue, interval_start""", [run_id]).df()
+
+    def save_forecast(self, run_id: int, frame: pd.DataFrame) -> None:
+        staged = frame.assign(run_id=run_id, model=frame.get("model"))
+        self.con.register("staged_fc", staged)
+        self.con.execute("""INSERT INTO run_forecast SELECT run_id, queue, interval_start, forecast, lo_80, hi_80,
+                            lo_95, hi_95, aht_s, model FROM staged_fc""")
+        self.con.unregister("staged_fc")
+
+    def save_requirements(self, run_id: int, basis: str, frame: pd.DataFrame) -> None:
+        """Replace the run's requirements on ``basis`` (``mean`` or ``q0.80``) with ``frame``."""
+        self.con.execute("DELETE FROM run_requirements WHERE run_id = ? AND basis = ?", [run_id, basis])
+        self.con.register("staged_req", frame.assign(run_id=run_id, basis=basis))
+        self.con.execute("""INSERT INTO run_requirements SELECT run_id, queue, interval_start, basis, calls, aht_s,
+                            agents, scheduled, service_level, asa_s, occupancy, abandon FROM staged_req""")
+        self.con.unregister("staged_req")
+
+    def requirements(self, run_id: int, basis: str) -> pd.DataFrame:
+        return self.con.execute("""SELECT * EXCLUDE (run_id) FROM run_requirements WHERE run_id = ? AND basis = ?
+                                   ORDER BY queue, interval_start""", [run_id, basis]).df()
