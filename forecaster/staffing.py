@@ -126,22 +126,33 @@ def erlang_c_agents(calls, aht_s, interval_min, answer_s, sl=None, asa_s=None,
     _check_target(target, use_sl)
     result = np.zeros(a.size, np.int64)
     idx = np.flatnonzero(a > 0)
-    n = np.round(a[idx] + 1)                       # round half to even, like Python's round()
-    inv_b = 1.0 / erlang_b(n, a[idx])
+    aa = a[idx]
+    n = np.round(aa + 1)                           # round half to even, like Python's round()
+    inv_b = 1.0 / erlang_b(n, aa)
+    ratio = (ans / aht)[idx]
+    goal = target[idx]
+    if use_sl:                                     # SL >= goal  <=>  Pw * exp(-(n-A) r) <= 1 - goal
+        with np.errstate(divide="ignore"):
+            goal = np.log1p(-goal)
+    else:
+        goal = goal / aht[idx]                     # ASA <= goal  <=>  Pw / (n - A) <= goal / aht
     while idx.size:
         b = 1.0 / inv_b
-        aa = a[idx]
         pw = _pw_from_b(n, aa, b)
         if use_sl:
-            ok = np.maximum(0, 1 - pw * np.exp(-(n - aa) * (ans[idx] / aht[idx]))) >= target[idx]
+            with np.errstate(divide="ignore"):
+                ok = np.log(pw) - (n - aa) * ratio <= goal
+            ok |= goal == 0                        # a zero target is met by the first count
         else:
-            ok = pw * aht[idx] / (n - aa) <= target[idx]
+            ok = pw / (n - aa) <= goal
         ok |= n > aa + SEARCH_LIMIT
         result[idx[ok]] = n[ok]
-        keep = ~ok
-        idx, n, inv_b = idx[keep], n[keep] + 1, inv_b[keep]
+        if ok.any():
+            keep = ~ok
+            idx, n, inv_b, aa, ratio, goal = idx[keep], n[keep], inv_b[keep], aa[keep], ratio[keep], goal[keep]
+        n = n + 1
         with np.errstate(over="ignore"):             # 1/B overflows to inf far above the load: B = 0
-            inv_b = 1 + inv_b * n / a[idx]
+            inv_b = 1 + inv_b * n / aa
     pos = a > 0
     capped = pos & (a / np.maximum(result, 1) > occ)
     result[capped] = np.ceil(a[capped] / occ[capped]).astype(np.int64)
@@ -169,24 +180,27 @@ def _served_within(q, stop, c, mu, theta, t):
     """Σ_j q[j] · P(a customer with j ahead is served within t), by uniformization."""
     rate = c * mu + stop * theta + theta             # pyworkforce's uniformization rate
     lt = rate * t
-    steps = (lt + 10 * np.sqrt(lt) + 50).astype(np.int64)
+    # Poisson(lt) mass beyond lt + 8 sd + 15 is below 1e-15 (pyworkforce takes 10 sd + 50)
+    steps = (lt + 8 * np.sqrt(lt) + 15).astype(np.int64)
     width = q.shape[1]
     j = np.arange(width)[None, :]
     advance = (c * mu)[:, None] + j * theta[:, None]
     stay = 1 - (advance + theta[:, None]) / rate[:, None]
-    move = advance / rate[:, None]
+    move = (advance / rate[:, None])[:, 1:]
     serve = c * mu / rate
     dist = q.copy()
+    moved = np.empty_like(move)
     served = np.zeros(c.size)
     result = np.zeros(c.size)
     log_lt = np.log(lt)
     for k in range(1, int(steps.max()) + 1):
-        served = served + dist[:, 0] * serve
-        moved = dist * move
-        dist = dist * stay
-        dist[:, :-1] += moved[:, 1:]
+        served += dist[:, 0] * serve
+        np.multiply(dist[:, 1:], move, out=moved)
+        dist *= stay
+        dist[:, :-1] += moved
         weight = np.exp(k * log_lt - lt - math.lgamma(k + 1))
-        result += np.where(k <= steps, weight * served, 0.0)
+        weight[k > steps] = 0.0
+        result += weight * served
     return result
 
 
@@ -204,7 +218,8 @@ def erlang_a_metrics(agents, calls, aht_s, interval_min, answer_s, patience_s) -
     out["asa_s"][(calls_ > 0) & (c <= 0)] = np.inf
     if live.any():
         order = np.flatnonzero(live)
-        for chunk in np.array_split(order, max(1, order.size // 4096)):
+        order = order[np.argsort(c[order], kind="stable")]          # similar sizes share a chunk
+        for chunk in np.array_split(order, max(1, order.size // 2048)):
             for key, val in _erlang_a_chunk(c[chunk], calls_[chunk], aht[chunk], interval[chunk],
                                             ans[chunk], patience[chunk]).items():
                 out[key][chunk] = val
