@@ -164,7 +164,7 @@ def _bulk_sl(frame, work, base, problems, name, rows) -> None:
     if "sl" not in frame:
         work["sl"] = base["sl"]
         return
-    sl = np.full(len(frame), np.nan)
+    sl = np.full(len(frame), base["sl"])            # a blank cell takes the default target
     for i, raw in enumerate(frame["sl"].astype(str).str.strip()):
         if raw == "" or raw.lower() == "nan":
             continue
@@ -177,6 +177,7 @@ def _bulk_sl(frame, work, base, problems, name, rows) -> None:
         if not 0 < value <= 1:
             problems.append(Problem(name, int(rows[i]), "sl", f"sl must be a fraction (0.8), a percentage (80) or "
                                     f"PERCENT/SECONDS (80/20) above 0 and at most 100 %, got {raw!r}"))
+            sl[i] = 0.5                              # reported above; keeps 'needs a target' from repeating it
             continue
         sl[i] = value
         if m:

@@ -1,0 +1,128 @@
+"""The erlang calculator and the staff command, through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from forecaster.cli import cli
+from forecaster.store import Runs, Store
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(map(str, args)), catch_exceptions=False)
+
+
+def test_single_interval_with_what_if_table():
+    result = invoke("erlang", "--calls", 100, "--interval", 30, "--aht", 180, "--sl", "80/20", "--shrinkage", 0.3)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("Required: 14 agents (20 scheduled with 30% shrinkage): service level 88.8%, ASA 7.8 s, "
+                        "P(wait) 17.4%, occupancy 71.4%")
+    assert lines[1].split() == ["agents", "scheduled", "service_level", "asa_s", "p_wait", "occupancy"]
+    assert [int(line.split()[0]) for line in lines[2:]] == list(range(11, 20))
+
+
+def test_json_reverse_question_erlang_a():
+    result = invoke("erlang", "--calls", 100, "--aht", 180, "--model", "erlang_a", "--patience", 60,
+                    "--agents", 10, "--format", "json")
+    data = json.loads(result.stdout)
+    assert data["mode"] == "given_agents" and data["agents"] == 10 and data["required_agents"] == 12
+    assert {"service_level", "asa_s", "p_wait", "occupancy", "abandon", "what_if"} <= set(data)
+    assert data["abandon"] == pytest.approx(0.157527, abs=1e-6)
+    assert [r["agents"] for r in data["what_if"]] == list(range(7, 16))
+
+
+def test_asa_target_and_occupancy_cap():
+    data = json.loads(invoke("erlang", "--calls", 400, "--aht", 257, "--sl", "80/20", "--max-occupancy", 0.85,
+                             "--shrinkage", 0.3, "--format", "json").stdout)
+    assert data["agents"] == 68 and data["scheduled"] == 98
+    data = json.loads(invoke("erlang", "--calls", 100, "--aht", 180, "--asa", 20, "--format", "json").stdout)
+    assert data["asa_s"] <= 20
+
+
+BAD = [
+    (["--calls", -5, "--aht", 180], "Error: --calls must be a number >= 0, got -5"),
+    (["--calls", 10, "--aht", 0], "Error: --aht must be > 0 seconds, got 0"),
+    (["--calls", 10, "--aht", 180, "--sl", "120/20"], "Error: --sl 120/20: the percentage must be above 0 and at most 100"),
+    (["--calls", 10, "--aht", 180, "--sl", "80/"], "Error: --sl 80/: write the service level as PERCENT/SECONDS, e.g. 80/20"),
+    (["--calls", 10, "--aht", 180, "--shrinkage", 1], "Error: --shrinkage must be a fraction from 0 to below 1 (0.3 = 30 %), got 1"),
+    (["--calls", 10, "--aht", 180, "--model", "erlang_a"],
+     "Error: --model erlang_a needs --patience SECONDS (mean time callers wait before hanging up), > 0"),
+    (["--aht", 180], "Error: give --calls and --aht (or --input FILE); see 'forecaster erlang --help'"),
+]
+
+
+@pytest.mark.parametrize("args, line", BAD, ids=[b[1][7:40] for b in BAD])
+def test_bad_options_exit_2_with_one_line(args, line):
+    result = invoke("erlang", *args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [line]
+
+
+def test_bulk_file_round_trip(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("calls,interval_min,aht_s,sl,model,patience_s\n100,30,180,80/20,,\n100,30,180,0.8,erlang_a,60\n"
+                   "0,30,180,,,\n")
+    out = tmp_path / "out.csv"
+    result = invoke("erlang", "--input", src, "--out", out)
+    assert result.exit_code == 0 and "Staffed 3 rows" in result.stdout
+    got = pd.read_csv(out)
+    assert got["agents"].tolist() == [14, 12, 0]
+    assert {"scheduled", "service_level", "asa_s", "p_wait", "occupancy", "abandon"} <= set(got.columns)
+
+
+def test_malformed_bulk_file(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("calls,interval_min,aht_s,sl\n100,30,-1,80/20\n-3,30,180,150\n")
+    result = invoke("erlang", "--input", src)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"Error: {src}:2:aht_s: aht_s must be a number of seconds > 0, got '-1' (+2 more problems, listed below)"
+    assert any(":3:calls:" in line for line in lines) and any(":3:sl:" in line for line in lines)
+    missing = tmp_path / "m.csv"
+    missing.write_text("calls,aht_s\n1,2\n")
+    result = invoke("erlang", "--input", missing)
+    assert result.exit_code == 2 and "misses column 'interval_min'" in result.stderr
+
+
+def test_staff_a_stored_forecast_run(config_path, tmp_path):
+    store_path = config_path.parent / "store.duckdb"
+    times = pd.date_range("2026-03-02 08:00", periods=4, freq="30min")
+    forecast = pd.concat([
+        pd.DataFrame({"queue": "voice", "interval_start": times, "forecast": [50.0, 100, 100, 0],
+                      "lo_80": [40.0, 85, 85, 0], "hi_80": [60.0, 115, 115, 2], "lo_95": 0.0, "hi_95": 200.0,
+                      "aht_s": [300.0, 300, float("nan"), 300]}),
+        pd.DataFrame({"queue": "email", "interval_start": times, "forecast": [20.0, 0, 0, 0],
+                      "lo_80": 0.0, "hi_80": [30.0, 0, 0, 0], "lo_95": 0.0, "hi_95": 40.0, "aht_s": 400.0})])
+    with Store(store_path) as store:
+        runs = Runs(store)
+        run_id = runs.create("forecast", as_of="2026-03-01")
+        runs.save_forecast(run_id, forecast)
+    out = tmp_path / "req.csv"
+    result = CliRunner().invoke(cli, ["--config", str(config_path), "staff", "--quantile", "0.9", "--out", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    req = pd.read_csv(out)
+    voice = req[req.queue == "voice"]
+    assert voice["calls"].tolist() == [60.0, 115.0, 115.0, 2.0]          # 0.9 quantile = hi_80
+    assert voice["agents"].iloc[1] == voice["agents"].iloc[2]            # missing AHT falls back to the default 300 s
+    email = req[req.queue == "email"]
+    assert email["agents"].sum() > 0
+    with Store(store_path, read_only=True) as store:
+        stored = Runs(store)
+        assert len(stored.requirements(run_id, "mean")) == 8 and len(stored.requirements(run_id, "q0.90")) == 8
+    again = CliRunner().invoke(cli, ["--config", str(config_path), "staff"], catch_exceptions=False)
+    assert again.exit_code == 0
+    with Store(store_path, read_only=True) as store:
+        assert len(Runs(store).requirements(run_id, "mean")) == 8         # re-staffing replaces, no duplicates
+
+
+def test_staff_without_forecast_is_a_clear_error(run, write):
+    run("ingest", write("a.csv", "queue,interval_start,contacts\nvoice,2026-03-02 08:00,1\n"))
+    result = run("staff")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "Error: the store holds no forecast run yet; run 'forecaster forecast' first"
