@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
@@ -77,34 +78,35 @@ def test_a_file_that_is_not_a_store(tmp_path):
         Store(p)
 
 
-def test_locked_store_waits_then_fails_clearly(tmp_path):
-    p = tmp_path / "s.duckdb"
-    Store(p).close()
+@contextlib.contextmanager
+def lock_held(path, seconds: float):
+    """Another process holds the store's write lock for ``seconds``."""
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(30)"), str(p)],
-        stdout=subprocess.PIPE, text=True)
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+        "time.sleep(float(sys.argv[2]))"), str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
-        start = time.monotonic()
-        with pytest.raises(StoreLockedError, match="in use by another forecaster process"):
-            Store(p, lock_timeout_s=0.5)
-        assert time.monotonic() - start < 10
+        yield holder
     finally:
         holder.kill()
         holder.wait()
 
 
+def test_locked_store_waits_then_fails_clearly(tmp_path):
+    p = tmp_path / "s.duckdb"
+    Store(p).close()
+    with lock_held(p, 30):
+        start = time.monotonic()
+        with pytest.raises(StoreLockedError, match="in use by another forecaster process"):
+            Store(p, lock_timeout_s=0.5)
+        assert time.monotonic() - start < 10
+
+
 def test_lock_released_while_waiting_lets_the_writer_in(tmp_path):
     p = tmp_path / "s.duckdb"
     Store(p).close()
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(1)"), str(p)],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with lock_held(p, 1):
         with Store(p, lock_timeout_s=30) as s:
             s.replace_actuals(frame(), ["f.csv"], ["abc"])
-    finally:
-        holder.wait()
     with Store(p, read_only=True) as s:
         assert len(s.actuals()) == 5
