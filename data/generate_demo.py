@@ -138,7 +138,6 @@ def generate(seed: int = 20261123) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     calendar = make_calendar(rng)
     days = pd.date_range(HISTORY_START, HISTORY_END, freq="D")
-    step = pd.Timedelta(minutes=config.interval_min)
     frames, truth = [], []
     for queue in config.queue_names:
         grid = open_grid(config, queue, days[0].to_pydatetime(), (days[-1] + pd.Timedelta(days=1)).to_pydatetime())
@@ -182,7 +181,6 @@ def generate(seed: int = 20261123) -> dict[str, pd.DataFrame]:
     truth_df = pd.concat(truth, ignore_index=True)
     truth_df["day"] = truth_df["day"].dt.date.astype(str)
     truth_df["expected"] = truth_df["expected"].round(2)
-    assert step.total_seconds() > 0
     return {"actuals": actuals, "campaigns": calendar, "campaign_truth": truth_df}
 
 

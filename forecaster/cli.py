@@ -7,6 +7,7 @@ exits 1 with a hint to report it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -39,6 +40,10 @@ class ForecasterGroup(click.Group):
                 for line in exc.details():
                     click.echo(f"  {line}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:                      # e.g. `forecaster ... | head`: stop quietly
+            with contextlib.suppress(OSError, ValueError):   # no later flush may raise again
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(141)
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing half-written was kept.", err=True)
             ctx.exit(130)
@@ -226,9 +231,9 @@ def erlang(calls, interval_min, aht_s, sl_text, asa_s, model, patience_s, shrink
     head = (f"Required: {result['required_agents']} agents ({result['scheduled']:.0f} scheduled with "
             f"{shrinkage:.0%} shrinkage)" if agents is None else
             f"With {agents} agents (target needs {result['required_agents']})")
-    parts = [f"service level {result['service_level']:.1%}" if result.get("service_level") == result.get(
-        "service_level") else None, f"ASA {result['asa_s']:.1f} s", f"P(wait) {result['p_wait']:.1%}",
-        f"occupancy {result['occupancy']:.1%}", f"abandon {result['abandon']:.1%}" if model == "erlang_a" else None]
+    parts = [f"service level {result['service_level']:.1%}" if pd.notna(result.get("service_level")) else None,
+             f"ASA {result['asa_s']:.1f} s", f"P(wait) {result['p_wait']:.1%}", f"occupancy {result['occupancy']:.1%}",
+             f"abandon {result['abandon']:.1%}" if model == "erlang_a" else None]
     click.echo(f"{head}: " + ", ".join(p for p in parts if p))
     click.echo(render(table.round(4), "table"))
 

@@ -126,3 +126,22 @@ def test_staff_without_forecast_is_a_clear_error(run, write):
     result = run("staff")
     assert result.exit_code == 2
     assert result.stderr.strip() == "Error: the store holds no forecast run yet; run 'forecaster forecast' first"
+
+
+def test_output_into_a_closed_pipe_stops_quietly():
+    """`forecaster ... | head` closes the pipe early: exit 141 quietly, not an internal error."""
+    import click
+
+    from forecaster.cli import ForecasterGroup
+
+    @click.group(cls=ForecasterGroup)
+    def group():
+        pass
+
+    @group.command()
+    def talk():
+        raise BrokenPipeError(32, "Broken pipe")
+
+    result = CliRunner().invoke(group, ["talk"])
+    assert result.exit_code == 141
+    assert "Internal error" not in result.output
