@@ -137,7 +137,7 @@ def _check_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         raise _fail(name, f"misses column {missing[0]!r}{extra}; {expected}", row=1, column=missing[0])
     if unknown:
         raise _fail(name, f"has unknown column {unknown[0]!r}; {expected}", row=1, column=unknown[0])
-    frame = frame.copy()
+    frame = frame.reset_index(drop=True)             # positions 0..n-1, whatever index a Parquet file kept
     frame.columns = cols
     if frame.empty:
         raise _fail(name, "has a header but no data rows; nothing to ingest")
@@ -234,12 +234,10 @@ def validate_frame(frame: pd.DataFrame, config: Config, name: str, first_row: in
     key = pd.DataFrame({"q": queue, "t": instant})[valid]
     dup = key.duplicated(keep="first")
     if dup.any():
-        first_of = key.reset_index().groupby(["q", "t"])["index"].transform("first")
-        first_row_of = dict(zip(key.index, first_of.to_numpy() + first_row))
-        pos = {ix: n for n, ix in enumerate(frame.index)}
-        for ix in dup[dup].index[: MAX_PROBLEMS]:
-            probs.add(int(rows[pos[ix]]), "interval_start",
-                      f"duplicate of row {first_row_of[ix]} (same queue and interval_start); keep one of them")
+        first_pos = key.index.to_series().groupby([key["q"], key["t"]]).transform("first")
+        for pos in dup[dup].index[:MAX_PROBLEMS]:
+            probs.add(int(rows[pos]), "interval_start",
+                      f"duplicate of row {rows[first_pos[pos]]} (same queue and interval_start); keep one of them")
     probs.raise_if_any()
 
     out = pd.DataFrame({"queue": queue.to_numpy(), "interval_start": wall.to_numpy(),

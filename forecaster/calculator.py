@@ -125,9 +125,9 @@ def bulk(path: str | Path, defaults: Inputs) -> pd.DataFrame:
     def numbers(col, ok, rule):
         raw = frame[col] if col in frame else pd.Series([base[col]] * len(frame), index=frame.index)
         text = raw.astype(str).str.strip()
-        val = pd.to_numeric(text, errors="coerce")
-        val = val.where(text != "", base[col] if col in frame else np.nan)
-        bad = ~ok(val.fillna(np.nan)) & (text != "") if col in frame else ~ok(val)
+        given = text != ""                          # a blank cell takes the default, unchecked
+        val = pd.to_numeric(text, errors="coerce").where(given, base[col])
+        bad = ~ok(val) & given
         for i in np.flatnonzero(bad.to_numpy())[:50]:
             problems.append(Problem(name, int(rows[i]), col, f"{col} {rule}, got {raw.iat[i]!r}"))
         work[col] = val.astype(float)

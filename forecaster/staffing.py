@@ -212,10 +212,9 @@ def erlang_a_metrics(agents, calls, aht_s, interval_min, answer_s, patience_s) -
     out = {k: np.zeros(c.size) for k in ("service_level", "asa_s", "p_wait", "occupancy", "abandon")}
     out["service_level"][:] = 1.0
     live = (calls_ > 0) & (c > 0)
-    out["service_level"][(calls_ > 0) & (c <= 0)] = 0.0
-    out["p_wait"][(calls_ > 0) & (c <= 0)] = 1.0
-    out["abandon"][(calls_ > 0) & (c <= 0)] = 1.0
-    out["asa_s"][(calls_ > 0) & (c <= 0)] = np.inf
+    nobody = (calls_ > 0) & (c <= 0)                  # contacts but no agents: nobody is answered
+    out["service_level"][nobody], out["p_wait"][nobody], out["abandon"][nobody] = 0.0, 1.0, 1.0
+    out["asa_s"][nobody] = np.inf
     if live.any():
         order = np.flatnonzero(live)
         order = order[np.argsort(c[order], kind="stable")]          # similar sizes share a chunk
@@ -309,7 +308,7 @@ def _with_defaults(frame: pd.DataFrame) -> pd.DataFrame:
         if col not in out:
             out[col] = default
         elif col != "model":
-            out[col] = out[col].astype(float).fillna(default) if not np.isnan(default) else out[col].astype(float)
+            out[col] = out[col].astype(float).fillna(default)
     out["model"] = out["model"].fillna("erlang_c")
     return out
 

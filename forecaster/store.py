@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
+import json
 import os
 import random
 import shutil
@@ -279,8 +280,6 @@ class Runs:
 
     def create(self, kind: str, as_of=None, params: dict | None = None, info: dict | None = None,
                status: str = "ok") -> int:
-        import json
-
         run_id = scalar(self.con, "SELECT coalesce(max(run_id), 0) + 1 FROM runs")
         now = dt.datetime.now()
         self.con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
