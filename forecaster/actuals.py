@@ -230,7 +230,7 @@ def validate_frame(frame: pd.DataFrame, config: Config, name: str, first_row: in
     else:
         aht = pd.Series(np.nan, index=frame.index)
 
-    valid = ~(bad_queue | unreadable)
+    valid = ~(bad_queue | unreadable | instant.isna().to_numpy())   # times that do not exist are reported above
     key = pd.DataFrame({"q": queue, "t": instant})[valid]
     dup = key.duplicated(keep="first")
     if dup.any():

@@ -172,3 +172,11 @@ def test_missing_file_is_a_user_error(run, tmp_path):
     result = run("ingest", tmp_path / "nope.csv")
     assert result.exit_code == 2
     assert "Error: " in result.stderr and "nope.csv" in result.stderr
+
+
+def test_repeated_nonexistent_time_is_reported_once_per_row_not_as_duplicate(run, write):
+    bad = write("bad.csv", "queue,interval_start,contacts\nemail,2026-03-29 02:30,1\nemail,2026-03-29 02:30,2\n")
+    result = run("ingest", bad)
+    assert result.exit_code == 2
+    assert result.stderr.count("does not exist in Europe/Amsterdam") == 2
+    assert "duplicate" not in result.stderr
