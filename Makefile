@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml scripts/find-python
 
 demo: $(STAMP)
 	$(VENV)/bin/forecaster --config $(CONFIG) ingest data/demo/actuals.csv.gz
+	$(VENV)/bin/forecaster --config $(CONFIG) campaigns submit data/demo/campaigns.csv --by demo
 	$(VENV)/bin/forecaster --config $(CONFIG) status
 
 test: $(STAMP)

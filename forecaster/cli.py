@@ -273,6 +273,143 @@ def staff(app: App, run_id, quantile, model, out, fmt) -> None:
     click.echo(render(summary, fmt))
 
 
+@cli.group("campaigns")
+def campaigns_group() -> None:
+    """Marketing's campaign calendar: check, submit, list, show, withdraw."""
+
+
+def _by_option(f):
+    return click.option("--by", required=True, metavar="NAME", help="Who submits (kept with every version).")(f)
+
+
+@campaigns_group.command("schema")
+def campaigns_schema() -> None:
+    """Print the calendar's JSON Schema, so other tools can check a file before sending it.
+
+    \b
+    Example:
+      forecaster campaigns schema > campaign-calendar.schema.json
+    """
+    from forecaster.campaigns import json_schema
+
+    click.echo(to_json(json_schema()))
+
+
+def _show_plan(planned: pd.DataFrame) -> str:
+    counts = planned["status"].value_counts()
+    return ", ".join(f"{int(counts.get(s, 0))} {s}" for s in ("new", "changed", "unchanged", "revived")
+                     if counts.get(s, 0) or s != "revived")
+
+
+@campaigns_group.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_obj
+def campaigns_validate(app: App, file: str) -> None:
+    """Check a calendar (CSV, XLSX or YAML) and say what submitting it would change. Changes nothing.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml campaigns validate data/demo/campaigns.csv
+    """
+    from forecaster.campaigns import plan, read_calendar
+
+    cal = read_calendar(file, app.config)
+    store = app.store(read_only=True) if app.store_path.exists() else None
+    try:
+        planned = plan(store, cal)
+    finally:
+        if store is not None:
+            store.close()
+    warn(cal.warnings)
+    click.echo(f"OK: {len(planned)} campaign(s) in {file}; submitting would give {_show_plan(planned)}.")
+
+
+@campaigns_group.command("submit")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_by_option
+@click.pass_obj
+def campaigns_submit(app: App, file: str, by: str) -> None:
+    """Submit a calendar: all or nothing; a changed campaign becomes a new version.
+
+    Every version is kept with who submitted it and when. If the store is busy for longer
+    than --lock-timeout, the checked submission is queued safely and applied by the next run.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml campaigns submit data/demo/campaigns.csv --by "Marketing NL"
+    """
+    from forecaster.campaigns import read_calendar, submit
+
+    cal = read_calendar(file, app.config)
+    warn(cal.warnings)
+    result = submit(app.store_path, cal, by, app.lock_timeout_s)
+    if "queued" in result:
+        click.echo(f"The store is busy (a long job is running); your submission is checked and queued as "
+                   f"{result['queued']}. It is applied by the next run; nothing is lost.")
+        return
+    click.echo(f"Submitted {len(cal.frame)} campaign(s) from {file} as submission #{result['submission_id']}: "
+               f"{result['new']} new, {result['changed'] + result['revived']} changed, {result['unchanged']} unchanged.")
+    if result["inbox_applied"]:
+        click.echo(f"Also applied {result['inbox_applied']} queued submission(s) first.")
+
+
+@campaigns_group.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include withdrawn campaigns.")
+@format_option
+@click.pass_obj
+def campaigns_list(app: App, show_all: bool, fmt: str) -> None:
+    """List the current version of every campaign.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml campaigns list --format json
+    """
+    from forecaster.campaigns import current
+
+    with app.store(read_only=True) as store:
+        frame = current(store, include_withdrawn=show_all)
+    frame = frame.assign(queues=frame["queues"].map(lambda q: ";".join(q)))
+    cols = ["campaign_id", "version", "name", "channel", "start_ts", "end_ts", "queues", "reach", "withdrawn",
+            "submitted_by", "submitted_at"] + (["notes"] if fmt != "table" else [])
+    click.echo(render(frame[cols], fmt))
+
+
+@campaigns_group.command("show")
+@click.argument("campaign_id")
+@format_option
+@click.pass_obj
+def campaigns_show(app: App, campaign_id: str, fmt: str) -> None:
+    """Show one campaign with all its versions, oldest first.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml campaigns show CMP-2026-046
+    """
+    from forecaster.campaigns import versions
+
+    with app.store(read_only=True) as store:
+        frame = versions(store, campaign_id)
+    click.echo(render(frame.assign(queues=frame["queues"].map(lambda q: ";".join(q))), fmt))
+
+
+@campaigns_group.command("withdraw")
+@click.argument("campaign_id")
+@_by_option
+@click.pass_obj
+def campaigns_withdraw(app: App, campaign_id: str, by: str) -> None:
+    """Withdraw a campaign (a new version marked withdrawn; earlier versions stay).
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml campaigns withdraw CMP-2026-046 --by "Marketing NL"
+    """
+    from forecaster.campaigns import withdraw
+
+    with app.store() as store:
+        version = withdraw(store, campaign_id, by)
+    click.echo(f"Withdrew {campaign_id} (version {version}).")
+
+
 @cli.group("store")
 def store_group() -> None:
     """Look after the store file itself."""

@@ -157,6 +157,10 @@ class ShiftTemplate(Strict):
         return self
 
 
+class CampaignPolicy(Strict):
+    freeze_days: int = Field(14, ge=0, description="campaigns starting sooner than this many days get a warning")
+
+
 class Config(Strict):
     site: str = Field(min_length=1)
     timezone: str
@@ -165,6 +169,7 @@ class Config(Strict):
     holidays: HolidayCalendar = HolidayCalendar()
     queues: list[QueueConfig] = Field(min_length=1)
     shifts: list[ShiftTemplate] = []
+    campaigns: CampaignPolicy = CampaignPolicy()
     store: str = "forecaster.duckdb"
     output_dir: str = "out"
     base_dir: Path = Field(Path("."), exclude=True, description="set by load_config: the config's folder")

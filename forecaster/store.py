@@ -28,7 +28,7 @@ import pandas as pd
 
 from forecaster.errors import StoreError, StoreLockedError, StoreVersionError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -71,6 +71,13 @@ MIGRATIONS: dict[int, list[str]] = {
             run_id BIGINT NOT NULL, campaign_id VARCHAR NOT NULL, queue VARCHAR NOT NULL,
             day DATE NOT NULL, extra_contacts DOUBLE NOT NULL, lo_80 DOUBLE, hi_80 DOUBLE,
             extra_agent_hours DOUBLE)""",
+    ],
+    2: [
+        """CREATE TABLE IF NOT EXISTS submissions (
+            submission_id BIGINT PRIMARY KEY, file VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
+            submitted_by VARCHAR NOT NULL, submitted_at TIMESTAMP NOT NULL, campaigns INTEGER NOT NULL,
+            new INTEGER NOT NULL, changed INTEGER NOT NULL, unchanged INTEGER NOT NULL, via_inbox BOOLEAN NOT NULL)""",
+        "ALTER TABLE campaign_versions ADD COLUMN IF NOT EXISTS submission_id BIGINT",
     ],
 }
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -76,3 +79,17 @@ def run(config_path: Path):
         return runner.invoke(cli, ["--config", str(config_path), *map(str, args)], catch_exceptions=False)
 
     return _run
+
+
+@contextlib.contextmanager
+def lock_held(path, seconds: float):
+    """Another process holds the store's write lock for ``seconds``."""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+        "time.sleep(float(sys.argv[2]))"), str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()

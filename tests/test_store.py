@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-import sys
 import time
 
 import pandas as pd
@@ -15,6 +12,7 @@ from forecaster import store as store_mod
 from forecaster.cli import cli
 from forecaster.errors import StoreError, StoreLockedError, StoreVersionError
 from forecaster.store import SCHEMA_VERSION, Store
+from tests.conftest import lock_held
 
 
 def frame(n: int = 5) -> pd.DataFrame:
@@ -76,20 +74,6 @@ def test_a_file_that_is_not_a_store(tmp_path):
     p.write_text("hello, not a database")
     with pytest.raises(StoreError, match="not a forecaster store"):
         Store(p)
-
-
-@contextlib.contextmanager
-def lock_held(path, seconds: float):
-    """Another process holds the store's write lock for ``seconds``."""
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
-        "time.sleep(float(sys.argv[2]))"), str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "ready"
-        yield holder
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_locked_store_waits_then_fails_clearly(tmp_path):

@@ -1,0 +1,201 @@
+"""Campaign calendars: checks that list every problem, versions, withdrawal, and no lost submission."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from forecaster import store as store_mod
+from forecaster.campaigns import current, read_calendar, versions
+from forecaster.store import Store
+from tests.conftest import lock_held
+
+TODAY = dt.date.today()
+LATER = TODAY + dt.timedelta(days=60)
+
+
+def calendar(*rows: str) -> str:
+    return "campaign_id,name,channel,start,end,queues,reach,notes\n" + "\n".join(rows) + "\n"
+
+
+GOOD = calendar(f"C1,Winter mailing,direct_mail,{LATER},{LATER},voice,50000,",
+                f"C2,Tips e-mail,email,{LATER + dt.timedelta(days=20)},{LATER + dt.timedelta(days=20)},all,,first one")
+
+
+def store_of(config_path):
+    return config_path.parent / "store.duckdb"
+
+
+def test_validate_changes_nothing_and_says_what_submit_would_do(run, write, config_path):
+    result = run("campaigns", "validate", write("cal.csv", GOOD))
+    assert result.exit_code == 0, result.output
+    assert "OK: 2 campaign(s)" in result.stdout and "2 new, 0 changed, 0 unchanged" in result.stdout
+    assert not store_of(config_path).exists()
+
+
+def test_bad_calendar_lists_every_problem_and_changes_nothing(run, write, config_path):
+    run("campaigns", "submit", write("ok.csv", GOOD), "--by", "m")
+    bad = write("bad.csv", calendar(
+        f"C3,,email,{LATER},{LATER},voice,,",
+        f"C4,Flyer,fax,{LATER},{LATER},voice,,",
+        f"C5,Late,sms,{LATER},{LATER - dt.timedelta(days=2)},voice,,",
+        f"C6,Wrong queue,sms,{LATER},{LATER},voice;sales,,",
+        f"C6,Twice,sms,{LATER},{LATER},voice,,",
+        f"C7,Bad date,sms,next week,{LATER},voice,-5,"))
+    with Store(store_of(config_path), read_only=True) as s:
+        before = current(s).to_csv()
+    result = run("campaigns", "submit", bad, "--by", "m")
+    assert result.exit_code == 2
+    err = result.stderr.splitlines()
+    assert err[0] == f"Error: {bad}:2:name: String should have at least 1 character, got '' (+6 more problems, listed below)" \
+        or err[0].startswith(f"Error: {bad}:2:name:")
+    text = result.stderr
+    for where in (":3:channel: must be one of direct_mail", ":4: end ", ":5:queues: unknown queue(s) sales",
+                  ":6:campaign_id: 'C6' is also on row 5", ":7:start: must be a date", ":7:reach:"):
+        assert where in text, where
+    with Store(store_of(config_path), read_only=True) as s:
+        assert current(s).to_csv() == before
+
+
+def test_versions_are_kept_and_unchanged_rows_are_left_alone(run, write, config_path):
+    run("campaigns", "submit", write("a.csv", GOOD), "--by", "anna")
+    changed = GOOD.replace("50000", "80000")
+    result = run("campaigns", "submit", write("b.csv", changed), "--by", "bob")
+    assert "0 new, 1 changed, 1 unchanged" in result.stdout
+    with Store(store_of(config_path), read_only=True) as s:
+        v = versions(s, "C1")
+        assert v["version"].tolist() == [1, 2] and v["reach"].tolist() == [50000, 80000]
+        assert v["submitted_by"].tolist() == ["anna", "bob"]
+        assert versions(s, "C2")["version"].tolist() == [1]
+        assert list(current(s).set_index("campaign_id").loc["C2", "queues"]) == ["voice", "email"]
+    shown = run("campaigns", "show", "C1", "--format", "json")
+    assert [r["version"] for r in json.loads(shown.stdout)] == [1, 2]
+
+
+def test_withdraw_and_resubmit(run, write, config_path):
+    f = write("a.csv", GOOD)
+    run("campaigns", "submit", f, "--by", "anna")
+    assert run("campaigns", "withdraw", "C1", "--by", "anna").stdout.strip() == "Withdrew C1 (version 2)."
+    again = run("campaigns", "withdraw", "C1", "--by", "anna")
+    assert again.exit_code == 2 and "already withdrawn" in again.stderr
+    listed = json.loads(run("campaigns", "list", "--format", "json").stdout)
+    assert [r["campaign_id"] for r in listed] == ["C2"]
+    assert len(json.loads(run("campaigns", "list", "--all", "--format", "json").stdout)) == 2
+    result = run("campaigns", "submit", f, "--by", "anna")          # the same row brings it back
+    assert "1 changed, 1 unchanged" in result.stdout
+    missing = run("campaigns", "show", "NOPE")
+    assert missing.exit_code == 2 and "no campaign 'NOPE'" in missing.stderr
+
+
+def test_yaml_and_xlsx_calendars(config, tmp_path):
+    rows = [{"campaign_id": "Y1", "name": "TV flight", "channel": "tv", "start": LATER, "end": LATER + dt.timedelta(days=6),
+             "queues": ["voice", "email"], "reach": 2_000_000}]
+    y = tmp_path / "cal.yaml"
+    y.write_text(yaml.safe_dump({"campaigns": rows}))
+    x = tmp_path / "cal.xlsx"
+    pd.DataFrame([{**rows[0], "queues": "voice;email"}]).to_excel(x, index=False)
+    for path in (y, x):
+        frame = read_calendar(path, config).frame
+        assert frame.loc[0, "campaign_id"] == "Y1" and frame.loc[0, "queues"] == ["voice", "email"]
+        assert frame.loc[0, "end_ts"] == pd.Timestamp(LATER + dt.timedelta(days=6)) + pd.Timedelta("23:59:59")
+
+
+def test_warnings_for_short_notice_and_overlaps(config, write):
+    soon = TODAY + dt.timedelta(days=3)
+    cal = read_calendar(write("c.csv", calendar(f"S1,Soon,sms,{soon},{soon},voice,,",
+                                                f"S2,Also,email,{soon},{soon},voice;email,,")), config, today=TODAY)
+    assert any(w.startswith("S1 starts in 3 day(s), inside the 14-day freeze window") for w in cal.warnings)
+    assert any(w.startswith(f"S1 and S2 both hit voice on {soon}..{soon}") for w in cal.warnings)
+
+
+def test_schema_is_json_schema(run):
+    schema = json.loads(run("campaigns", "schema").stdout)
+    assert set(schema["properties"]) == {"campaign_id", "name", "channel", "start", "end", "queues", "reach", "notes"}
+    assert "direct_mail" in json.dumps(schema["properties"]["channel"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.fixed_dictionaries({
+    "name": st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=30)
+    .filter(lambda s: s.strip() == s and s),
+    "channel": st.sampled_from(["email", "tv", "sms", "direct_mail", "social"]),
+    "start": st.dates(dt.date(2025, 1, 1), dt.date(2027, 12, 31)), "days": st.integers(0, 30),
+    "queues": st.sampled_from([["voice"], ["email"], ["voice", "email"]]),
+    "reach": st.one_of(st.none(), st.integers(0, 10**8))}), min_size=1, max_size=6))
+def test_calendar_round_trip_through_the_store(tmp_path, config, rows):
+    data = [{"campaign_id": f"H{i}", "name": r["name"], "channel": r["channel"], "start": r["start"],
+             "end": r["start"] + dt.timedelta(days=r["days"]), "queues": r["queues"], "reach": r["reach"]}
+            for i, r in enumerate(rows)]
+    path = tmp_path / "rt.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    cal = read_calendar(path, config)
+    store_path = tmp_path / f"rt{abs(hash(str(data)))}.duckdb"
+    from forecaster.campaigns import submit
+
+    submit(store_path, cal, "tester", 5)
+    with Store(store_path, read_only=True) as s:
+        back = current(s).sort_values("campaign_id").reset_index(drop=True)
+    want = cal.frame.sort_values("campaign_id").reset_index(drop=True)
+    assert back["name"].tolist() == want["name"].tolist()
+    assert [list(q) for q in back["queues"]] == want["queues"].tolist()
+    assert (back["start_ts"] == want["start_ts"]).all() and (back["end_ts"] == want["end_ts"]).all()
+    assert [None if pd.isna(r) else int(r) for r in back["reach"]] == [r["reach"] for r in
+                                                                        sorted(data, key=lambda d: d["campaign_id"])]
+
+
+def test_twenty_concurrent_submissions_all_land(config_path, tmp_path):
+    files = []
+    for i in range(20):
+        f = tmp_path / f"c{i}.csv"
+        f.write_text(calendar(f"P{i},Campaign {i},email,{LATER},{LATER},voice,{1000 + i},"))
+        files.append(f)
+    procs = [subprocess.Popen([sys.executable, "-m", "forecaster", "--config", str(config_path), "--lock-timeout", "120",
+                               "campaigns", "submit", str(f), "--by", f"user{i}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i, f in enumerate(files)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 20, outs
+    with Store(store_of(config_path), read_only=True) as s:
+        got = current(s)
+        subs = s.con.execute("SELECT count(*), sum(campaigns) FROM submissions").fetchall()[0]
+    assert sorted(got["campaign_id"]) == sorted(f"P{i}" for i in range(20))
+    assert sorted(got["reach"].astype(int)) == [1000 + i for i in range(20)]
+    assert subs == (20, 20)
+
+
+def test_submission_while_the_store_is_locked_is_queued_and_applied_later(run, write, config_path):
+    run("campaigns", "submit", write("first.csv", GOOD), "--by", "anna")
+    late = write("late.csv", calendar(f"L1,Queued,sms,{LATER},{LATER},voice,,"))
+    store = store_of(config_path)
+    with lock_held(store, 30):
+        result = run("--lock-timeout", "0.3", "campaigns", "submit", late, "--by", "bob")
+    assert result.exit_code == 0, result.output
+    assert "queued" in result.stdout and "nothing is lost" in result.stdout
+    assert len(list((store.parent / "store.duckdb.inbox").glob("*.json"))) == 1
+    after = run("campaigns", "submit", write("next.csv", GOOD), "--by", "anna")
+    assert "Also applied 1 queued submission(s) first." in after.stdout
+    with Store(store, read_only=True) as s:
+        assert versions(s, "L1")["submitted_by"].tolist() == ["bob"]
+        assert s.con.execute("SELECT count(*) FROM submissions WHERE via_inbox").fetchall()[0][0] == 1
+    assert list((store.parent / "store.duckdb.inbox").glob("*.json")) == []
+
+
+def test_real_v1_store_migrates_to_v2(tmp_path, monkeypatch):
+    p = tmp_path / "old.duckdb"
+    with monkeypatch.context() as m:
+        m.setattr(store_mod, "SCHEMA_VERSION", 1)
+        Store(p).close()
+    with pytest.raises(store_mod.StoreVersionError, match="schema version 1, this forecaster uses 2"):
+        Store(p)
+    with Store(p, check_version=False) as s:
+        assert s.migrate()[:2] == (1, 2)
+    with Store(p) as s:
+        assert s.con.execute("SELECT count(*) FROM submissions").fetchall() == [(0,)]
