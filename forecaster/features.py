@@ -1,0 +1,189 @@
+"""Regressors for forecasting, built in one place: holidays and campaign carry-over (adstock).
+
+Holiday features per date (site level):
+* ``holiday``: a public holiday (from ``holidays`` for the config's country);
+* ``closed``: the site is closed all day (holidays it closes on, extra closed dates);
+* ``after_holiday``: the first day the site opens after a closed holiday (often 20-50 % busier);
+* ``bridge``: an open weekday between a holiday and the weekend (Friday after a Thursday holiday,
+  Monday before a Tuesday holiday), usually quieter.
+
+Campaign features per queue and date: each campaign's reach (in thousands) is spread evenly
+over its flight days and over nothing else; per channel the daily exposure is carried over with
+a lag and a geometric decay, the adstock of marketing-mix models:
+
+    adstock[t] = sum over k >= lag of decay ** (k - lag) * exposure[t - k]
+
+The lag and decay of every channel are learned from history by :func:`learn_adstock`: a linear
+model of daily totals is fitted at several forward origins and each channel's (lag, decay) is
+chosen by its out-of-sample error, one channel at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecaster.config import Config
+from forecaster.sitecalendar import closed_dates, public_holidays
+
+CARRY_DAYS = 28                      # how far an adstock kernel reaches
+LAGS = (0, 1, 2, 3, 4)
+DECAYS = (0.0, 0.2, 0.4, 0.6, 0.8)
+DEFAULT_SHAPE = (0, 0.5)
+
+
+def _site_open_weekday(config: Config, day: dt.date) -> bool:
+    return bool(config.opening_hours.ranges(day.weekday()))
+
+
+def holiday_features(config: Config, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """One row per date from ``start`` to ``end``: holiday, closed, after_holiday, bridge (0/1)."""
+    days = pd.date_range(start, end, freq="D")
+    margin = dt.timedelta(days=10)
+    hols = set(public_holidays(config.holidays, start - margin, end + margin))
+    closed = closed_dates(config, start - margin, end + margin)
+    out = pd.DataFrame(index=days)
+    out["holiday"] = [int(d in hols) for d in days.date]
+    out["closed"] = [int(d in closed) for d in days.date]
+    after, bridge = [], []
+    for d in days.date:
+        is_open = d not in closed and _site_open_weekday(config, d)
+        prev = d - dt.timedelta(days=1)
+        while prev not in closed and not _site_open_weekday(config, prev) and (d - prev).days < 4:
+            prev -= dt.timedelta(days=1)                    # skip days the site never opens (Sunday)
+        after.append(int(is_open and prev in closed and prev in hols))
+        weekday = d.weekday()
+        between = (weekday == 4 and (d - dt.timedelta(days=1)) in hols) or \
+                  (weekday == 0 and (d + dt.timedelta(days=1)) in hols)
+        bridge.append(int(is_open and d not in hols and between))
+    out["after_holiday"] = after
+    out["bridge"] = bridge
+    out.index.name = "date"
+    return out
+
+
+def campaign_exposure(campaigns: pd.DataFrame, queues: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Daily exposure (reach in thousands) per queue, date and channel, from a campaign table.
+
+    ``campaigns`` has ``channel, start_ts, end_ts, queues, reach`` (withdrawn ones removed). A
+    missing reach takes the median reach of the channel's campaigns (1,000 if none has one).
+    """
+    days = pd.date_range(start, end, freq="D")
+    cols = ["queue", "date", "channel", "exposure"]
+    if campaigns.empty:
+        return pd.DataFrame(columns=cols)
+    median = campaigns.groupby("channel")["reach"].median()
+    rows = []
+    for c in campaigns.itertuples():
+        reach = c.reach if pd.notna(c.reach) else median.get(c.channel, np.nan)
+        reach = 1000.0 if pd.isna(reach) else float(reach)
+        flight = pd.date_range(pd.Timestamp(c.start_ts).normalize(), pd.Timestamp(c.end_ts).normalize(), freq="D")
+        flight = flight[(flight >= days[0]) & (flight <= days[-1])]
+        per_day = reach / 1000 / max(1, len(pd.date_range(pd.Timestamp(c.start_ts).normalize(),
+                                                          pd.Timestamp(c.end_ts).normalize(), freq="D")))
+        for q in c.queues:
+            if q in queues:
+                rows += [(q, d, c.channel, per_day) for d in flight]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    return pd.DataFrame(rows, columns=cols).groupby(["queue", "date", "channel"], as_index=False)["exposure"].sum()
+
+
+def adstock(x: np.ndarray, lag: int, decay: float) -> np.ndarray:
+    """Carry-over of a daily series: a lag, then geometric decay (kernel of CARRY_DAYS days)."""
+    kernel = np.zeros(CARRY_DAYS)
+    kernel[lag:] = decay ** np.arange(CARRY_DAYS - lag)
+    return np.convolve(x, kernel)[: len(x)]
+
+
+def campaign_features(exposure: pd.DataFrame, queues: list[str], start: dt.date, end: dt.date,
+                      shapes: dict[str, tuple[int, float]]) -> pd.DataFrame:
+    """Columns ``cmp_<channel>`` per (queue, date): adstocked exposure with each channel's shape."""
+    days = pd.date_range(start, end, freq="D")
+    index = pd.MultiIndex.from_product([queues, days], names=["queue", "date"])
+    out = pd.DataFrame(index=index)
+    wide = exposure.pivot_table(index=["queue", "date"], columns="channel", values="exposure", aggfunc="sum") \
+        if len(exposure) else pd.DataFrame(index=index)
+    wide = wide.reindex(index, fill_value=0.0).fillna(0.0)
+    for channel in sorted(shapes):
+        lag, decay = shapes[channel]
+        col = np.zeros(len(index))
+        if channel in wide:
+            raw = wide[channel].to_numpy().reshape(len(queues), len(days))
+            col = np.concatenate([adstock(row, lag, decay) for row in raw])
+        out[f"cmp_{channel}"] = col
+    return out
+
+
+# -- learning the shapes -----------------------------------------------------------------------
+def _base_design(dates: pd.DatetimeIndex, hol: pd.DataFrame) -> np.ndarray:
+    t = (dates - dates[0]).days.to_numpy() / 365.25
+    doy = 2 * np.pi * dates.dayofyear.to_numpy() / 365.25
+    weekday = np.eye(7)[dates.weekday]
+    h = hol.reindex(dates)
+    return np.column_stack([weekday, t, np.sin(doy), np.cos(doy), np.sin(2 * doy), np.cos(2 * doy),
+                            h["after_holiday"].to_numpy(), h["bridge"].to_numpy()])
+
+
+@dataclass
+class AdstockFit:
+    """Learned (lag, decay) per channel and the out-of-sample error of each choice tried."""
+
+    shapes: dict[str, tuple[int, float]]
+    scores: dict[str, dict[tuple[int, float], float]] = field(default_factory=dict)
+
+
+def learn_adstock(daily: pd.DataFrame, exposure: pd.DataFrame, hol: pd.DataFrame,
+                  origins: tuple[float, ...] = (0.55, 0.7, 0.85), horizon: float = 0.15,
+                  passes: int = 2) -> AdstockFit:
+    """Choose each channel's (lag, decay) by forward-origin error of a daily linear model.
+
+    ``daily`` has ``queue, date, y`` for open days. For each origin the model (weekday, trend,
+    yearly Fourier terms, holiday effects and one adstock column per channel, per queue) is fitted
+    on the days before it and scored on the next ``horizon`` share of days. Channels are tuned one
+    at a time, the others held at their current shape, for ``passes`` rounds.
+    """
+    channels = sorted(exposure["channel"].unique()) if len(exposure) else []
+    shapes = {c: DEFAULT_SHAPE for c in channels}
+    fit = AdstockFit(shapes)
+    if not channels:
+        return fit
+    start, end = daily["date"].min().date(), daily["date"].max().date()
+    queues = sorted(daily["queue"].unique())
+    cache: dict[tuple[str, int, float], np.ndarray] = {}
+
+    def column(channel, lag, decay, queue, dates):
+        key = (channel, lag, decay)
+        if key not in cache:
+            cache[key] = campaign_features(exposure[exposure["channel"] == channel], queues, start, end,
+                                           {channel: (lag, decay)})[f"cmp_{channel}"]
+        return cache[key].loc[queue].reindex(dates).to_numpy()
+
+    per_queue = {q: g.sort_values("date") for q, g in daily.groupby("queue")}
+
+    def score(trial: dict[str, tuple[int, float]]) -> float:
+        total = 0.0
+        for q, g in per_queue.items():
+            dates = pd.DatetimeIndex(g["date"])
+            x = np.column_stack([_base_design(dates, hol)] + [column(c, *trial[c], q, dates) for c in channels])
+            y = g["y"].to_numpy(float)
+            n = len(y)
+            for o in origins:
+                cut, stop = int(n * o), min(n, int(n * (o + horizon)))
+                beta, *_ = np.linalg.lstsq(x[:cut], y[:cut], rcond=None)
+                total += float(np.abs(y[cut:stop] - x[cut:stop] @ beta).sum())
+        return total
+
+    for _ in range(passes):
+        for channel in channels:
+            tried = {}
+            for lag in LAGS:
+                for decay in DECAYS:
+                    tried[(lag, decay)] = score({**shapes, channel: (lag, decay)})
+            shapes[channel] = min(tried, key=tried.get)
+            fit.scores[channel] = tried
+    fit.shapes = shapes
+    return fit

@@ -1,0 +1,89 @@
+"""Holiday and campaign regressors, and learning each channel's carry-over shape."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.config import load_config
+from forecaster.features import adstock, campaign_exposure, campaign_features, holiday_features, learn_adstock
+from tests.conftest import ROOT
+
+D = dt.date
+
+
+@pytest.fixture(scope="module")
+def demo_config():
+    return load_config(ROOT / "configs" / "example.yaml")
+
+
+def test_dutch_holiday_features(demo_config):
+    h = holiday_features(demo_config, D(2025, 4, 1), D(2025, 12, 31))
+    assert h.loc["2025-04-21", ["holiday", "closed"]].tolist() == [1, 1]          # Tweede paasdag
+    assert h.loc["2025-04-22", "after_holiday"] == 1                               # Tuesday after Easter
+    assert h.loc["2025-05-30", "bridge"] == 1                                      # Friday after Ascension
+    assert h.loc["2025-12-27", "after_holiday"] == 1                               # Saturday after Christmas (open)
+    assert h.loc["2025-06-10", "after_holiday"] == 1                               # after Pinksteren
+    after = [d.isoformat() for d in h.index[h["after_holiday"] == 1].date]
+    assert after == ["2025-04-19", "2025-04-22", "2025-04-28", "2025-05-06", "2025-05-30", "2025-06-10", "2025-12-27"]
+    assert h.loc["2025-07-01":"2025-07-31"].to_numpy().sum() == 0
+
+
+def test_after_holiday_skips_days_the_site_never_opens(config):
+    # the tiny config is closed on Saturdays: after Christmas (Thu 25, Fri 26) comes Monday 29
+    h = holiday_features(config, D(2025, 12, 20), D(2025, 12, 31))
+    assert h.loc["2025-12-29", "after_holiday"] == 1 and h.loc["2025-12-27", "after_holiday"] == 0
+
+
+def test_adstock_kernel():
+    x = np.zeros(10)
+    x[1] = 1.0
+    assert adstock(x, 2, 0.5)[:7].tolist() == [0, 0, 0, 1.0, 0.5, 0.25, 0.125]
+    assert adstock(x, 0, 0.0).tolist() == x.tolist()
+
+
+def test_exposure_spreads_reach_over_flight_and_queues():
+    cal = pd.DataFrame({"channel": ["tv", "email", "email"], "start_ts": pd.to_datetime(["2026-01-05", "2026-01-06", "2026-01-07"]),
+                        "end_ts": pd.to_datetime(["2026-01-08 23:59:59", "2026-01-06", "2026-01-07"], format="ISO8601"),
+                        "queues": [["a", "b"], ["a"], ["zzz"]], "reach": [4_000_000.0, None, 10_000.0]})
+    e = campaign_exposure(cal, ["a", "b"], D(2026, 1, 1), D(2026, 1, 31))
+    tv = e[(e.channel == "tv") & (e.queue == "a")]
+    assert tv["exposure"].tolist() == [1000.0] * 4                                # 4,000 thousand over 4 days
+    assert e[(e.channel == "email")]["exposure"].tolist() == [10.0]               # missing reach: channel median
+    f = campaign_features(e, ["a", "b"], D(2026, 1, 1), D(2026, 1, 31), {"tv": (1, 0.5), "email": (0, 0.0)})
+    assert f.loc[("a", pd.Timestamp("2026-01-06")), "cmp_tv"] == 1000.0
+    # on the 10th: the 8th one day after its lag (0.5), the 7th (0.25), the 6th (0.125), the 5th (0.0625)
+    assert f.loc[("b", pd.Timestamp("2026-01-10")), "cmp_tv"] == pytest.approx(1000 * (0.5 + 0.25 + 0.125 + 0.0625))
+
+
+def test_learns_a_known_shape_on_synthetic_data(config):
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2024-01-01", periods=600, freq="D")
+    starts = rng.choice(np.arange(20, 580), 25, replace=False)
+    cal = pd.DataFrame({"channel": "direct_mail", "start_ts": days[starts], "end_ts": days[starts],
+                        "queues": [["voice"]] * 25, "reach": rng.uniform(20_000, 100_000, 25)})
+    exposure = campaign_exposure(cal, ["voice"], days[0].date(), days[-1].date())
+    x = campaign_features(exposure, ["voice"], days[0].date(), days[-1].date(), {"direct_mail": (2, 0.6)})
+    y = 500 + 60 * (days.weekday == 0) + 8 * x["cmp_direct_mail"].to_numpy() + rng.normal(0, 10, len(days))
+    hol = holiday_features(config, days[0].date(), days[-1].date())
+    fit = learn_adstock(pd.DataFrame({"queue": "voice", "date": days, "y": y}), exposure, hol)
+    assert fit.shapes == {"direct_mail": (2, 0.6)}
+
+
+def test_recovers_the_strong_channels_of_the_demo_data(demo_config):
+    act = pd.read_csv(ROOT / "data" / "demo" / "actuals.csv.gz", parse_dates=["interval_start"])
+    daily = act.assign(date=act.interval_start.dt.normalize()).groupby(["queue", "date"], as_index=False)["contacts"] \
+        .sum().rename(columns={"contacts": "y"})
+    cal = pd.read_csv(ROOT / "data" / "demo" / "campaigns.csv", keep_default_na=False)
+    cal = cal[cal.notes != "planned"].assign(start_ts=lambda c: pd.to_datetime(c.start), end_ts=lambda c: pd.to_datetime(c.end),
+                                             queues=lambda c: c.queues.str.split(";"), reach=lambda c: c.reach.astype(float))
+    start, end = daily.date.min().date(), daily.date.max().date()
+    fit = learn_adstock(daily, campaign_exposure(cal, demo_config.queue_names, start, end),
+                        holiday_features(demo_config, start, end))
+    # truth (data/README.md): direct mail peaks on day 3, e-mail and SMS on day 0 with fast decay
+    assert fit.shapes["direct_mail"][0] in (2, 3)
+    assert fit.shapes["email"][0] == 0 and 0.2 <= fit.shapes["email"][1] <= 0.6
+    assert fit.shapes["sms"] == (0, 0.2) or fit.shapes["sms"] == (0, 0.0)
