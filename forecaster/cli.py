@@ -165,6 +165,48 @@ def status(app: App, fmt: str) -> None:
     click.echo(f"Last run: #{run['run_id']} {run['kind']} {run['status']}" if run else "Last run: none")
 
 
+@cli.command()
+@click.option("--horizon", default="6w", show_default=True, help="How far ahead: Nd or Nw.")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Use actuals up to this day "
+              "(inclusive) and forecast from the next day. Default: the last day with actuals.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the forecast (.csv, .parquet, .json).")
+@format_option
+@click.pass_obj
+def forecast(app: App, horizon: str, as_of, out, fmt) -> None:
+    """Forecast contacts and AHT per queue and open interval, with 80 % and 95 % intervals.
+
+    Chooses a model per queue by rolling-origin backtest (baselines: same interval last week,
+    mean of the last 4 weeks; main model: daily totals with holiday and campaign regressors,
+    split by the intraday profile), stores the run, and prints a daily summary.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml forecast --horizon 6w --out var/forecast.csv
+    """
+    from forecaster.forecast import forecast_store, parse_horizon
+    from forecaster.output import write_table
+
+    days = parse_horizon(horizon)
+    run_id, result = forecast_store(app.store_path, app.config, as_of.date() if as_of else None, days,
+                                    app.lock_timeout_s)
+    info = result.info
+    for w in info["warnings"]:
+        warn([w])
+    for f in info["fallbacks"]:
+        warn([f"fallback: queue {f['queue']}, model {f['model']}: {f['reason']}"])
+    if out:
+        write_table(result.frame, out)
+    frame = result.frame
+    daily = frame.assign(day=frame["interval_start"].dt.date).groupby(["queue", "day"], as_index=False).agg(
+        forecast=("forecast", "sum"), lo_80=("lo_80", "sum"), hi_80=("hi_80", "sum")).round(0)
+    if fmt == "table":
+        models = ", ".join(f"{q}: {v['model']} (WAPE {v['wape'].get(v['model'], float('nan')):.1%})"
+                           for q, v in info["queues"].items())
+        click.echo(f"Forecast run #{run_id}: {len(frame):,} intervals over {days} days. Models: {models}")
+        click.echo("Daily totals (interval bands summed, so the daily band is wide):")
+    click.echo(render(daily, fmt))
+
+
 def _sl_option(value: str | None) -> tuple[float, float] | None:
     from forecaster.calculator import parse_sl
 

@@ -1,0 +1,348 @@
+"""Forecast contacts and AHT per queue and open interval.
+
+Models (each returns a point forecast for every open interval of the horizon):
+
+* ``snaive_week`` (baseline): the same interval one week earlier; where that was closed or
+  missing, the week before that, and so on. Beyond the first week the last observed week repeats.
+* ``mean4`` (baseline): the mean of the same weekday and time over the last 4 weeks of history.
+* ``topdown``: the daily total of each open day from statsforecast's ARIMA with regressors (AR(2)
+  errors on log totals; regressors: weekday, trend, yearly Fourier terms, holiday effects,
+  campaign adstock per channel), then split over
+  the day's intervals by the queue's intraday profile for that weekday (last 8 ordinary weeks).
+  Only open days enter the daily series, as consecutive steps, so closed days and holidays do not
+  distort it; the calendar lives in the regressors.
+
+Per queue, the model with the lowest WAPE over rolling origins (the last weeks before the
+forecast origin) is chosen. Prediction intervals are split-conformal: the backtest residuals of
+the chosen model, scaled by sqrt(forecast + 1) (counts are roughly Poisson), give the 80 % and
+95 % quantiles of the scaled error. A model that fails for a queue falls back to the next best and
+the run records which, and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecaster.config import Config
+from forecaster.features import campaign_exposure, campaign_features, holiday_features, learn_adstock
+from forecaster.sitecalendar import open_grid
+
+MODELS = ("snaive_week", "mean4", "topdown")
+PROFILE_WEEKS = 8
+
+
+# -- inputs ------------------------------------------------------------------------------------
+def future_grid(config: Config, queues: list[str], first_day: dt.date, days: int) -> pd.DataFrame:
+    """Open intervals of each queue from ``first_day`` 00:00 for ``days`` days: ``queue, ds``."""
+    start = dt.datetime.combine(first_day, dt.time())
+    end = start + dt.timedelta(days=days)
+    parts = [pd.DataFrame({"queue": q, "ds": open_grid(config, q, start, end)}) for q in queues]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _key(ds: pd.Series) -> pd.Series:
+    return ds.dt.strftime("%H:%M")
+
+
+# -- baselines -------------------------------------------------------------------------------
+def seasonal_naive(hist: pd.DataFrame, grid: pd.DataFrame) -> np.ndarray:
+    """Same interval k weeks earlier, for the smallest k that lands on an observed interval."""
+    known = hist.set_index(["queue", "ds"])["y"]
+    out = np.full(len(grid), np.nan)
+    last = hist["ds"].max()
+    weeks = np.maximum(1, np.ceil((grid["ds"] - last) / pd.Timedelta(days=7)).astype(int))
+    for extra in range(0, 8):
+        todo = np.isnan(out)
+        if not todo.any():
+            break
+        back = grid.loc[todo, "ds"] - pd.to_timedelta((weeks[todo] + extra) * 7, unit="D")
+        found = known.reindex(pd.MultiIndex.from_arrays([grid.loc[todo, "queue"], back])).to_numpy()
+        out[np.flatnonzero(todo)] = found
+    return np.nan_to_num(out, nan=0.0)
+
+
+def weekday_mean(hist: pd.DataFrame, grid: pd.DataFrame, weeks: int = 4) -> np.ndarray:
+    """Mean of the same weekday and time over the last ``weeks`` weeks of history."""
+    since = hist["ds"].max().normalize() - pd.Timedelta(days=7 * weeks - 1)
+    recent = hist[hist["ds"] >= since]
+    means = recent.groupby([recent["queue"], recent["ds"].dt.weekday, _key(recent["ds"])])["y"].mean()
+    idx = pd.MultiIndex.from_arrays([grid["queue"], grid["ds"].dt.weekday, _key(grid["ds"])])
+    return np.nan_to_num(means.reindex(idx).to_numpy(), nan=0.0)
+
+
+# -- top-down --------------------------------------------------------------------------------------
+def intraday_profile(hist: pd.DataFrame, special_days: set[dt.date], weeks: int = PROFILE_WEEKS) -> pd.Series:
+    """Share of the day's contacts per (queue, weekday, HH:MM), over recent ordinary days."""
+    since = hist["ds"].max().normalize() - pd.Timedelta(days=7 * weeks - 1)
+    h = hist[(hist["ds"] >= since) & ~hist["ds"].dt.date.isin(special_days)]
+    day = h["ds"].dt.normalize()
+    total = h.groupby([h["queue"], day])["y"].transform("sum")
+    share = (h["y"] / total.where(total > 0)).fillna(0.0)
+    return share.groupby([h["queue"], h["ds"].dt.weekday, _key(h["ds"])]).mean()
+
+
+def _daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, cmp: pd.DataFrame | None) -> pd.DataFrame:
+    doy = 2 * np.pi * dates.dayofyear.to_numpy() / 365.25
+    x = pd.DataFrame(index=dates)
+    for w in range(1, 7):
+        x[f"wd{w}"] = (dates.weekday == w).astype(float)
+    x["sin1"], x["cos1"], x["sin2"], x["cos2"] = np.sin(doy), np.cos(doy), np.sin(2 * doy), np.cos(2 * doy)
+    h = hol.reindex(dates)
+    x["after_holiday"], x["bridge"] = h["after_holiday"].to_numpy(float), h["bridge"].to_numpy(float)
+    x["trend"] = (dates - pd.Timestamp("2000-01-01")).days.to_numpy() / 365.25   # without it ARIMA differences X too
+    if cmp is not None:
+        for col in cmp.columns:
+            x[col] = cmp[col].reindex(dates).fillna(0.0).to_numpy()
+    return x
+
+
+def daily_arimax(y: pd.Series, x_hist: pd.DataFrame, x_future: pd.DataFrame) -> np.ndarray:
+    """Regression with AR(2) errors on log daily totals of open days (consecutive integer steps).
+
+    Chosen over AutoARIMA on the demo's rolling origins: as accurate at daily level (3.7-5.5 %
+    WAPE) at about a seventh of the time.
+    """
+    from statsforecast import StatsForecast
+    from statsforecast.models import ARIMA
+
+    keep = [c for c in x_hist.columns if x_hist[c].std() > 0]          # constant columns make X singular
+    train = pd.DataFrame({"unique_id": "q", "ds": np.arange(len(y)), "y": np.log1p(y.to_numpy(float))})
+    train[keep] = x_hist[keep].to_numpy()
+    future = pd.DataFrame({"unique_id": "q", "ds": np.arange(len(y), len(y) + len(x_future))})
+    future[keep] = x_future[keep].to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = ARIMA(order=(2, 0, 0), include_mean=True, alias="arimax")
+        out = StatsForecast(models=[model], freq=1, n_jobs=1).forecast(df=train, h=len(future), X_df=future)
+    return np.maximum(np.expm1(out["arimax"].to_numpy()), 0.0)
+
+
+@dataclass
+class Context:
+    """What every model needs besides history: the config, holidays, campaigns and their shapes."""
+
+    config: Config
+    holidays: pd.DataFrame
+    exposure: pd.DataFrame
+    shapes: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+
+def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context) -> np.ndarray:
+    """Daily totals by AutoARIMA with regressors, split by the intraday profile."""
+    out = np.zeros(len(grid))
+    hol = ctx.holidays
+    special = set(hol.index[(hol["after_holiday"] == 1) | (hol["bridge"] == 1) | (hol["holiday"] == 1)].date)
+    profile = intraday_profile(hist, special)
+    cmp_all = None
+    if ctx.shapes:
+        start, end = hol.index.min().date(), hol.index.max().date()
+        cmp_all = campaign_features(ctx.exposure, sorted(grid["queue"].unique()), start, end, ctx.shapes)
+    for queue, rows in grid.groupby("queue").groups.items():
+        g = grid.loc[rows]
+        h = hist[hist["queue"] == queue]
+        daily = h.groupby(h["ds"].dt.normalize())["y"].sum()
+        days = pd.DatetimeIndex(sorted(g["ds"].dt.normalize().unique()))
+        cmp = cmp_all.loc[queue] if cmp_all is not None else None
+        total = daily_arimax(daily, _daily_design(daily.index, hol, cmp), _daily_design(days, hol, cmp))
+        per_day = pd.Series(total, index=days)
+        share = profile.reindex(pd.MultiIndex.from_arrays([g["queue"], g["ds"].dt.weekday, _key(g["ds"])])).to_numpy()
+        share = np.nan_to_num(share, nan=0.0)
+        day_of = g["ds"].dt.normalize()
+        norm = pd.Series(share).groupby(day_of.to_numpy()).transform("sum").to_numpy()   # renormalise per day
+        out[grid.index.get_indexer(rows)] = per_day.reindex(day_of).to_numpy() * np.where(norm > 0, share / norm, 0)
+    return out
+
+
+def aht_forecast(hist: pd.DataFrame, grid: pd.DataFrame, config: Config, weeks: int = PROFILE_WEEKS) -> np.ndarray:
+    """Contact-weighted mean AHT per (queue, weekday, time) over recent weeks; queue mean, then config."""
+    since = hist["ds"].max().normalize() - pd.Timedelta(days=7 * weeks - 1)
+    h = hist[(hist["ds"] >= since) & hist["aht_s"].notna() & (hist["y"] > 0)]
+    work = h.assign(w=h["y"] * h["aht_s"])
+    keys = [work["queue"], work["ds"].dt.weekday, _key(work["ds"])]
+    slot = work.groupby(keys)["w"].sum() / work.groupby(keys)["y"].sum()
+    queue_mean = work.groupby("queue")["w"].sum() / work.groupby("queue")["y"].sum()
+    out = slot.reindex(pd.MultiIndex.from_arrays([grid["queue"], grid["ds"].dt.weekday, _key(grid["ds"])])).to_numpy()
+    fallback = grid["queue"].map(queue_mean).fillna(grid["queue"].map({q.name: q.aht_s for q in config.queues}))
+    return np.where(np.isnan(out), fallback.to_numpy(float), out)
+
+
+def predict(model: str, hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context) -> np.ndarray:
+    if model == "snaive_week":
+        return seasonal_naive(hist, grid)
+    if model == "mean4":
+        return weekday_mean(hist, grid)
+    if model == "topdown":
+        return topdown(hist, grid, ctx)
+    raise ValueError(f"unknown model {model!r}")
+
+
+# -- selection, intervals and the run ------------------------------------------------------------
+MIN_DAYS = {"topdown": 56, "mean4": 7, "snaive_week": 7}
+LEVELS = (0.8, 0.95)
+
+
+def backtest(hist: pd.DataFrame, ctx: Context, origins: list[pd.Timestamp], days: int,
+             models: tuple[str, ...] = MODELS) -> tuple[pd.DataFrame, list[dict]]:
+    """Forecast the ``days`` after each origin from the history before it, for every model.
+
+    Returns ``queue, ds, y, p, model, origin`` and a list of failures (model, origin, reason).
+    """
+    frames, failures = [], []
+    for origin in origins:
+        past = hist[hist["ds"] < origin]
+        test = hist[(hist["ds"] >= origin) & (hist["ds"] < origin + pd.Timedelta(days=days))].reset_index(drop=True)
+        if past.empty or test.empty:
+            continue
+        for model in models:
+            try:
+                p = predict(model, past, test[["queue", "ds"]], ctx)
+            except Exception as exc:  # noqa: BLE001 - recorded, and the model is skipped at this origin
+                failures.append({"model": model, "origin": str(origin.date()), "reason": f"{type(exc).__name__}: {exc}"})
+                continue
+            frames.append(test[["queue", "ds", "y"]].assign(p=p, model=model, origin=origin))
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), failures
+
+
+def wape(frame: pd.DataFrame) -> float:
+    total = frame["y"].sum()
+    return float(np.abs(frame["y"] - frame["p"]).sum() / total) if total > 0 else float("nan")
+
+
+def conformal_widths(residuals: pd.DataFrame) -> dict[float, float]:
+    """Split-conformal quantiles of |y - p| / sqrt(p + 1) for each level (finite-sample corrected)."""
+    scores = np.sort((np.abs(residuals["y"] - residuals["p"]) / np.sqrt(residuals["p"] + 1)).to_numpy())
+    n = len(scores)
+    return {lvl: float(scores[min(n - 1, int(np.ceil((n + 1) * lvl)) - 1)]) for lvl in LEVELS} if n else \
+        {lvl: float("nan") for lvl in LEVELS}
+
+
+def with_intervals(point: np.ndarray, widths: dict[float, float]) -> dict[str, np.ndarray]:
+    spread = np.sqrt(point + 1)
+    out = {}
+    for lvl, name in ((0.8, "80"), (0.95, "95")):
+        w = 0.0 if np.isnan(widths[lvl]) else widths[lvl]
+        out[f"lo_{name}"] = np.maximum(point - w * spread, 0.0)
+        out[f"hi_{name}"] = point + w * spread
+    return out
+
+
+@dataclass
+class ForecastResult:
+    frame: pd.DataFrame                         # queue, interval_start, forecast, lo/hi 80/95, aht_s, model
+    info: dict                                  # per queue: model, scores, widths; shapes; fallbacks; warnings
+
+
+def make_context(config: Config, campaigns: pd.DataFrame, start: dt.date, end: dt.date) -> Context:
+    exposure = campaign_exposure(campaigns, config.queue_names, start, end)
+    return Context(config, holiday_features(config, start, end), exposure)
+
+
+def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of: dt.date, days: int,
+                 backtest_days: int = 14, origins: int = 3) -> ForecastResult:
+    """Choose a model per queue by rolling-origin WAPE, then forecast ``days`` days after ``as_of``.
+
+    ``hist`` is ``queue, ds, y, aht_s`` (actuals up to the end of ``as_of``); ``campaigns`` the
+    current, not withdrawn campaigns (``channel, start_ts, end_ts, queues, reach``).
+    """
+    hist = hist[hist["ds"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
+    first_day = as_of + dt.timedelta(days=1)
+    ctx = make_context(config, campaigns, hist["ds"].min().date(), first_day + dt.timedelta(days=days + 7))
+    bt_days = min(backtest_days, days)
+    starts = [pd.Timestamp(first_day) - pd.Timedelta(days=bt_days + 7 * i) for i in range(origins)]
+    daily = hist.groupby([hist["queue"], hist["ds"].dt.normalize().rename("date")])["y"].sum().reset_index()
+    info: dict = {"queues": {}, "fallbacks": [], "warnings": [], "backtest": {"origins": [str(o.date()) for o in starts],
+                                                                             "days": bt_days}}
+    ctx.shapes = learn_adstock(daily[daily["date"] < min(starts)], ctx.exposure[ctx.exposure["date"] < min(starts)],
+                               ctx.holidays).shapes
+    results, failures = backtest(hist, ctx, starts, bt_days)
+    info["fallbacks"] += [{"queue": "*", **f} for f in failures]
+    ctx.shapes = learn_adstock(daily, ctx.exposure[ctx.exposure["date"] <= pd.Timestamp(as_of)], ctx.holidays).shapes
+    info["adstock"] = {c: {"lag_days": lag, "decay": d} for c, (lag, d) in ctx.shapes.items()}
+    grid = future_grid(config, config.queue_names, first_day, days)
+    frames = []
+    for queue in config.queue_names:
+        q_hist = hist[hist["queue"] == queue]
+        q_grid = grid[grid["queue"] == queue].reset_index(drop=True)
+        if q_hist.empty:
+            info["warnings"].append(f"queue {queue}: no history up to {as_of}; no forecast")
+            continue
+        frames.append(_forecast_queue(queue, q_hist, q_grid, results, ctx, info))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["queue", "interval_start", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "aht_s", "model"])
+    return ForecastResult(frame, info)
+
+
+def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, results: pd.DataFrame,
+                    ctx: Context, info: dict) -> pd.DataFrame:
+    history_days = q_hist["ds"].dt.normalize().nunique()
+    scored = {}
+    if len(results):
+        mine = results[results["queue"] == queue]
+        scored = {m: wape(g) for m, g in mine.groupby("model")}
+    eligible = [m for m in MODELS if history_days >= MIN_DAYS[m]] or ["snaive_week"]
+    if len(eligible) < len(MODELS):
+        info["warnings"].append(f"queue {queue}: only {history_days} days of history; using simpler models "
+                                f"({', '.join(eligible)})")
+    ranked = sorted(eligible, key=lambda m: scored.get(m, np.inf) if not np.isnan(scored.get(m, np.inf)) else np.inf)
+    point, chosen = None, None
+    for model in ranked:
+        try:
+            point = predict(model, q_hist, q_grid, ctx)
+            chosen = model
+            break
+        except Exception as exc:  # noqa: BLE001 - recorded and the next model is tried
+            info["fallbacks"].append({"queue": queue, "model": model, "reason": f"{type(exc).__name__}: {exc}"})
+    residuals = results[(results["queue"] == queue) & (results["model"] == chosen)] if len(results) else pd.DataFrame()
+    widths = conformal_widths(residuals) if len(residuals) else {lvl: float("nan") for lvl in LEVELS}
+    if not len(residuals):
+        info["warnings"].append(f"queue {queue}: no backtest residuals; prediction intervals are empty")
+    info["queues"][queue] = {"model": chosen, "wape": {m: round(v, 4) for m, v in scored.items()},
+                             "interval_scale": {str(k): round(v, 4) for k, v in widths.items()},
+                             "history_days": int(history_days)}
+    out = q_grid.rename(columns={"ds": "interval_start"}).assign(forecast=point, **with_intervals(point, widths))
+    out["aht_s"] = aht_forecast(q_hist, q_grid, ctx.config)
+    out["model"] = chosen
+    return out
+
+
+def parse_horizon(text: str) -> int:
+    """``6w`` -> 42 days, ``10d`` -> 10 days."""
+    import re
+
+    from forecaster.errors import UserError
+
+    m = re.fullmatch(r"\s*(\d+)\s*([dw])\s*", str(text).lower())
+    if not m or int(m.group(1)) == 0:
+        raise UserError(f"--horizon {text}: give a number of days or weeks, like 10d or 6w")
+    return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
+
+
+def forecast_store(store_path, config: Config, as_of: dt.date | None, days: int, lock_timeout_s: float = 30.0):
+    """Read history and campaigns, forecast with the store closed, then store the run in one transaction."""
+    from forecaster.campaigns import current
+    from forecaster.errors import UserError
+    from forecaster.store import Runs, Store
+
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        hist = store.actuals().rename(columns={"interval_start": "ds", "contacts": "y"})
+        campaigns = current(store, include_withdrawn=False)
+    if hist.empty:
+        raise UserError("the store holds no actuals yet; run 'forecaster ingest FILE' first")
+    last = hist["ds"].max().date()
+    as_of = as_of or last
+    if as_of > last:
+        raise UserError(f"--as-of {as_of} is after the last actuals ({last}); ingest newer actuals or choose an "
+                        "earlier date")
+    if as_of < hist["ds"].min().date() + dt.timedelta(days=7):
+        raise UserError(f"--as-of {as_of} leaves less than a week of history; choose a later date")
+    result = run_forecast(hist, campaigns, config, as_of, days)
+    with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
+        runs = Runs(store)
+        run_id = runs.create("forecast", as_of=as_of, params={"horizon_days": days}, info=result.info)
+        runs.save_forecast(run_id, result.frame)
+    return run_id, result

@@ -1,0 +1,131 @@
+"""Forecasting: the model contract, the run's invariants, fallbacks, and the CLI end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from forecaster.cli import cli
+from forecaster.config import load_config
+from forecaster.forecast import MODELS, Context, future_grid, make_context, parse_horizon, predict, run_forecast
+from forecaster.store import Runs, Store
+from tests.conftest import ROOT
+
+DEMO = ROOT / "data" / "demo"
+AS_OF = dt.date(2026, 11, 22)
+
+
+@pytest.fixture(scope="module")
+def demo_config():
+    return load_config(ROOT / "configs" / "example.yaml")
+
+
+@pytest.fixture(scope="module")
+def history():
+    act = pd.read_csv(DEMO / "actuals.csv.gz", parse_dates=["interval_start"])
+    act = act.rename(columns={"interval_start": "ds", "contacts": "y"})
+    return act[act["ds"] >= "2026-05-01"].reset_index(drop=True)          # 29 weeks keep the tests quick
+
+
+@pytest.fixture(scope="module")
+def calendar():
+    cal = pd.read_csv(DEMO / "campaigns.csv", keep_default_na=False)
+    return cal.assign(start_ts=pd.to_datetime(cal.start), end_ts=pd.to_datetime(cal.end),
+                      queues=cal.queues.str.split(";"), reach=cal.reach.astype(float))
+
+
+@pytest.fixture(scope="module")
+def result(history, calendar, demo_config):
+    return run_forecast(history, calendar, demo_config, AS_OF, 21)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_model_contract(model, history, calendar, demo_config):
+    """Every model: one finite value >= 0 per open interval of the horizon, in grid order."""
+    grid = future_grid(demo_config, demo_config.queue_names, AS_OF + dt.timedelta(days=1), 14)
+    ctx = make_context(demo_config, calendar, dt.date(2026, 5, 1), dt.date(2027, 1, 31))
+    ctx.shapes = {"direct_mail": (3, 0.4), "email": (0, 0.4)}
+    p = predict(model, history, grid, ctx)
+    assert p.shape == (len(grid),) and np.isfinite(p).all() and (p >= 0).all()
+    assert p.sum() > 0
+
+
+def test_run_rows_are_the_open_intervals_with_ordered_bands(result, demo_config):
+    f = result.frame
+    grid = future_grid(demo_config, demo_config.queue_names, AS_OF + dt.timedelta(days=1), 21)
+    assert len(f) == len(grid) and not f.duplicated(["queue", "interval_start"]).any()
+    assert (f["lo_95"] <= f["lo_80"]).all() and (f["lo_80"] <= f["forecast"]).all()
+    assert (f["forecast"] <= f["hi_80"]).all() and (f["hi_80"] < f["hi_95"]).all() and (f["lo_95"] >= 0).all()
+    assert f["aht_s"].between(60, 1200).all()
+    voice = f[f["queue"] == "voice_billing"]["interval_start"]
+    assert not (voice.dt.weekday == 6).any()                                   # voice is closed on Sundays
+    assert f["interval_start"].min() == pd.Timestamp("2026-11-23 07:00")       # e-mail opens at 07:00
+
+
+def test_run_records_the_choice_and_its_evidence(result, demo_config):
+    info = result.info
+    assert set(info["queues"]) == set(demo_config.queue_names)
+    for q in info["queues"].values():
+        assert q["model"] in MODELS and set(q["wape"]) == set(MODELS)
+        assert q["wape"][q["model"]] == min(q["wape"].values())
+        assert 1.0 < q["interval_scale"]["0.8"] < q["interval_scale"]["0.95"]
+    assert info["fallbacks"] == [] and len(info["backtest"]["origins"]) == 3
+    assert set(info["adstock"]) == {"direct_mail", "email", "sms", "tv", "social"}
+
+
+def test_holidays_get_no_rows(history, calendar, demo_config):
+    r = run_forecast(history, calendar, demo_config, AS_OF, 40, origins=1)
+    days = set(r.frame["interval_start"].dt.date)
+    assert dt.date(2026, 12, 25) not in days and dt.date(2026, 12, 26) not in days and dt.date(2027, 1, 1) not in days
+    assert dt.date(2026, 12, 24) in days
+
+
+def test_short_history_queue_gets_a_simpler_model_with_a_warning(history, calendar, demo_config):
+    recent = history[(history["queue"] != "chat") | (history["ds"] >= "2026-11-01")]
+    r = run_forecast(recent, calendar, demo_config, AS_OF, 7, origins=1)
+    assert r.info["queues"]["chat"]["model"] in ("mean4", "snaive_week")
+    assert any(w.startswith("queue chat: only 22 days of history") for w in r.info["warnings"])
+    assert (r.frame[r.frame["queue"] == "chat"]["forecast"] > 0).any()
+
+
+def test_horizon_parsing():
+    assert parse_horizon("6w") == 42 and parse_horizon("10d") == 10
+    with pytest.raises(Exception, match="give a number of days or weeks"):
+        parse_horizon("6x")
+
+
+def test_cli_forecast_then_staff(tmp_path):
+    cfg = tmp_path / "site.yaml"
+    cfg.write_text((ROOT / "configs" / "example.yaml").read_text().replace("../var/demo.duckdb", "store.duckdb"))
+    act = pd.read_csv(DEMO / "actuals.csv.gz")
+    act[act["interval_start"] >= "2026-06-01"].to_csv(tmp_path / "recent.csv", index=False)
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, ["--config", str(cfg), *map(str, args)], catch_exceptions=False)
+
+    assert run("ingest", tmp_path / "recent.csv").exit_code == 0
+    assert run("campaigns", "submit", DEMO / "campaigns.csv", "--by", "test").exit_code == 0
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "--horizon", "2w", "--as-of", "2026-11-15", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Forecast run #1: ")
+    fc = pd.read_csv(out)
+    assert list(fc.columns) == ["queue", "interval_start", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "aht_s", "model"]
+    assert fc["interval_start"].min() == "2026-11-16 07:00:00"
+    staffed = run("staff", "--quantile", "0.8")
+    assert staffed.exit_code == 0 and "Run #1, staffed to the quantile 0.8" in staffed.stdout
+    with Store(tmp_path / "store.duckdb", read_only=True) as s:
+        runs = Runs(s)
+        assert runs.get(1)["kind"] == "forecast" and len(runs.forecast(1)) == len(fc)
+        assert len(runs.requirements(1, "q0.80")) == len(fc)
+    late = run("forecast", "--as-of", "2027-01-01")
+    assert late.exit_code == 2
+    assert late.stderr.strip() == ("Error: --as-of 2027-01-01 is after the last actuals (2026-11-22); ingest newer "
+                                   "actuals or choose an earlier date")
+    bad = run("forecast", "--horizon", "6x")
+    assert bad.exit_code == 2 and bad.stderr.strip() == "Error: --horizon 6x: give a number of days or weeks, like 10d or 6w"
