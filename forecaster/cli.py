@@ -8,6 +8,7 @@ exits 1 with a hint to report it.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import os
 import sys
@@ -205,6 +206,49 @@ def forecast(app: App, horizon: str, as_of, out, fmt) -> None:
         click.echo(f"Forecast run #{run_id}: {len(frame):,} intervals over {days} days. Models: {models}")
         click.echo("Daily totals (interval bands summed, so the daily band is wide):")
     click.echo(render(daily, fmt))
+
+
+@cli.command("backtest")
+@click.option("--windows", default=8, show_default=True, type=click.IntRange(2, 52), help="Rolling origins, a week apart.")
+@click.option("--horizon", default="2w", show_default=True, help="Days forecast at each origin: Nd or Nw.")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Last day of actuals to use. Default: the last.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write every metric row (.csv, .parquet, .json).")
+@format_option
+@click.pass_obj
+def backtest_cmd(app: App, windows, horizon, as_of, out, fmt) -> None:
+    """Rolling-origin accuracy per queue and model, baselines included.
+
+    WAPE, MASE and bias at interval and daily level, for campaign-affected days and the
+    others, and the out-of-sample coverage of the 80 % and 95 % intervals. The screen shows
+    the interval and daily rows for all days; --out writes every row.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml backtest --windows 8 --horizon 2w --out var/backtest.csv
+    """
+    from forecaster.backtest import evaluate
+    from forecaster.campaigns import current
+    from forecaster.errors import UserError
+    from forecaster.forecast import parse_horizon
+    from forecaster.output import write_table
+
+    days = parse_horizon(horizon)
+    with app.store(read_only=True) as store:
+        hist = store.actuals().rename(columns={"interval_start": "ds", "contacts": "y"})
+        campaigns = current(store, include_withdrawn=False)
+    if hist.empty:
+        raise UserError("the store holds no actuals yet; run 'forecaster ingest FILE' first")
+    last = hist["ds"].max().date()
+    end = as_of.date() if as_of else last
+    need = dt.timedelta(days=days + 7 * (windows - 1) + 56)
+    if end - hist["ds"].min().date() < need:
+        raise UserError(f"{windows} windows of {days} days need {need.days} days of history before {end}; "
+                        "use fewer --windows or a shorter --horizon")
+    metrics, _ = evaluate(hist, campaigns, app.config, end, windows, days)
+    if out:
+        write_table(metrics, out)
+    shown = metrics[metrics["segment"] == "all"].drop(columns=["segment"]).round(4)
+    click.echo(render(shown if fmt == "table" else metrics, fmt))
 
 
 def _sl_option(value: str | None) -> tuple[float, float] | None:

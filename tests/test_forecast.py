@@ -129,3 +129,28 @@ def test_cli_forecast_then_staff(tmp_path):
                                    "actuals or choose an earlier date")
     bad = run("forecast", "--horizon", "6x")
     assert bad.exit_code == 2 and bad.stderr.strip() == "Error: --horizon 6x: give a number of days or weeks, like 10d or 6w"
+
+
+def test_cli_backtest_reports_every_model_with_coverage(tmp_path):
+    cfg = tmp_path / "site.yaml"
+    cfg.write_text((ROOT / "configs" / "example.yaml").read_text().replace("../var/demo.duckdb", "store.duckdb"))
+    act = pd.read_csv(DEMO / "actuals.csv.gz")
+    act[(act["interval_start"] >= "2026-07-01") & (act["queue"].isin(["voice_billing", "chat"]))] \
+        .to_csv(tmp_path / "recent.csv", index=False)
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, ["--config", str(cfg), *map(str, args)], catch_exceptions=False)
+
+    run("ingest", tmp_path / "recent.csv")
+    out = tmp_path / "bt.csv"
+    result = run("backtest", "--windows", 2, "--horizon", "1w", "--out", out)
+    assert result.exit_code == 0, result.output
+    m = pd.read_csv(out)
+    assert set(m["model"]) == {"snaive_week", "mean4", "topdown", "topdown_pooled", "topdown_nocmp"}
+    assert set(m["level"]) == {"interval", "daily"} and {"all", "other"} <= set(m["segment"])
+    interval = m[(m["level"] == "interval") & (m["segment"] == "all")]
+    assert interval["coverage_80"].between(0.5, 1).all() and (interval["coverage_95"] >= interval["coverage_80"]).all()
+    assert (m["wape"] > 0).all() and m["mase"].notna().all()
+    too_long = run("backtest", "--windows", 40)
+    assert too_long.exit_code == 2 and "use fewer --windows or a shorter --horizon" in too_long.stderr

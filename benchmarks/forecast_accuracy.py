@@ -1,0 +1,105 @@
+"""Forecast accuracy report (issue 4 targets), printed; figures go in the issue note.
+
+1. Demo data, 8 rolling origins, 2-week horizon: interval WAPE of the chosen model against the
+   better baseline (target: at least 10 % lower, relative); on campaign-affected days, topdown
+   against topdown without campaign regressors (target: at least 30 % lower); coverage.
+2. Real data (../shared/data/anonymous_bank_1999): 6-minute counts summed to 30 minutes, Israeli
+   holidays, the site open every day around the clock; WAPE per model over 8 origins.
+Usage: python benchmarks/forecast_accuracy.py [--skip-real]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from forecaster.backtest import evaluate  # noqa: E402
+from forecaster.config import load_config  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BANK = ROOT.parent / "shared" / "data" / "anonymous_bank_1999" / "calls_6min.csv.gz"
+BANK_CONFIG = """\
+site: Anonymous Bank 1999
+timezone: UTC
+interval_min: 30
+opening_hours: {mon: "00:00-24:00", tue: "00:00-24:00", wed: "00:00-24:00", thu: "00:00-24:00",
+                fri: "00:00-24:00", sat: "00:00-24:00", sun: "00:00-24:00"}
+holidays: {country: IL, closed_on_public_holidays: false}
+queues: [{name: bank, channel: voice, sl_pct: 80, answer_s: 20, aht_s: 200}]
+"""
+
+
+def pooled(metrics: pd.DataFrame, model: str, level="interval", segment="all") -> float:
+    m = metrics[(metrics.model == model) & (metrics.level == level) & (metrics.segment == segment)]
+    return float((m.wape * m.n).sum() / m.n.sum())
+
+
+def report(name: str, metrics: pd.DataFrame, results: pd.DataFrame, seconds: float) -> None:
+    print(f"\n== {name} ({seconds:.0f} s)")
+    allm = metrics[metrics.segment == "all"]
+    print(allm.pivot_table(index=["queue", "level"], columns="model", values="wape").round(4).to_string())
+    chosen = results.groupby(["queue", "model"]).apply(lambda g: (g.y - g.p).abs().sum() / g.y.sum(),
+                                                       include_groups=False).unstack()
+    best = chosen[["snaive_week", "mean4", "topdown", "topdown_pooled"]].idxmin(axis=1)
+    print("lowest WAPE per queue:", best.to_dict())
+    for level in ("interval", "daily"):
+        base = min(pooled(metrics, "snaive_week", level), pooled(metrics, "mean4", level))
+        td = min(pooled(metrics, "topdown", level), pooled(metrics, "topdown_pooled", level))
+        print(f"{level}: best topdown WAPE {td:.2%}, better baseline {base:.2%}, {1 - td / base:+.1%} lower")
+    for level in ("interval", "daily"):
+        try:
+            a, b = pooled(metrics, "topdown_pooled", level, "campaign"), pooled(metrics, "topdown_nocmp", level, "campaign")
+            print(f"campaign days, {level}: topdown_pooled {a:.2%} vs without campaign regressors {b:.2%}, "
+                  f"{1 - a / b:+.1%} lower")
+        except ZeroDivisionError:
+            pass
+    cov = results[results.model == "topdown"]
+    print(f"coverage of topdown intervals: 80 % -> {cov.in_80.mean():.1%}, 95 % -> {cov.in_95.mean():.1%}")
+
+
+def demo() -> None:
+    config = load_config(ROOT / "configs" / "example.yaml")
+    act = pd.read_csv(ROOT / "data" / "demo" / "actuals.csv.gz", parse_dates=["interval_start"])
+    act = act.rename(columns={"interval_start": "ds", "contacts": "y"})
+    cal = pd.read_csv(ROOT / "data" / "demo" / "campaigns.csv", keep_default_na=False)
+    cal = cal.assign(start_ts=pd.to_datetime(cal.start), end_ts=pd.to_datetime(cal.end),
+                     queues=cal.queues.str.split(";"), reach=cal.reach.astype(float))
+    start = time.perf_counter()
+    metrics, results = evaluate(act, cal, config, dt.date(2026, 11, 22), windows=8, days=14)
+    report("demo data, 8 origins x 14 days", metrics, results, time.perf_counter() - start)
+
+
+def real() -> None:
+    if not BANK.exists():
+        print("\n== real data: ../shared/data is not present; skipped")
+        return
+    raw = pd.read_csv(BANK, parse_dates=["interval_start"])
+    raw["ds"] = raw["interval_start"].dt.floor("30min")
+    hist = raw.groupby("ds", as_index=False)["calls"].sum().rename(columns={"calls": "y"}).assign(queue="bank", aht_s=float("nan"))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bank.yaml"
+        path.write_text(BANK_CONFIG)
+        config = load_config(path)
+    empty = pd.DataFrame(columns=["channel", "start_ts", "end_ts", "queues", "reach"])
+    start = time.perf_counter()
+    metrics, results = evaluate(hist, empty, config, dt.date(1999, 12, 31), windows=8, days=7,
+                                models=("snaive_week", "mean4", "topdown", "topdown_pooled"))
+    report("real data: Anonymous Bank 1999, 30 min, 8 origins x 7 days", metrics, results, time.perf_counter() - start)
+
+
+if __name__ == "__main__":
+    warnings.simplefilter("ignore")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-real", action="store_true")
+    args = parser.parse_args()
+    demo()
+    if not args.skip_real:
+        real()
