@@ -171,9 +171,12 @@ def status(app: App, fmt: str) -> None:
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Use actuals up to this day "
               "(inclusive) and forecast from the next day. Default: the last day with actuals.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the forecast (.csv, .parquet, .json).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where statsforecast fits the models: here, or on Dask (see README).")
+@click.option("--dask-address", metavar="HOST:PORT", help="Dask scheduler; default: a local cluster on every core.")
 @format_option
 @click.pass_obj
-def forecast(app: App, horizon: str, as_of, out, fmt) -> None:
+def forecast(app: App, horizon: str, as_of, out, engine, dask_address, fmt) -> None:
     """Forecast contacts and AHT per queue and open interval, with 80 % and 95 % intervals.
 
     Chooses a model per queue by rolling-origin backtest (baselines: same interval last week,
@@ -189,7 +192,7 @@ def forecast(app: App, horizon: str, as_of, out, fmt) -> None:
 
     days = parse_horizon(horizon)
     run_id, result = forecast_store(app.store_path, app.config, as_of.date() if as_of else None, days,
-                                    app.lock_timeout_s)
+                                    app.lock_timeout_s, engine, dask_address)
     info = result.info
     for w in info["warnings"]:
         warn([w])

@@ -154,3 +154,15 @@ def test_cli_backtest_reports_every_model_with_coverage(tmp_path):
     assert (m["wape"] > 0).all() and m["mase"].notna().all()
     too_long = run("backtest", "--windows", 40)
     assert too_long.exit_code == 2 and "use fewer --windows or a shorter --horizon" in too_long.stderr
+
+
+def test_dask_engine_gives_the_local_numbers(history, calendar, demo_config):
+    """statsforecast on a local Dask cluster (through fugue) reproduces the local engine."""
+    from forecaster.forecast import engine_session
+
+    small = history[history["queue"].isin(["voice_billing", "chat"]) & (history["ds"] >= "2026-08-01")]
+    local = run_forecast(small, calendar, demo_config, AS_OF, 7, origins=1)
+    with engine_session("dask"):
+        dist = run_forecast(small, calendar, demo_config, AS_OF, 7, origins=1, engine="dask")
+    assert local.info["queues"]["voice_billing"]["model"] == dist.info["queues"]["voice_billing"]["model"]
+    pd.testing.assert_frame_equal(local.frame, dist.frame, rtol=1e-5)
