@@ -61,6 +61,10 @@ def report(name: str, metrics: pd.DataFrame, results: pd.DataFrame, seconds: flo
                   f"{1 - a / b:+.1%} lower")
         except ZeroDivisionError:
             pass
+    cost = metrics[(metrics.level == "interval") & (metrics.segment == "all")].groupby("model")[
+        ["staffing_error_h", "short_h", "over_h", "needed_h"]].sum().round(0)
+    print("staffing error in agent-hours over all origins (Erlang C at each queue's target):")
+    print(cost.to_string())
     cov = results[results.model == "topdown"]
     print(f"coverage of topdown intervals: 80 % -> {cov.in_80.mean():.1%}, 95 % -> {cov.in_95.mean():.1%}")
 

@@ -7,7 +7,9 @@ model, at interval and at daily level, for all days, campaign-affected days and 
 * WAPE: sum |error| / sum actual; bias: sum (forecast - actual) / sum actual;
 * MASE: mean |error| over the in-sample mean |error| of the weekly seasonal naive forecast;
 * coverage of the 80 % and 95 % conformal intervals, out of sample: the widths for one origin
-  are calibrated on the residuals of the other origins only.
+  are calibrated on the residuals of the other origins only;
+* the staffing error in agent-hours (interval level, all days): agents needed for the actual
+  contacts against agents staffed from the forecast, split into hours short and hours over.
 
 Campaign-affected days of a queue: from a campaign's start to 10 days after its end, for the
 queues it targets. ``topdown_nocmp`` (the same model without campaign regressors) is included
@@ -64,6 +66,25 @@ def _metrics(frame: pd.DataFrame, scale: float) -> dict:
             "mase": err.abs().mean() / scale if scale else np.nan, "n": len(frame)}
 
 
+def staffing_error(results: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """What forecast errors cost: agents needed for the actual contacts against agents staffed
+    from the forecast, per interval, in agent-hours (short: needed but not staffed; over: idle)."""
+    from forecaster.staffing import staff_forecast
+
+    hours = config.interval_min / 60
+    parts = []
+    for (model, _), g in results.groupby(["model", "origin"]):
+        base = g[["queue", "ds"]].rename(columns={"ds": "interval_start"})
+        need = staff_forecast(base.assign(forecast=g["y"].to_numpy()), config)
+        plan = staff_forecast(base.assign(forecast=g["p"].to_numpy()), config)
+        diff = (plan["agents"] - need["agents"]).to_numpy() * hours
+        parts.append(pd.DataFrame({"queue": need["queue"], "model": model, "short_h": np.clip(-diff, 0, None),
+                                   "over_h": np.clip(diff, 0, None), "needed_h": need["agents"] * hours}))
+    frame = pd.concat(parts).groupby(["queue", "model"], as_index=False).sum()
+    frame["staffing_error_h"] = frame["short_h"] + frame["over_h"]
+    return frame
+
+
 def evaluate(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of: dt.date, windows: int = 8,
              days: int = 14, models: tuple[str, ...] = EVAL_MODELS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Returns (metrics table, per-interval results with ``in_80``/``in_95``)."""
@@ -95,4 +116,10 @@ def evaluate(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of:
                 if level == "interval":
                     row.update(coverage_80=part["in_80"].mean(), coverage_95=part["in_95"].mean())
                 rows.append(row)
-    return pd.DataFrame(rows), results
+    metrics = pd.DataFrame(rows)
+    cost = staffing_error(results, config)
+    at = (metrics["level"] == "interval") & (metrics["segment"] == "all")
+    merged = metrics[at].merge(cost, on=["queue", "model"], how="left")
+    for col in ("staffing_error_h", "short_h", "over_h", "needed_h"):
+        metrics.loc[at, col] = merged[col].to_numpy()
+    return metrics, results

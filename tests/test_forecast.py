@@ -152,6 +152,9 @@ def test_cli_backtest_reports_every_model_with_coverage(tmp_path):
     interval = m[(m["level"] == "interval") & (m["segment"] == "all")]
     assert interval["coverage_80"].between(0.5, 1).all() and (interval["coverage_95"] >= interval["coverage_80"]).all()
     assert (m["wape"] > 0).all() and m["mase"].notna().all()
+    cost = interval.set_index(["queue", "model"])
+    assert (cost["staffing_error_h"] == cost["short_h"] + cost["over_h"]).all() and (cost["needed_h"] > 0).all()
+    assert (cost.loc["voice_billing", "staffing_error_h"] > 0).all()
     too_long = run("backtest", "--windows", 40)
     assert too_long.exit_code == 2 and "use fewer --windows or a shorter --horizon" in too_long.stderr
 
