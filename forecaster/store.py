@@ -118,15 +118,21 @@ class Store:
                 con = duckdb.connect(str(self.path), read_only=self.read_only)
                 break
             except duckdb.IOException as exc:
-                if "not a valid DuckDB database" in str(exc):
+                message = str(exc)
+                being_created = self.path.exists() and self.path.stat().st_size == 0
+                if "not a valid DuckDB database" in message and not being_created:
                     raise StoreError(f"{self.path} is not a forecaster store (not a DuckDB file); "
                                      "pass --store with the right file") from None
-                if not _is_lock_error(exc):
-                    raise StoreError(f"cannot open store {self.path}: {exc}") from None
+                if "Permission denied" in message:
+                    raise StoreError(f"cannot open store {self.path}: permission denied; check the file's "
+                                     "permissions or pass --store with a writable path") from None
+                # a lock, a file another process is creating, a log being swapped: wait and retry
                 if time.monotonic() >= deadline:
-                    raise StoreLockedError(
-                        f"store {self.path} is in use by another forecaster process and stayed locked for "
-                        f"{lock_timeout_s:g} s; try again when it has finished (or raise --lock-timeout)") from None
+                    if _is_lock_error(exc):
+                        raise StoreLockedError(
+                            f"store {self.path} is in use by another forecaster process and stayed locked for "
+                            f"{lock_timeout_s:g} s; try again when it has finished (or raise --lock-timeout)") from None
+                    raise StoreError(f"cannot open store {self.path}: {message.splitlines()[0]}") from None
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.5)
             except duckdb.Error as exc:

@@ -94,3 +94,12 @@ def test_lock_released_while_waiting_lets_the_writer_in(tmp_path):
             s.replace_actuals(frame(), ["f.csv"], ["abc"])
     with Store(p, read_only=True) as s:
         assert len(s.actuals()) == 5
+
+
+def test_an_empty_file_is_waited_for_as_if_being_created_then_reported(tmp_path):
+    p = tmp_path / "new.duckdb"
+    p.write_bytes(b"")
+    start = time.monotonic()
+    with pytest.raises(StoreError, match="cannot open store .*not a valid DuckDB database"):
+        Store(p, lock_timeout_s=0.3)
+    assert time.monotonic() - start >= 0.3
