@@ -26,6 +26,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.config import Config
+from forecaster.errors import UserError
 from forecaster.features import campaign_exposure, campaign_features, holiday_features, learn_adstock
 from forecaster.sitecalendar import open_grid
 
@@ -322,8 +324,6 @@ def engine_session(engine: str, address: str | None = None):
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        from forecaster.errors import UserError
-
         raise UserError("--engine dask needs the dask extras: pip install 'forecaster[dask]'") from None
     for name in ("distributed", "distributed.shuffle"):               # its routine shuffle notices are noise here
         logging.getLogger(name).setLevel(logging.ERROR)
@@ -383,7 +383,7 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, resu
     if len(eligible) < len(MODELS):
         info["warnings"].append(f"queue {queue}: only {history_days} days of history; using simpler models "
                                 f"({', '.join(eligible)})")
-    ranked = sorted(eligible, key=lambda m: scored.get(m, np.inf) if not np.isnan(scored.get(m, np.inf)) else np.inf)
+    ranked = sorted(eligible, key=lambda m: np.nan_to_num(scored.get(m, np.inf), nan=np.inf))   # unscored last
     point, chosen = None, None
     for model in ranked:
         try:
@@ -407,10 +407,6 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, resu
 
 def parse_horizon(text: str) -> int:
     """``6w`` -> 42 days, ``10d`` -> 10 days."""
-    import re
-
-    from forecaster.errors import UserError
-
     m = re.fullmatch(r"\s*(\d+)\s*([dw])\s*", str(text).lower())
     if not m or int(m.group(1)) == 0:
         raise UserError(f"--horizon {text}: give a number of days or weeks, like 10d or 6w")
@@ -421,7 +417,6 @@ def forecast_store(store_path, config: Config, as_of: dt.date | None, days: int,
                    engine: str = "local", dask_address: str | None = None):
     """Read history and campaigns, forecast with the store closed, then store the run in one transaction."""
     from forecaster.campaigns import current
-    from forecaster.errors import UserError
     from forecaster.store import Runs, Store
 
     with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
