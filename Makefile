@@ -22,8 +22,11 @@ $(STAMP): pyproject.toml scripts/find-python
 demo: $(STAMP)
 	$(VENV)/bin/forecaster --config $(CONFIG) ingest data/demo/actuals.csv.gz
 	$(VENV)/bin/forecaster --config $(CONFIG) campaigns submit data/demo/campaigns.csv --by demo
-	$(VENV)/bin/forecaster --config $(CONFIG) forecast --horizon 6w --out var/out/forecast.csv | tail -n 3
-	$(VENV)/bin/forecaster --config $(CONFIG) staff --quantile 0.8 --out var/out/requirements.csv | tail -n 5
+	@mkdir -p var/out
+	$(VENV)/bin/forecaster --config $(CONFIG) forecast --horizon 6w --out var/out/forecast.csv \
+	  > var/out/forecast-daily.txt && head -n 6 var/out/forecast-daily.txt
+	$(VENV)/bin/forecaster --config $(CONFIG) staff --quantile 0.8 --out var/out/requirements.csv \
+	  > var/out/requirements-daily.txt && head -n 6 var/out/requirements-daily.txt
 	$(VENV)/bin/forecaster --config $(CONFIG) status
 
 test: $(STAMP)
