@@ -499,6 +499,69 @@ def campaigns_withdraw(app: App, campaign_id: str, by: str) -> None:
     click.echo(f"Withdrew {campaign_id} (version {version}).")
 
 
+@cli.group("runs", invoke_without_command=True)
+@click.option("--kind", help="Only runs of this kind (e.g. forecast).")
+@format_option
+@click.pass_context
+def runs_group(ctx: click.Context, kind: str | None, fmt: str) -> None:
+    """List the runs in the store, newest first (``runs show ID`` for one).
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml runs --format json
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from forecaster.store import Runs
+
+    with ctx.obj.store(read_only=True) as store:
+        frame = Runs(store).list(kind)
+    click.echo(render(frame, fmt) if len(frame) or fmt != "table" else "No runs yet: run 'forecaster forecast'.")
+
+
+@runs_group.command("show")
+@click.argument("run_id", type=int)
+@format_option
+@click.pass_obj
+def runs_show(app: App, run_id: int, fmt: str) -> None:
+    """Show one run: parameters, the model chosen per queue with every model's WAPE, fallbacks
+    and warnings, and its outputs.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml runs show 1
+    """
+    import json
+
+    from forecaster.errors import UserError
+    from forecaster.store import Runs
+
+    with app.store(read_only=True) as store:
+        runs = Runs(store)
+        run = runs.get(run_id)
+        if run is None:
+            raise UserError(f"no run {run_id} in the store; 'forecaster runs' lists them")
+        outputs = runs.list().set_index("run_id").loc[run_id, ["forecast_rows", "requirement_rows"]].to_dict()
+    run["params"], run["info"] = json.loads(run["params"] or "{}"), json.loads(run["info"] or "{}")
+    if fmt != "table":
+        click.echo(to_json({**run, **outputs}))
+        return
+    click.echo(f"Run #{run_id}: {run['kind']}, {run['status']}, as of {run['as_of']:%Y-%m-%d}, started "
+               f"{run['started_at']:%Y-%m-%d %H:%M}; params {json.dumps(run['params'])}")
+    click.echo(f"Outputs: {outputs['forecast_rows']:,} forecast rows, {outputs['requirement_rows']:,} requirement rows")
+    queues = run["info"].get("queues", {})
+    if queues:
+        table = pd.DataFrame([{"queue": q, "model": v["model"], "history_days": v["history_days"],
+                               **{f"wape_{m}": w for m, w in v["wape"].items()}} for q, v in queues.items()])
+        click.echo(render(table, "table"))
+    for key in ("fallbacks", "warnings"):
+        for item in run["info"].get(key, []):
+            click.echo(f"{key[:-1].capitalize()}: {item if isinstance(item, str) else json.dumps(item)}")
+    if run["info"].get("adstock"):
+        click.echo("Campaign carry-over learned: " + ", ".join(
+            f"{c} lag {v['lag_days']} d, decay {v['decay']}" for c, v in run["info"]["adstock"].items()))
+
+
 @cli.group("store")
 def store_group() -> None:
     """Look after the store file itself."""

@@ -419,6 +419,7 @@ def forecast_store(store_path, config: Config, as_of: dt.date | None, days: int,
     from forecaster.campaigns import current
     from forecaster.store import Runs, Store
 
+    started = dt.datetime.now()
     with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
         hist = store.actuals().rename(columns={"interval_start": "ds", "contacts": "y"})
         campaigns = current(store, include_withdrawn=False)
@@ -436,6 +437,7 @@ def forecast_store(store_path, config: Config, as_of: dt.date | None, days: int,
     result.info["engine"] = engine
     with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
         runs = Runs(store)
-        run_id = runs.create("forecast", as_of=as_of, params={"horizon_days": days, "engine": engine}, info=result.info)
+        run_id = runs.create("forecast", as_of=as_of, params={"horizon_days": days, "engine": engine},
+                             info=result.info, started_at=started)
         runs.save_forecast(run_id, result.frame)
     return run_id, result

@@ -292,13 +292,21 @@ class Runs:
         return rows.to_dict("records")[0] if len(rows) else None
 
     def create(self, kind: str, as_of=None, params: dict | None = None, info: dict | None = None,
-               status: str = "ok") -> int:
+               status: str = "ok", started_at: dt.datetime | None = None) -> int:
         run_id = scalar(self.con, "SELECT coalesce(max(run_id), 0) + 1 FROM runs")
         now = dt.datetime.now()
         self.con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         [run_id, kind, status, as_of, now, now, status == "ok",
+                         [run_id, kind, status, as_of, started_at or now, now, status == "ok",
                           json.dumps(params or {}), json.dumps(info or {}, default=str)])
         return int(run_id)
+
+    def list(self, kind: str | None = None) -> pd.DataFrame:
+        """Every run, newest first, with how many output rows each has."""
+        return self.con.execute(
+            """SELECT r.run_id, r.kind, r.status, r.as_of, r.started_at, r.finished_at,
+                      (SELECT count(*) FROM run_forecast f WHERE f.run_id = r.run_id) AS forecast_rows,
+                      (SELECT count(*) FROM run_requirements q WHERE q.run_id = r.run_id) AS requirement_rows
+               FROM runs r WHERE ? IS NULL OR r.kind = ? ORDER BY r.run_id DESC""", [kind, kind]).df()
 
     def forecast(self, run_id: int) -> pd.DataFrame:
         return self.con.execute(

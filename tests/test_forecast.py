@@ -123,6 +123,17 @@ def test_cli_forecast_then_staff(tmp_path):
         runs = Runs(s)
         assert runs.get(1)["kind"] == "forecast" and len(runs.forecast(1)) == len(fc)
         assert len(runs.requirements(1, "q0.80")) == len(fc)
+    import json
+
+    listed = json.loads(run("runs", "--format", "json").stdout)
+    assert [(r["run_id"], r["kind"], r["forecast_rows"], r["requirement_rows"]) for r in listed] == \
+        [(1, "forecast", len(fc), 2 * len(fc))]                          # mean and q0.80
+    assert listed[0]["started_at"] < listed[0]["finished_at"]
+    shown = run("runs", "show", 1)
+    assert shown.stdout.startswith("Run #1: forecast, ok, as of 2026-11-15")
+    assert "wape_topdown_pooled" in shown.stdout and "Campaign carry-over learned: direct_mail lag" in shown.stdout
+    missing = run("runs", "show", 9)
+    assert missing.exit_code == 2 and missing.stderr.strip() == "Error: no run 9 in the store; 'forecaster runs' lists them"
     late = run("forecast", "--as-of", "2027-01-01")
     assert late.exit_code == 2
     assert late.stderr.strip() == ("Error: --as-of 2027-01-01 is after the last actuals (2026-11-22); ingest newer "
