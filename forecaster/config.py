@@ -154,7 +154,39 @@ class ShiftTemplate(Strict):
     def _caps(self) -> "ShiftTemplate":
         if self.max_headcount is not None and self.max_headcount < self.min_headcount:
             raise ValueError(f"max_headcount {self.max_headcount} is below min_headcount {self.min_headcount}")
+        for start in self.starts:
+            h, m = map(int, start.split(":"))
+            if h * 60 + m + self.length_h * 60 > 24 * 60:
+                raise ValueError(f"shift '{self.name}' starting {start} for {self.length_h} h ends after midnight; "
+                                 "shifts must end by 24:00 (each day is scheduled on its own)")
+        if (self.unpaid_break_min + self.paid_break_min) >= self.length_h * 60 / 2:
+            raise ValueError(f"shift '{self.name}' has breaks of half its length or more; shorten them")
         return self
+
+    @property
+    def paid_h(self) -> float:
+        return self.length_h - self.unpaid_break_min / 60
+
+
+class Scheduling(Strict):
+    method: Literal["cover", "fit"] = Field("cover", description="cover: every interval covered; fit: closest fit")
+    quantile: float | None = Field(None, gt=0, lt=1, description="schedule to this forecast quantile (None: the mean)")
+    time_limit_s: float = Field(20.0, gt=0, le=600, description="solver time limit per queue and day, seconds")
+    hourly_cost: float = Field(30.0, ge=0, description="cost of one paid agent-hour, for what-if costs")
+
+
+class Outbound(Strict):
+    """Spare capacity used for outbound calls, and the inbound call-backs they cause."""
+
+    aht_s: float = Field(300.0, gt=0, description="handling time of a connected outbound call, seconds")
+    attempt_s: float = Field(40.0, gt=0, description="time an unanswered dial costs, seconds")
+    connect_rate: float = Field(0.35, gt=0, le=1, description="share of dials that reach the customer")
+    callback_rate: float = Field(0.05, ge=0, le=1, description="inbound call-backs per connected outbound call")
+    callback_delay_min: int = Field(60, ge=0, description="call-backs start this long after the outbound call")
+    callback_spread_min: int = Field(120, gt=0, description="call-backs arrive evenly over this many minutes")
+    quantile: float = Field(0.8, gt=0.5, lt=1, description="spare only where the schedule beats this quantile")
+    min_minutes: int = Field(60, gt=0, description="shortest window worth planning, minutes")
+    min_agents: int = Field(2, ge=1, description="fewest spare agents worth planning")
 
 
 class CampaignPolicy(Strict):
@@ -170,6 +202,8 @@ class Config(Strict):
     queues: list[QueueConfig] = Field(min_length=1)
     shifts: list[ShiftTemplate] = []
     campaigns: CampaignPolicy = CampaignPolicy()
+    scheduling: Scheduling = Scheduling()
+    outbound: Outbound = Outbound()
     store: str = "forecaster.duckdb"
     output_dir: str = "out"
     base_dir: Path = Field(Path("."), exclude=True, description="set by load_config: the config's folder")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -41,19 +42,34 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` to ``path``: CSV, Parquet or JSON by the file's extension."""
+    """Write ``frame`` to ``path``: CSV, Parquet or JSON by the file's extension.
+
+    The file is written beside its target and renamed over it, so a reader never sees half a file.
+    """
     p = Path(path)
     suffix = "".join(p.suffixes[-2:]).lower() if p.suffix.lower() == ".gz" else p.suffix.lower()
+    if suffix not in (".csv", ".csv.gz", ".parquet", ".pq", ".json"):
+        raise UserError(f"--out {p}: unknown file type '{suffix or p.name}'; use .csv, .csv.gz, .parquet or .json")
+    if suffix in (".csv", ".csv.gz"):
+        return write_atomic(p, lambda tmp: frame.to_csv(tmp, index=False, compression="gzip" if suffix == ".csv.gz" else None))
+    if suffix in (".parquet", ".pq"):
+        return write_atomic(p, lambda tmp: frame.to_parquet(tmp, index=False))
+    return write_bytes(p, (render(frame, "json") + "\n").encode("utf-8"))
+
+
+def write_atomic(path: str | Path, write) -> Path:
+    """Call ``write(tmp_path)`` and rename the result over ``path`` (all or nothing)."""
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        if suffix in (".csv", ".csv.gz"):
-            frame.to_csv(p, index=False)
-        elif suffix in (".parquet", ".pq"):
-            frame.to_parquet(p, index=False)
-        elif suffix == ".json":
-            p.write_text(render(frame, "json") + "\n", encoding="utf-8")
-        else:
-            raise UserError(f"--out {p}: unknown file type '{suffix or p.name}'; use .csv, .csv.gz, .parquet or .json")
+        write(tmp)
+        os.replace(tmp, p)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise UserError(f"--out {p}: cannot write ({exc.strerror or exc}); choose a writable path") from None
     return p
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    return write_atomic(path, lambda tmp: Path(tmp).write_bytes(data))

@@ -28,7 +28,7 @@ import pandas as pd
 
 from forecaster.errors import StoreError, StoreLockedError, StoreVersionError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -78,6 +78,25 @@ MIGRATIONS: dict[int, list[str]] = {
             submitted_by VARCHAR NOT NULL, submitted_at TIMESTAMP NOT NULL, campaigns INTEGER NOT NULL,
             new INTEGER NOT NULL, changed INTEGER NOT NULL, unchanged INTEGER NOT NULL, via_inbox BOOLEAN NOT NULL)""",
         "ALTER TABLE campaign_versions ADD COLUMN IF NOT EXISTS submission_id BIGINT",
+    ],
+    3: [  # schedules per queue with coverage, breaks and solver results; spare capacity per interval
+        "ALTER TABLE run_schedule ADD COLUMN IF NOT EXISTS queue VARCHAR",
+        "ALTER TABLE run_schedule ADD COLUMN IF NOT EXISTS paid_h DOUBLE",
+        """CREATE TABLE IF NOT EXISTS run_coverage (
+            run_id BIGINT NOT NULL, queue VARCHAR NOT NULL, interval_start TIMESTAMP NOT NULL,
+            required INTEGER NOT NULL, productive_required INTEGER NOT NULL, on_shift INTEGER NOT NULL,
+            on_break INTEGER NOT NULL, over INTEGER NOT NULL, under INTEGER NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS run_breaks (
+            run_id BIGINT NOT NULL, queue VARCHAR NOT NULL, day DATE NOT NULL, shift VARCHAR NOT NULL,
+            slot INTEGER NOT NULL, break VARCHAR NOT NULL, start_ts TIMESTAMP NOT NULL, end_ts TIMESTAMP NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS run_schedule_summary (
+            run_id BIGINT NOT NULL, queue VARCHAR NOT NULL, day DATE NOT NULL, status VARCHAR NOT NULL,
+            solve_s DOUBLE, solver_gap DOUBLE, required_agent_h DOUBLE, on_shift_agent_h DOUBLE,
+            paid_agent_h DOUBLE, short_intervals INTEGER, short_agent_h DOUBLE, notes VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS run_spare (
+            run_id BIGINT NOT NULL, queue VARCHAR NOT NULL, interval_start TIMESTAMP NOT NULL,
+            agents INTEGER NOT NULL, scheduled INTEGER NOT NULL, on_shift INTEGER NOT NULL,
+            productive INTEGER NOT NULL, spare INTEGER NOT NULL, risk DOUBLE, callbacks DOUBLE)""",
     ],
 }
 
@@ -327,6 +346,63 @@ class Runs:
         self.con.execute("""INSERT INTO run_requirements SELECT run_id, queue, interval_start, basis, calls, aht_s,
                             agents, scheduled, service_level, asa_s, occupancy, abandon FROM staged_req""")
         self.con.unregister("staged_req")
+
+    def set_info(self, run_id: int, key: str, value: object) -> None:
+        """Set ``info[key]`` of a run (a step's summary: schedule, capacity, ...)."""
+        raw = scalar(self.con, "SELECT info FROM runs WHERE run_id = ?", [run_id])
+        info = json.loads(raw) if raw else {}
+        info[key] = value
+        self.con.execute("UPDATE runs SET info = ? WHERE run_id = ?", [json.dumps(info, default=str), run_id])
+
+    def _replace(self, table: str, run_id: int, frame: pd.DataFrame, columns: dict[str, str]) -> None:
+        """Replace ``table``'s rows of ``run_id`` with ``frame`` (``columns``: table column -> frame column)."""
+        self.con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+        if frame is None or frame.empty:
+            return
+        staged = pd.DataFrame({col: frame[src] for col, src in columns.items()}).assign(run_id=run_id)
+        self.con.register("staged_rows", staged)
+        names = ", ".join(["run_id", *columns])
+        self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM staged_rows")
+        self.con.unregister("staged_rows")
+
+    def save_schedule(self, run_id: int, plan: dict[str, pd.DataFrame]) -> None:
+        """Replace the run's schedule (frames from :func:`forecaster.scheduling.schedule_week`)."""
+        self._replace("run_schedule", run_id, plan["shifts"], {
+            "queue": "queue", "day": "day", "shift": "shift", "start_ts": "start", "end_ts": "end",
+            "paid_h": "paid_h", "headcount": "headcount"})
+        self._replace("run_coverage", run_id, plan["coverage"], {c: c for c in (
+            "queue", "interval_start", "required", "productive_required", "on_shift", "on_break", "over", "under")})
+        self._replace("run_breaks", run_id, plan["breaks"], {
+            "queue": "queue", "day": "day", "shift": "shift", "slot": "slot", "break": "break",
+            "start_ts": "start", "end_ts": "end"})
+        self._replace("run_schedule_summary", run_id, plan["summary"], {c: c for c in plan["summary"].columns})
+
+    def schedule(self, run_id: int) -> dict[str, pd.DataFrame]:
+        q = lambda sql: self.con.execute(sql, [run_id]).df()  # noqa: E731
+        return {
+            "shifts": q("""SELECT queue, day, shift, start_ts AS start, end_ts AS "end", paid_h, headcount
+                           FROM run_schedule WHERE run_id = ? ORDER BY queue, day, start_ts, shift"""),
+            "coverage": q("""SELECT * EXCLUDE (run_id) FROM run_coverage WHERE run_id = ?
+                             ORDER BY queue, interval_start"""),
+            "breaks": q("""SELECT queue, day, shift, slot, break, start_ts AS start, end_ts AS "end" FROM run_breaks
+                           WHERE run_id = ? ORDER BY queue, day, shift, slot, start_ts"""),
+            "summary": q("SELECT * EXCLUDE (run_id) FROM run_schedule_summary WHERE run_id = ? ORDER BY queue, day"),
+        }
+
+    def save_capacity(self, run_id: int, cap: dict[str, pd.DataFrame]) -> None:
+        self._replace("run_capacity", run_id, cap["windows"], {
+            "queue": "queue", "start_ts": "start", "end_ts": "end", "spare_agents_min": "spare_agents_min",
+            "spare_agent_hours": "spare_agent_hours", "outbound_calls": "outbound_calls", "risk": "risk"})
+        self._replace("run_spare", run_id, cap["intervals"], {c: c for c in (
+            "queue", "interval_start", "agents", "scheduled", "on_shift", "productive", "spare", "risk", "callbacks")})
+
+    def capacity(self, run_id: int) -> dict[str, pd.DataFrame]:
+        q = lambda sql: self.con.execute(sql, [run_id]).df()  # noqa: E731
+        return {
+            "windows": q("""SELECT queue, start_ts AS start, end_ts AS "end", spare_agents_min, spare_agent_hours,
+                            outbound_calls, risk FROM run_capacity WHERE run_id = ? ORDER BY queue, start_ts"""),
+            "intervals": q("SELECT * EXCLUDE (run_id) FROM run_spare WHERE run_id = ? ORDER BY queue, interval_start"),
+        }
 
     def requirements(self, run_id: int, basis: str) -> pd.DataFrame:
         return self.con.execute("""SELECT * EXCLUDE (run_id) FROM run_requirements WHERE run_id = ? AND basis = ?

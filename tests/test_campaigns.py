@@ -189,14 +189,14 @@ def test_submission_while_the_store_is_locked_is_queued_and_applied_later(run, w
     assert list((store.parent / "store.duckdb.inbox").glob("*.json")) == []
 
 
-def test_real_v1_store_migrates_to_v2(tmp_path, monkeypatch):
+def test_real_v1_store_migrates_to_current(tmp_path, monkeypatch):
     p = tmp_path / "old.duckdb"
     with monkeypatch.context() as m:
         m.setattr(store_mod, "SCHEMA_VERSION", 1)
         Store(p).close()
-    with pytest.raises(store_mod.StoreVersionError, match="schema version 1, this forecaster uses 2"):
+    with pytest.raises(store_mod.StoreVersionError, match=f"schema version 1, this forecaster uses {store_mod.SCHEMA_VERSION}"):
         Store(p)
     with Store(p, check_version=False) as s:
-        assert s.migrate()[:2] == (1, 2)
+        assert s.migrate()[:2] == (1, store_mod.SCHEMA_VERSION)
     with Store(p) as s:
         assert s.con.execute("SELECT count(*) FROM submissions").fetchall() == [(0,)]

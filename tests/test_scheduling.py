@@ -1,0 +1,222 @@
+"""Scheduling and spare capacity: pyworkforce's solvers as used here, the invariants, the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import icalendar
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecaster import capacity, scheduling
+from forecaster.cli import cli
+from forecaster.config import load_config
+from forecaster.errors import ConfigError
+from forecaster.staffing import scheduled_agents, staff_forecast
+from forecaster.store import Runs, Store
+from tests.conftest import ROOT, TINY_CONFIG
+
+SHIFTS = """\
+shifts:
+  - {name: early, starts: ["08:00", "08:30"], length_h: 8, unpaid_break_min: 30, paid_break_min: 15}
+  - {name: late, starts: ["10:00", "10:30"], length_h: 8, unpaid_break_min: 30, paid_break_min: 15}
+  - {name: part, starts: ["12:00", "14:00"], length_h: 4, paid_break_min: 15, max_headcount: 2}
+  - {name: sat, starts: ["09:00"], length_h: 6, days: [sat], min_headcount: 1}
+"""
+WEEK = dt.date(2026, 12, 7)  # a Monday
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    p = tmp_path_factory.mktemp("site") / "site.yaml"
+    p.write_text(TINY_CONFIG + SHIFTS)
+    return load_config(p)
+
+
+def _req(config, seed: int = 1, scale: float = 12.0) -> pd.DataFrame:
+    """A week's requirement frame for the tiny site: a smooth daily hump plus noise."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d in range(5):
+        day = pd.Timestamp(WEEK) + pd.Timedelta(days=d)
+        for k in range(20):  # 08:00-18:00
+            agents = max(0, round(scale * np.sin(np.pi * (k + 0.5) / 20) + rng.integers(-2, 3)))
+            rows.append(("voice", day + pd.Timedelta(minutes=480 + 30 * k), agents))
+    f = pd.DataFrame(rows, columns=["queue", "interval_start", "agents"])
+    return f.assign(scheduled=scheduled_agents(f["agents"], 0.3))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_optimal_cover_leaves_no_interval_under_covered(site, seed):
+    plan = scheduling.schedule_week(_req(site, seed), site, WEEK)
+    voice = plan["summary"][plan["summary"]["queue"] == "voice"]
+    # OPTIMAL, or FEASIBLE where a max_headcount cap made the plan a second solve: covered either way
+    assert (voice["status"] == "OPTIMAL").any() and voice["status"].isin(["OPTIMAL", "FEASIBLE"]).all()
+    assert voice.loc[voice["status"] == "FEASIBLE", "notes"].str.contains("at max_headcount").all()
+    assert plan["shortfalls"].empty
+    cov = plan["coverage"]
+    assert (cov["on_shift"] >= cov["required"]).all() and (cov["under"] == 0).all()
+    # the objective against the lower bound: shift time is at least the required agent-time
+    assert (voice["on_shift_agent_h"] >= voice["required_agent_h"]).all()
+
+
+def test_caps_min_headcount_and_allowed_days_are_kept(site):
+    plan = scheduling.schedule_week(_req(site, scale=30), site, WEEK)
+    shifts = plan["shifts"]
+    part = shifts[shifts["shift"].str.startswith("part@")]
+    assert not part.empty and (part["headcount"] <= 2).all()
+    assert set(pd.to_datetime(shifts.loc[shifts["shift"] == "sat@09:00", "day"]).dt.weekday) == {5}
+    sat = shifts[(shifts["queue"] == "voice") & (pd.to_datetime(shifts["day"]).dt.weekday == 5)]
+    assert sat["headcount"].tolist() == [1]                                # min_headcount on a day with no demand
+
+
+def test_uncoverable_intervals_are_listed_and_the_rest_planned(site):
+    req = _req(site)
+    late = pd.DataFrame({"queue": "voice", "interval_start": [pd.Timestamp(WEEK) + pd.Timedelta(hours=19)],
+                         "agents": [3], "scheduled": [5]})                 # no shift runs at 19:00
+    plan = scheduling.schedule_week(pd.concat([req, late]), site, WEEK)
+    short = plan["shortfalls"]
+    assert short[["interval_start", "agents_missing"]].values.tolist() == [[late["interval_start"][0], 5]]
+    monday = plan["coverage"][plan["coverage"]["interval_start"].dt.date == WEEK]
+    assert (monday.loc[monday["interval_start"].dt.hour < 18, "under"] == 0).all()
+
+
+def test_breaks_never_drop_the_floor_below_the_productive_requirement(site):
+    plan = scheduling.schedule_week(_req(site), site, WEEK)
+    assert not plan["breaks"].empty and not plan["summary"]["notes"].str.contains("below").any()
+    cov = plan["coverage"]
+    assert (cov["on_shift"] - cov["on_break"] >= cov["productive_required"]).all()
+    per_agent = plan["breaks"].groupby(["queue", "day", "shift", "slot"])["break"].apply(sorted)
+    full = per_agent[per_agent.index.get_level_values("shift").str.match("early|late")]
+    assert all(b == ["paid", "unpaid"] for b in full)                      # one of each per full shift
+    merged = plan["breaks"].merge(plan["shifts"], on=["queue", "day", "shift"], suffixes=("", "_shift"))
+    assert ((merged["start"] > merged["start_shift"]) & (merged["end"] < merged["end_shift"])).all()
+
+
+def test_fit_method_runs_min_abs_difference(site):
+    plan = scheduling.schedule_week(_req(site), site, WEEK, method="fit")
+    assert set(plan["summary"]["status"]) <= {"OPTIMAL", "FEASIBLE"}
+    assert plan["coverage"]["on_shift"].sum() > 0
+
+
+def test_shift_past_midnight_is_a_config_error(tmp_path):
+    p = tmp_path / "site.yaml"
+    p.write_text(TINY_CONFIG + "shifts:\n  - {name: night, starts: ['20:00'], length_h: 8}\n")
+    with pytest.raises(ConfigError, match="ends after midnight; shifts must end by 24:00"):
+        load_config(p)
+
+
+@given(on_shift=st.integers(0, 400), shrinkage=st.floats(0, 0.6))
+def test_productive_agents_inverts_the_shrinkage_rule(on_shift, shrinkage):
+    a = capacity.productive_agents(np.array([on_shift]), np.array([shrinkage]))[0]
+    assert scheduled_agents(a, shrinkage) <= on_shift < scheduled_agents(a + 1, shrinkage)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), min_size=1, max_size=40),
+       shrinkage=st.sampled_from([0.0, 0.25, 0.3, 0.32, 1 / 3]), min_agents=st.integers(1, 3))
+def test_windows_never_include_an_interval_below_the_requirement(site, data, shrinkage, min_agents):
+    """Whatever the schedule and requirement, every interval inside a window is covered at the quantile."""
+    cfg = site.model_copy(update={
+        "queues": [site.queues[0].model_copy(update={"shrinkage": shrinkage})],
+        "outbound": site.outbound.model_copy(update={"min_agents": min_agents, "min_minutes": 30})})
+    ts = pd.Timestamp(WEEK) + pd.to_timedelta(np.arange(len(data)) * 30 + 480, unit="min")
+    agents = np.array([a for a, _ in data])
+    req = pd.DataFrame({"queue": "voice", "interval_start": ts, "agents": agents,
+                        "scheduled": scheduled_agents(agents, shrinkage)})
+    cov = pd.DataFrame({"queue": "voice", "interval_start": ts, "on_shift": [o for _, o in data]})
+    spare = capacity.spare_per_interval(cov, req, cfg).assign(risk=0.1)
+    wins = capacity.windows(spare, cfg, 30)
+    for w in wins.itertuples():
+        inside = spare[(spare["interval_start"] >= w.start) & (spare["interval_start"] < w.end)]
+        assert (inside["on_shift"] >= inside["scheduled"]).all()
+        assert inside["spare"].min() == w.spare_agents_min >= min_agents
+
+
+def _forecast_frame(config) -> pd.DataFrame:
+    ts = pd.date_range(pd.Timestamp(WEEK), periods=7 * 48, freq="30min")
+    ts = ts[(ts.weekday < 5) & (ts.hour >= 8) & (ts.hour < 18)]
+    mean = 60 + 50 * np.sin(np.pi * ((ts.hour - 8) * 2 + ts.minute / 30) / 20)
+    f = pd.DataFrame({"queue": "voice", "interval_start": ts, "forecast": mean, "lo_80": mean * 0.85,
+                      "hi_80": mean * 1.15, "lo_95": mean * 0.75, "hi_95": mean * 1.25, "aht_s": 300.0})
+    return f
+
+
+def test_callbacks_add_load_after_the_windows_and_never_add_spare(site):
+    fc = _forecast_frame(site)
+    req = staff_forecast(fc, site, None)
+    plan = scheduling.schedule_week(req, site, WEEK, breaks=False)
+    without = capacity.spare_capacity(fc, plan["coverage"], site.model_copy(update={
+        "outbound": site.outbound.model_copy(update={"callback_rate": 0.0})}))
+    with_cb = capacity.spare_capacity(fc, plan["coverage"], site.model_copy(update={
+        "outbound": site.outbound.model_copy(update={"callback_rate": 0.5})}))
+    assert not without["windows"].empty
+    assert with_cb["callbacks"]["callbacks"].sum() > 0
+    first = with_cb["callbacks"]["interval_start"].min()
+    assert first >= with_cb["windows"]["start"].min() + pd.Timedelta(minutes=site.outbound.callback_delay_min)
+    merged = without["intervals"].merge(with_cb["intervals"], on=["queue", "interval_start"], suffixes=("_0", "_1"))
+    assert (merged["spare_1"] <= merged["spare_0"]).all()
+    assert with_cb["windows"]["spare_agent_hours"].sum() <= without["windows"]["spare_agent_hours"].sum()
+    assert ((with_cb["windows"]["risk"] >= 0) & (with_cb["windows"]["risk"] <= 1 - site.outbound.quantile + 1e-9)).all()
+
+
+def _store_with_forecast(tmp_path):
+    cfg = tmp_path / "site.yaml"
+    cfg.write_text(TINY_CONFIG + SHIFTS)
+    config = load_config(cfg)
+    with Store(tmp_path / "store.duckdb") as s, s.transaction():
+        runs = Runs(s)
+        rid = runs.create("forecast", as_of=WEEK - dt.timedelta(days=1))
+        runs.save_forecast(rid, _forecast_frame(config).assign(model="test"))
+    return cfg
+
+
+def test_cli_schedule_then_capacity_with_ics(tmp_path):
+    cfg = _store_with_forecast(tmp_path)
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, ["--config", str(cfg), *map(str, args)], catch_exceptions=False)
+
+    early = run("capacity")
+    assert early.exit_code == 2 and early.stderr.strip() == \
+        "Error: run 1 has no schedule yet; run 'forecaster schedule' first"
+    bad = run("schedule", "--week", "2026-W60")
+    assert bad.exit_code == 2 and bad.stderr.strip() == "Error: --week '2026-W60' is not an ISO week like 2026-W49"
+    outside = run("schedule", "--week", "2027-W10")
+    assert outside.exit_code == 2 and "is outside run 1's forecast (2026-12-07 to 2026-12-11)" in outside.stderr
+    done = run("schedule", "--out", tmp_path / "shifts.csv", "--coverage-out", tmp_path / "cov.parquet")
+    assert done.exit_code == 0, done.output
+    assert done.stdout.startswith("Run #1, week 2026-W50 (cover, mean): queue-days")
+    shifts = pd.read_csv(tmp_path / "shifts.csv")
+    assert list(shifts.columns) == ["queue", "day", "shift", "start", "end", "paid_h", "headcount"]
+    assert (pd.read_parquet(tmp_path / "cov.parquet")["under"] == 0).all()
+    cap = run("capacity", "--min-minutes", "60", "--out", tmp_path / "outbound.ics")
+    assert cap.exit_code == 0, cap.output
+    assert cap.stdout.startswith("Run #1: ") and "spare beats the 0.8 quantile" in cap.stdout
+    cal = icalendar.Calendar.from_ical((tmp_path / "outbound.ics").read_bytes())
+    events = [c for c in cal.walk("VEVENT")]
+    listed = json.loads(run("capacity", "--format", "json").stdout)
+    assert len(events) == len(listed) > 0
+    assert str(events[0]["dtstart"].dt.tzinfo) == "Europe/Amsterdam"
+    with Store(tmp_path / "store.duckdb", read_only=True) as s:
+        runs = Runs(s)
+        assert len(runs.schedule(1)["shifts"]) == len(shifts) and len(runs.capacity(1)["windows"]) == len(events)
+        assert runs.get(1)["info"] and "capacity" in runs.get(1)["info"]
+
+
+def test_demo_week_is_solved_to_optimal():
+    """The demo config's 20 shift variants on a realistic week: every queue-day OPTIMAL, nothing short."""
+    config = load_config(ROOT / "configs" / "example.yaml")
+    assert sum(len(t.starts) for t in config.shifts) >= 20
+    fc = pd.read_csv(ROOT / "data" / "demo" / "actuals.csv.gz", parse_dates=["interval_start"])
+    week = fc[(fc["interval_start"] >= "2026-11-16") & (fc["interval_start"] < "2026-11-23")]
+    week = week.rename(columns={"contacts": "forecast"}).assign(
+        lo_80=lambda f: f.forecast * 0.9, hi_80=lambda f: f.forecast * 1.1, lo_95=np.nan, hi_95=np.nan)
+    plan = scheduling.schedule_week(staff_forecast(week, config), config, dt.date(2026, 11, 16), breaks=False)
+    assert set(plan["summary"]["status"]) == {"OPTIMAL"} and plan["shortfalls"].empty
