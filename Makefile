@@ -20,14 +20,13 @@ $(STAMP): pyproject.toml scripts/find-python
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/forecaster --config $(CONFIG) ingest data/demo/actuals.csv.gz
+	@mkdir -p var/drop
+	@# deliver the demo history the way an export job should: a hidden name first, then a rename
+	cp data/demo/actuals.csv.gz var/drop/.demo-actuals.csv.gz.part && mv var/drop/.demo-actuals.csv.gz.part var/drop/demo-actuals.csv.gz
 	$(VENV)/bin/forecaster --config $(CONFIG) campaigns submit data/demo/campaigns.csv --by demo
-	@mkdir -p var/out
-	$(VENV)/bin/forecaster --config $(CONFIG) forecast --horizon 6w --out var/out/forecast.csv \
-	  > var/out/forecast-daily.txt && head -n 6 var/out/forecast-daily.txt
-	$(VENV)/bin/forecaster --config $(CONFIG) staff --quantile 0.8 --out var/out/requirements.csv \
-	  > var/out/requirements-daily.txt && head -n 6 var/out/requirements-daily.txt
-	$(VENV)/bin/forecaster --config $(CONFIG) status
+	$(VENV)/bin/forecaster --config $(CONFIG) nightly
+	$(VENV)/bin/forecaster --config $(CONFIG) runs show latest
+	@echo "Outputs of the run: var/out/latest/ (forecast, requirements, shifts, coverage, capacity, outbound.ics)"
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import json
 import os
 import sys
 import traceback
@@ -472,6 +473,65 @@ def capacity(app: App, run_id, quantile, min_minutes, min_agents, out, fmt) -> N
     click.echo(render(wins, fmt))
 
 
+@cli.command()
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Last day of actuals to use. "
+              "Default: the last day in the store.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where the forecasting step runs (statsforecast's Dask backend through fugue).")
+@click.option("--dask-address", metavar="HOST:PORT", help="Dask scheduler; default: a local cluster.")
+@click.option("--force", is_flag=True, help="Recompute even if a published run has exactly these inputs.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Log lines on stderr: text for people, json (one object per line) for machines.")
+@click.pass_obj
+def nightly(app: App, as_of, engine, dask_address, force, log_format) -> None:
+    """The unattended refresh: new actuals, campaigns, forecast, staffing, schedule, spare capacity.
+
+    Picks up actuals files from the config's nightly.drop_dir (good ones to processed/, bad ones
+    to rejected/ with an error report), applies queued campaign submissions, then forecasts,
+    staffs, schedules the first full week and finds spare capacity. The run is published in one
+    transaction: readers always see the last complete run, and a killed run leaves it intact.
+    Files go to output_dir/runs/run-ID, with output_dir/latest pointing at the newest.
+
+    \b
+    Exit codes: 0 published (or already up to date); 3 published, but some input files were
+    rejected; 1 a step failed (nothing published); 2 bad arguments or config; 75 another
+    nightly run is in progress or the store stayed locked (try again later).
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml nightly --log-format json
+    """
+    from forecaster.nightly import STEPS, Log, run_nightly
+
+    config = app.config
+    config_text = Path(app.config_path or DEFAULT_CONFIG).read_text(encoding="utf-8")
+    log = Log(log_format)
+    bar = None
+    if log_format == "text" and sys.stderr.isatty():
+        bar = click.progressbar(length=len(STEPS), label="nightly", file=sys.stderr, show_pos=True,
+                                item_show_func=lambda s: s)
+        log = Log("text", stream=open(os.devnull, "w"))  # noqa: SIM115 - the bar replaces the log lines
+
+    def on_step(name: str) -> None:
+        if bar is not None:
+            bar.update(STEPS.index(name) + 1 - bar.pos, name)
+
+    result = run_nightly(config, config_text, app.store_path, as_of.date() if as_of else None, app.lock_timeout_s,
+                         engine, dask_address, force, log, on_step)
+    if bar is not None:
+        bar.render_finish()
+    if result.exit_code in (0, 3):
+        click.echo(f"Nightly: {result.message}")
+        steps = ", ".join(f"{k} {v:.1f} s" for k, v in result.steps.items())
+        if steps:
+            click.echo(f"Steps: {steps}")
+        for item in result.info.get("intake", {}).get("rejected", []):
+            click.echo(f"Rejected: {item['file']} -> {item['moved_to']}: {item['error']}", err=True)
+    else:
+        click.echo(f"Error: nightly {result.message}", err=True)
+    click.get_current_context().exit(result.exit_code)
+
+
 @cli.group("campaigns")
 def campaigns_group() -> None:
     """Marketing's campaign calendar: check, submit, list, show, withdraw."""
@@ -630,10 +690,10 @@ def runs_group(ctx: click.Context, kind: str | None, fmt: str) -> None:
 
 
 @runs_group.command("show")
-@click.argument("run_id", type=int)
+@click.argument("run_id", metavar="ID|latest")
 @format_option
 @click.pass_obj
-def runs_show(app: App, run_id: int, fmt: str) -> None:
+def runs_show(app: App, run_id: str, fmt: str) -> None:
     """Show one run: parameters, the model chosen per queue with every model's WAPE, fallbacks
     and warnings, and its outputs.
 
@@ -641,13 +701,19 @@ def runs_show(app: App, run_id: int, fmt: str) -> None:
     Example:
       forecaster --config configs/example.yaml runs show 1
     """
-    import json
 
     from forecaster.errors import UserError
     from forecaster.store import Runs
 
     with app.store(read_only=True) as store:
         runs = Runs(store)
+        if run_id == "latest":
+            run_id = runs.latest("forecast")
+            if run_id is None:
+                raise UserError("no published run yet; run 'forecaster nightly' or 'forecaster forecast'")
+        elif not run_id.isdigit():
+            raise UserError(f"'{run_id}' is not a run number or 'latest'; 'forecaster runs' lists them")
+        run_id = int(run_id)
         run = runs.get(run_id)
         if run is None:
             raise UserError(f"no run {run_id} in the store; 'forecaster runs' lists them")
@@ -656,8 +722,22 @@ def runs_show(app: App, run_id: int, fmt: str) -> None:
     if fmt != "table":
         click.echo(to_json({**run, **outputs}))
         return
-    click.echo(f"Run #{run_id}: {run['kind']}, {run['status']}, as of {run['as_of']:%Y-%m-%d}, started "
+    as_of = f"as of {run['as_of']:%Y-%m-%d}" if pd.notna(run["as_of"]) else "no as-of yet"
+    published = ", superseded by a later run of the same as-of" if run["status"] == "ok" and not run["published"] else ""
+    click.echo(f"Run #{run_id}: {run['kind']}, {run['status']}{published}, {as_of}, started "
                f"{run['started_at']:%Y-%m-%d %H:%M}; params {json.dumps(run['params'])}")
+    info = run["info"]
+    if info.get("error"):
+        click.echo(f"Failed in step {info.get('failed_step')}: {info['error']}")
+    if info.get("steps_s"):
+        click.echo("Steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in info["steps_s"].items()))
+    if info.get("intake"):
+        i = info["intake"]
+        click.echo(f"Intake: {len(i['ingested'])} file(s) ingested ({i['rows']:,} rows), {len(i['rejected'])} rejected"
+                   + "".join(f"\n  rejected {r['file']}: {r['error']}" for r in i["rejected"]))
+    if info.get("data_range"):
+        click.echo(f"Data: actuals {info['data_range'][0]} to {info['data_range'][1]}, "
+                   f"{info.get('campaigns', 0)} campaign(s)")
     click.echo(f"Outputs: {outputs['forecast_rows']:,} forecast rows, {outputs['requirement_rows']:,} requirement rows")
     queues = run["info"].get("queues", {})
     if queues:

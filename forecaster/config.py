@@ -193,6 +193,15 @@ class CampaignPolicy(Strict):
     freeze_days: int = Field(14, ge=0, description="campaigns starting sooner than this many days get a warning")
 
 
+class Nightly(Strict):
+    """The unattended job: where new actuals arrive and what it produces."""
+
+    drop_dir: str = Field("drop", description="folder where new actuals files arrive (relative to the config)")
+    horizon: str = Field("6w", description="forecast horizon, Nd or Nw")
+    quantile: float = Field(0.8, gt=0.5, lt=1, description="staffing quantile stored next to the mean")
+    keep_runs: int = Field(30, ge=1, description="output folders of this many runs are kept in output_dir/runs")
+
+
 class Config(Strict):
     site: str = Field(min_length=1)
     timezone: str
@@ -204,6 +213,7 @@ class Config(Strict):
     campaigns: CampaignPolicy = CampaignPolicy()
     scheduling: Scheduling = Scheduling()
     outbound: Outbound = Outbound()
+    nightly: Nightly = Nightly()
     store: str = "forecaster.duckdb"
     output_dir: str = "out"
     base_dir: Path = Field(Path("."), exclude=True, description="set by load_config: the config's folder")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -66,7 +67,8 @@ def write_atomic(path: str | Path, write) -> Path:
         write(tmp)
         os.replace(tmp, p)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         raise UserError(f"--out {p}: cannot write ({exc.strerror or exc}); choose a writable path") from None
     return p
 

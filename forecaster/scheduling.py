@@ -311,7 +311,7 @@ def forecast_run(runs, run_id: int | None) -> tuple[int, dict]:
     if run_id is None:
         raise UserError("the store holds no forecast run yet; run 'forecaster forecast' first")
     run = runs.get(run_id)
-    if run is None or run["kind"] != "forecast":
+    if run is None or run["kind"] not in ("forecast", "nightly"):
         raise UserError(f"run {run_id} is not a forecast run; 'forecaster runs' lists the runs")
     return run_id, run
 

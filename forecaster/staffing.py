@@ -480,7 +480,7 @@ def staff_run(runs, config, run_id: int | None = None, quantile: float | None = 
     if run_id is None:
         raise UserError("the store holds no forecast run yet; run 'forecaster forecast' first")
     run = runs.get(run_id)
-    if run is None or run["kind"] != "forecast":
+    if run is None or run["kind"] not in ("forecast", "nightly"):
         raise UserError(f"run {run_id} is not a forecast run; 'forecaster status' shows the runs")
     if model == "erlang_a":
         lacking = [q.name for q in config.queues if q.channel != "email" and q.patience_s is None]

@@ -304,7 +304,10 @@ class Runs:
         self.con = store.con
 
     def latest(self, kind: str) -> int | None:
-        return scalar(self.con, "SELECT max(run_id) FROM runs WHERE kind = ? AND status = 'ok'", [kind])
+        """The newest published run of ``kind``; ``forecast`` also finds nightly runs (which hold one)."""
+        kinds = ["forecast", "nightly"] if kind == "forecast" else [kind]
+        return scalar(self.con, """SELECT max(run_id) FROM runs WHERE list_contains(?, kind) AND status = 'ok'
+                                   AND published""", [kinds])
 
     def get(self, run_id: int) -> dict | None:
         rows = self.con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()
@@ -322,7 +325,7 @@ class Runs:
     def list(self, kind: str | None = None) -> pd.DataFrame:
         """Every run, newest first, with how many output rows each has."""
         return self.con.execute(
-            """SELECT r.run_id, r.kind, r.status, r.as_of, r.started_at, r.finished_at,
+            """SELECT r.run_id, r.kind, r.status, r.published, r.as_of, r.started_at, r.finished_at,
                       (SELECT count(*) FROM run_forecast f WHERE f.run_id = r.run_id) AS forecast_rows,
                       (SELECT count(*) FROM run_requirements q WHERE q.run_id = r.run_id) AS requirement_rows
                FROM runs r WHERE ? IS NULL OR r.kind = ? ORDER BY r.run_id DESC""", [kind, kind]).df()
@@ -407,3 +410,4 @@ class Runs:
     def requirements(self, run_id: int, basis: str) -> pd.DataFrame:
         return self.con.execute("""SELECT * EXCLUDE (run_id) FROM run_requirements WHERE run_id = ? AND basis = ?
                                    ORDER BY queue, interval_start""", [run_id, basis]).df()
+
