@@ -173,6 +173,7 @@ class Scheduling(Strict):
     quantile: float | None = Field(None, gt=0, lt=1, description="schedule to this forecast quantile (None: the mean)")
     time_limit_s: float = Field(20.0, gt=0, le=600, description="solver time limit per queue and day, seconds")
     hourly_cost: float = Field(30.0, ge=0, description="cost of one paid agent-hour, for what-if costs")
+    fte_hours_week: float = Field(36.0, gt=0, le=80, description="paid hours of one full-time agent per week")
 
 
 class Outbound(Strict):
