@@ -22,7 +22,7 @@ import pandas as pd
 
 from forecaster import __version__
 from forecaster.config import Config, load_config
-from forecaster.errors import ConfigError, ForecasterError, InputError, Problem
+from forecaster.errors import ConfigError, ForecasterError, InputError, Problem, UserError
 from forecaster.output import FORMATS, render, to_json
 from forecaster.store import Store
 
@@ -233,7 +233,6 @@ def backtest_cmd(app: App, windows, horizon, as_of, out, fmt) -> None:
     """
     from forecaster.backtest import evaluate
     from forecaster.campaigns import current
-    from forecaster.errors import UserError
     from forecaster.forecast import parse_horizon
     from forecaster.output import write_table
 
@@ -295,7 +294,6 @@ def erlang(calls, interval_min, aht_s, sl_text, asa_s, model, patience_s, shrink
       forecaster erlang --input intervals.csv --out staffed.csv
     """
     from forecaster.calculator import Inputs, bulk, single
-    from forecaster.errors import UserError
     from forecaster.output import write_table
 
     sl = _sl_option(sl_text or "80/20") if sl_text or asa_s is None else None
@@ -531,6 +529,68 @@ def nightly(app: App, as_of, engine, dask_address, force, log_format) -> None:
     else:
         click.echo(f"Error: nightly {result.message}", err=True)
     click.get_current_context().exit(result.exit_code)
+
+
+@cli.command("impact")
+@click.option("--campaign", "campaign_id", metavar="ID", help="Only this campaign, per queue and day.")
+@click.option("--unexplained", is_flag=True, help="List days above the 95% bound with no campaign or holiday "
+              "behind them instead.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="With --unexplained: from this day "
+              "(default: 8 weeks before the as-of).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Last day of actuals to use. "
+              "Default: the last.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the rows shown (.csv, .parquet, .json).")
+@format_option
+@click.pass_obj
+def impact_cmd(app: App, campaign_id, unexplained, since, as_of, out, fmt) -> None:
+    """Contacts each campaign caused (past) or will add (planned), with 80% intervals and agent-hours.
+
+    Past campaigns: actual minus the counterfactual without the campaign, from a daily fit per
+    queue with one carry-over column per campaign (pooled towards its channel's typical effect).
+    Planned campaigns: the channel's learned response per 1,000 reached times the reach. Also
+    prints the learned response curve per channel and queue. --unexplained lists days nobody
+    can explain: was there a campaign nobody told us about?
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml impact
+      forecaster --config configs/example.yaml impact --campaign CMP-2026-046
+      forecaster --config configs/example.yaml impact --unexplained --since 2026-09-01
+    """
+    from forecaster.impact import impact_store, unexplained as spikes
+    from forecaster.output import write_table
+
+    result = impact_store(app.store_path, app.config, as_of.date() if as_of else None, app.lock_timeout_s)
+    if unexplained:
+        start = since.date() if since else result["as_of"] - dt.timedelta(weeks=8)
+        frame = spikes(result["result"], start)
+        title = (f"{len(frame)} day(s) from {start} to {result['as_of']} above the 95% bound with no campaign or "
+                 "holiday behind them (about 1 day in 40 crosses it by chance)")
+    elif campaign_id:
+        if campaign_id not in set(result["calendar"]["campaign_id"]):
+            raise UserError(f"campaign {campaign_id!r} is not in the current calendar; 'forecaster campaigns list' "
+                            "shows the campaigns")
+        frame = result["days"][result["days"]["campaign_id"] == campaign_id].drop(columns="campaign_id")
+        row = result["campaigns"][result["campaigns"]["campaign_id"] == campaign_id]
+        title = (f"{campaign_id}: no measurable response (no past campaign of its channel reached these queues)"
+                 if row.empty else
+                 f"{campaign_id} ({row['status'].iloc[0]}): {row['extra_contacts'].iloc[0]:,.0f} extra contacts, 80% "
+                 f"interval {row['lo_80'].iloc[0]:,.0f} to {row['hi_80'].iloc[0]:,.0f}, "
+                 f"{row['extra_agent_hours'].iloc[0]:,.1f} agent-hours")
+    else:
+        frame = result["campaigns"]
+        title = (f"Campaign impact as of {result['as_of']}: {int((frame['status'] == 'past').sum())} past, "
+                 f"{int((frame['status'] == 'planned').sum())} planned (80% intervals)")
+    if out:
+        write_table(frame, out)
+    if fmt != "table":
+        click.echo(render(frame, fmt))
+        return
+    click.echo(title)
+    click.echo(render(frame.round(2), "table"))
+    if not unexplained and not campaign_id:
+        click.echo("\nResponse per channel and queue (contacts per 1,000 reached; 10th-90th percentile of campaigns):")
+        click.echo(render(result["curves"].round(2), "table"))
 
 
 @cli.group("scenario", invoke_without_command=True)
@@ -834,7 +894,6 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
       forecaster --config configs/example.yaml runs show 1
     """
 
-    from forecaster.errors import UserError
     from forecaster.store import Runs
 
     with app.store(read_only=True) as store:
@@ -891,6 +950,11 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
         c = run["info"]["capacity"]
         click.echo(f"Spare capacity: {c['windows']} window(s), {c['spare_agent_hours']:,.1f} agent-h, "
                    f"{c['outbound_calls']:,} outbound calls, {c['callbacks']:.0f} call-backs (quantile {c['quantile']:g})")
+    imp = info.get("impact")
+    if imp and "past" in imp:
+        click.echo(f"Campaign impact: {imp['past']} past and {imp['planned']} planned campaign(s), the planned ones "
+                   f"adding about {imp['planned_extra_contacts']:,.0f} contacts; {len(imp['unexplained'])} day(s) in "
+                   "the last 8 weeks above the 95% bound with no campaign or holiday ('forecaster impact --unexplained')")
 
 
 @cli.group("store")

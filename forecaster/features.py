@@ -92,10 +92,13 @@ def campaign_exposure(campaigns: pd.DataFrame, queues: list[str], start: dt.date
     return pd.DataFrame(rows, columns=cols).groupby(["queue", "date", "channel"], as_index=False)["exposure"].sum()
 
 
-def adstock(x: np.ndarray, lag: int, decay: float) -> np.ndarray:
-    """Carry-over of a daily series: a lag, then geometric decay (kernel of CARRY_DAYS days)."""
+def adstock(x: np.ndarray, lag: int, decay: float, ramp: int = 0) -> np.ndarray:
+    """Carry-over of a daily series: a lag, a linear rise over ``ramp`` more days to the peak, then
+    geometric decay (kernel of CARRY_DAYS days). ``ramp=0`` is the classic delayed adstock."""
     kernel = np.zeros(CARRY_DAYS)
-    kernel[lag:] = decay ** np.arange(CARRY_DAYS - lag)
+    peak = lag + ramp
+    kernel[lag:peak] = (np.arange(ramp) + 1) / (ramp + 1)
+    kernel[peak:] = decay ** np.arange(CARRY_DAYS - peak)
     return np.convolve(x, kernel)[: len(x)]
 
 

@@ -9,7 +9,7 @@ Steps, each a plain function (frames in, frames out), timed and logged:
    queue and interval).
 2. ``campaigns``: queued campaign submissions (the inbox) are applied; the current calendar is read.
 3. ``forecast``, ``staff`` (mean and ``nightly.quantile``), ``schedule`` (the first full week),
-   ``capacity``: computed in memory with the store closed, so campaign submissions and ingests
+   ``capacity``, ``impact`` (past and planned campaigns, unexplained days): computed in memory with the store closed, so campaign submissions and ingests
    made meanwhile land at once (and count from the next run).
 4. ``export``: files written to a staging folder under ``output_dir/runs``.
 5. ``publish``: the run's rows and its status go in **one transaction**; then the staging folder
@@ -49,7 +49,7 @@ EXIT_REJECTED = 3
 EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
 
 ACTUALS_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".txt")
-STEPS = ("intake", "campaigns", "forecast", "staff", "schedule", "capacity", "export", "publish")
+STEPS = ("intake", "campaigns", "forecast", "staff", "schedule", "capacity", "impact", "export", "publish")
 
 
 def fault_point(name: str) -> None:
@@ -190,6 +190,27 @@ def _mark_killed(runs) -> list[int]:
     return stale
 
 
+def _impact(actuals, calendar, config, as_of, forecast, info, log) -> dict:
+    """Campaign impact for the run; a calendar without campaigns (or too little history) gives
+    empty tables and a note, not a failed run."""
+    from forecaster import impact
+
+    empty = {"campaigns": pd.DataFrame(columns=["campaign_id"]), "days": pd.DataFrame(
+        columns=["campaign_id", "queue", "day", "extra_contacts", "lo_80", "hi_80", "extra_agent_hours", "status"])}
+    if calendar.empty:
+        info["impact"] = {"note": "no campaigns in the calendar"}
+        return empty
+    out = impact.analyse(actuals, calendar, config, as_of, forecast)
+    spikes = impact.unexplained(out["result"], as_of - dt.timedelta(weeks=8))
+    c = out["campaigns"]
+    info["impact"] = {"past": int((c["status"] == "past").sum()), "planned": int((c["status"] == "planned").sum()),
+                      "planned_extra_contacts": round(float(c.loc[c["status"] == "planned", "extra_contacts"].sum()), 1),
+                      "curves": out["curves"].to_dict("records"), "unexplained": spikes.to_dict("records")}
+    if len(spikes):
+        log("days above the 95% bound with no campaign or holiday", "warning", days=len(spikes))
+    return out
+
+
 def export_run(folder: Path, outputs: dict[str, pd.DataFrame], ics: bytes) -> None:
     """Write the run's files into ``folder`` (a staging folder, renamed once the run is published)."""
     from forecaster.output import write_bytes, write_table
@@ -268,7 +289,8 @@ def _run(config, config_text, store_path, as_of, lock_timeout_s, engine, dask_ad
         with step("campaigns"), Store(store_path, lock_timeout_s=lock_timeout_s) as store:
             applied = drain_inbox(store)
             calendar = current(store, include_withdrawn=False)
-            hist = store.actuals().rename(columns={"interval_start": "ds", "contacts": "y"})
+            actuals = store.actuals()
+            hist = actuals.rename(columns={"interval_start": "ds", "contacts": "y"})
             if hist.empty:
                 raise UserError("the store holds no actuals; drop an actuals file into "
                                 f"{config.resolve(config.nightly.drop_dir)} or run 'forecaster ingest FILE'")
@@ -320,6 +342,9 @@ def _run(config, config_text, store_path, as_of, lock_timeout_s, engine, dask_ad
                             "spare_agent_hours": round(float(w["spare_agent_hours"].sum()), 1),
                             "outbound_calls": int(w["outbound_calls"].sum()),
                             "callbacks": round(float(cap["callbacks"]["callbacks"].sum()) if len(cap["callbacks"]) else 0, 1)}
+        current_step = "impact"
+        with step("impact"):
+            imp = _impact(actuals, calendar, config, as_of, frame, info, log)
         current_step = "export"
         out_dir = config.resolve(config.output_dir)
         runs_dir = out_dir / "runs"
@@ -329,7 +354,8 @@ def _run(config, config_text, store_path, as_of, lock_timeout_s, engine, dask_ad
                 export_run(staging, {"forecast": frame, "requirements": req_mean,
                                      f"requirements_q{config.nightly.quantile:.2f}": req_q,
                                      "shifts": plan["shifts"], "coverage": plan["coverage"], "breaks": plan["breaks"],
-                                     "schedule_summary": plan["summary"], "capacity": w},
+                                     "schedule_summary": plan["summary"], "capacity": w,
+                                     "campaign_impact": imp["campaigns"], "campaign_impact_days": imp["days"]},
                            capacity.to_ics(w, config, pd.Timestamp(started).tz_localize("UTC")))
             except UserError as exc:
                 raise UserError(f"cannot write the run's files under {out_dir}: {exc}".replace("--out ", "")) from None
@@ -342,6 +368,7 @@ def _run(config, config_text, store_path, as_of, lock_timeout_s, engine, dask_ad
             runs.save_requirements(run_id, f"q{config.nightly.quantile:.2f}", req_q)
             runs.save_schedule(run_id, plan)
             runs.save_capacity(run_id, cap)
+            runs.save_impact(run_id, imp["days"])
             info["steps_s"] = timings
             info["warnings"] = list(info.get("warnings", [])) + got.warnings
             store.con.execute("""UPDATE runs SET status = 'ok', published = true, as_of = ?, finished_at = ?, info = ?

@@ -107,6 +107,7 @@ MIGRATIONS: dict[int, list[str]] = {
             contacts DOUBLE, required_agent_h DOUBLE, scheduled_agent_h DOUBLE, fte DOUBLE,
             service_level DOUBLE, asa_s DOUBLE, abandon DOUBLE, overloaded_intervals INTEGER,
             spare_agent_h DOUBLE, cost DOUBLE)""",
+        "ALTER TABLE run_impact ADD COLUMN IF NOT EXISTS status VARCHAR",   # past or planned
     ],
 }
 
@@ -416,6 +417,15 @@ class Runs:
                             outbound_calls, risk FROM run_capacity WHERE run_id = ? ORDER BY queue, start_ts"""),
             "intervals": q("SELECT * EXCLUDE (run_id) FROM run_spare WHERE run_id = ? ORDER BY queue, interval_start"),
         }
+
+    def save_impact(self, run_id: int, days: pd.DataFrame) -> None:
+        """Replace the run's campaign impact (per campaign, queue and day; past and planned)."""
+        self._replace("run_impact", run_id, days, {c: c for c in (
+            "campaign_id", "queue", "day", "extra_contacts", "lo_80", "hi_80", "extra_agent_hours", "status")})
+
+    def impact(self, run_id: int) -> pd.DataFrame:
+        return self.con.execute("""SELECT * EXCLUDE (run_id) FROM run_impact WHERE run_id = ?
+                                   ORDER BY campaign_id, queue, day""", [run_id]).df()
 
     def requirements(self, run_id: int, basis: str) -> pd.DataFrame:
         return self.con.execute("""SELECT * EXCLUDE (run_id) FROM run_requirements WHERE run_id = ? AND basis = ?

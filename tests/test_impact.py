@@ -1,0 +1,165 @@
+"""Campaign impact: recovering known effects, pooling, planned campaigns, spikes, agent-hours, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from forecaster import impact
+from forecaster.cli import cli
+from forecaster.config import load_config
+from forecaster.features import adstock
+from forecaster.forecast import future_grid
+from tests.conftest import TINY_CONFIG
+
+START, AS_OF = dt.date(2025, 9, 1), dt.date(2026, 8, 30)
+PER_1000 = 4.0           # true extra contacts per 1,000 reached, all on the voice queue
+SHAPE = (1, 1, 0.5)      # true lag, ramp, decay
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    p = tmp_path_factory.mktemp("site") / "site.yaml"
+    p.write_text(TINY_CONFIG)
+    return load_config(p)
+
+
+@pytest.fixture(scope="module")
+def world(site):
+    """A year of a voice queue with 14 mailings of known size, one unexplained spike, and the truth."""
+    rng = np.random.default_rng(7)
+    grid = future_grid(site, ["voice"], START, (AS_OF - START).days + 1)
+    day = grid["ds"].dt.normalize()
+    days = pd.date_range(START - dt.timedelta(days=35), AS_OF, freq="D")
+    starts = pd.date_range("2025-10-07", "2026-08-04", freq="23D")[:14]
+    reach = rng.integers(20, 80, len(starts)) * 1000
+    cal = pd.DataFrame({"campaign_id": [f"M{i:02d}" for i in range(len(starts))], "name": "mailing",
+                        "channel": "direct_mail", "start_ts": starts, "end_ts": starts + pd.Timedelta(hours=23),
+                        "queues": [["voice"]] * len(starts), "reach": reach})
+    truth, extra_per_day = {}, pd.Series(0.0, index=days)
+    for c in cal.itertuples():
+        x = np.zeros(len(days))
+        x[days.get_loc(c.start_ts.normalize())] = c.reach / 1000
+        kernel_days = adstock(x, SHAPE[0], SHAPE[2], SHAPE[1])
+        response = PER_1000 * c.reach / 1000 * kernel_days / kernel_days.sum()
+        resp = pd.Series(response, index=days)
+        open_resp = resp[resp.index.weekday < 5]                 # closed at weekends: those responses are lost
+        truth[c.campaign_id] = open_resp.sum()
+        extra_per_day = extra_per_day.add(open_resp, fill_value=0.0)
+    level = 400 * np.where(day.dt.weekday == 0, 1.2, 1.0)
+    spike_day = pd.Timestamp("2026-08-12")                      # a Wednesday with no campaign near it
+    share = 1 / 20                                              # 20 open half-hours a day
+    mean = level * share + extra_per_day.reindex(day).fillna(0).to_numpy() * share
+    mean = np.where(day == spike_day, mean * 1.6, mean)
+    actuals = pd.DataFrame({"queue": "voice", "interval_start": grid["ds"], "contacts": rng.poisson(mean).astype(float),
+                            "aht_s": 300.0})
+    return actuals, cal, pd.Series(truth), spike_day
+
+
+@pytest.fixture(scope="module")
+def result(world, site):
+    actuals, cal, _, _ = world
+    return impact.past_impact(actuals, cal, site, AS_OF)
+
+
+def test_known_campaign_effects_are_recovered_with_honest_intervals(world, result):
+    _, _, truth, _ = world
+    got = result["totals"].set_index("campaign_id")
+    error = got["extra_contacts"] / truth.reindex(got.index) - 1
+    assert result["shapes"]["direct_mail"][0] in (0, 1, 2)                 # lag near the true 1 day
+    assert error.abs().median() < 0.15
+    covered = (got["lo_80"] <= truth) & (truth <= got["hi_80"])
+    assert covered.mean() >= 0.6
+    assert got["extra_contacts"].sum() == pytest.approx(truth.sum(), rel=0.1)
+
+
+def test_response_curve_per_channel(world, result):
+    _, cal, _, _ = world
+    curves = impact.response_curves(result, cal).set_index(["channel", "queue"])
+    row = curves.loc[("direct_mail", "voice")]
+    assert row["campaigns"] == 14 and row["peak_day"] == row["lag_days"] + result["shapes"]["direct_mail"][1]
+    # per 1,000 reached on open days: the weekend share of the response is lost, as in the data
+    assert 0.5 * PER_1000 < row["per_1000"] <= 1.1 * PER_1000
+    assert row["per_1000_p10"] <= row["per_1000"] <= row["per_1000_p90"]
+
+
+def test_partial_pooling_moves_noisy_estimates_toward_the_channel_mean():
+    est = pd.DataFrame({"queue": "q", "channel": "email", "campaign_id": list("abcde"),
+                        "beta": [1.0, 2.0, 3.0, 10.0, 2.5], "se": [0.5, 0.5, 0.5, 5.0, 0.5]})
+    out = impact.shrink(est).set_index("campaign_id")
+    m = out["mean"].iloc[0]
+    moved = (out["beta_pooled"] - m).abs() <= (out["beta"] - m).abs() + 1e-12
+    assert moved.all()
+    assert abs(out.loc["d", "beta_pooled"] - m) < 0.5 * abs(10.0 - m)      # the noisy one moves most
+    assert (out["se_pooled"] <= out["se"] + 1e-12).all()
+    same = impact.shrink(est.assign(beta=2.0, se=0.5)).set_index("campaign_id")
+    assert (same["tau2"] == 0).all() and np.allclose(same["beta_pooled"], 2.0)
+
+
+def test_planned_campaign_gets_the_learned_response(world, result, site):
+    _, cal, _, _ = world
+    planned = pd.DataFrame({"campaign_id": ["NEW"], "name": "new mailing", "channel": "direct_mail",
+                            "start_ts": [pd.Timestamp("2026-09-08")], "end_ts": [pd.Timestamp("2026-09-08 23:00")],
+                            "queues": [["voice"]], "reach": [50_000]})
+    grid = future_grid(site, ["voice"], AS_OF + dt.timedelta(days=1), 42)
+    open_days = {"voice": pd.DatetimeIndex(sorted(grid["ds"].dt.normalize().unique()))}
+    days = impact.planned_impact(result, pd.concat([cal, planned]), site, AS_OF, open_days)
+    assert set(days["campaign_id"]) == {"NEW"}
+    assert all(pd.Timestamp(d).weekday() < 5 for d in days["day"])          # no response on closed days
+    rate = impact.response_curves(result, cal).set_index("channel").loc["direct_mail", "per_1000"]
+    assert days["extra_contacts"].sum() == pytest.approx(rate * 50, rel=0.25)
+    assert (days["lo_80"] <= days["extra_contacts"]).all() and (days["extra_contacts"] <= days["hi_80"]).all()
+
+
+def test_an_unexplained_spike_is_listed(world, result):
+    _, _, _, spike_day = world
+    spikes = impact.unexplained(result, dt.date(2026, 6, 1))
+    assert spike_day.date() in set(spikes["day"])
+    row = spikes[spikes["day"] == spike_day.date()].iloc[0]
+    assert row["actual"] > row["upper_95"] > row["expected"]
+
+
+def test_campaigns_cost_agent_hours(world, result, site):
+    actuals, _, _, _ = world
+    hours = impact.extra_agent_hours(result["days"], actuals.rename(columns={"contacts": "forecast"}), site)
+    big = result["totals"].set_index("campaign_id")["extra_contacts"].idxmax()
+    h = hours.set_index("campaign_id")["extra_agent_hours"]
+    assert h[big] > 0 and h[big] >= 0.5 * h.max()        # the largest campaign is among the costliest
+    positive = result["totals"].set_index("campaign_id")["extra_contacts"] > 0
+    assert (h[positive[positive].index.intersection(h.index)] >= 0).all()   # more contacts never need fewer agents
+
+
+def test_cli_impact_on_a_store(tmp_path, world, site):
+    actuals, cal, _, _ = world
+    cfg = tmp_path / "site.yaml"
+    cfg.write_text(TINY_CONFIG)
+    actuals.assign(interval_start=actuals["interval_start"].dt.strftime("%Y-%m-%d %H:%M")).to_csv(
+        tmp_path / "act.csv", index=False)
+    pd.DataFrame({"campaign_id": cal["campaign_id"], "name": cal["name"], "channel": cal["channel"],
+                  "start": cal["start_ts"].dt.strftime("%Y-%m-%d"), "end": cal["start_ts"].dt.strftime("%Y-%m-%d"),
+                  "queues": "voice", "reach": cal["reach"]}).to_csv(tmp_path / "cal.csv", index=False)
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, ["--config", str(cfg), *map(str, args)])
+
+    assert run("impact").exit_code == 2                                     # no store yet
+    assert run("ingest", tmp_path / "act.csv").exit_code == 0
+    r = run("impact")
+    assert r.exit_code == 2 and "the calendar holds no campaigns" in r.stderr
+    assert run("campaigns", "submit", tmp_path / "cal.csv", "--by", "test").exit_code == 0
+    r = run("impact")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("Campaign impact as of 2026-08-28: 14 past, 0 planned (80% intervals)")  # last actuals
+    assert "Response per channel and queue" in r.stdout
+    r = run("impact", "--campaign", "M03", "--format", "json")
+    assert r.exit_code == 0 and '"extra_contacts"' in r.stdout
+    r = run("impact", "--campaign", "NOPE")
+    assert r.exit_code == 2 and r.stderr.strip() == ("Error: campaign 'NOPE' is not in the current calendar; "
+                                                      "'forecaster campaigns list' shows the campaigns")
+    r = run("impact", "--unexplained", "--since", "2026-06-01")
+    assert r.exit_code == 0 and "2026-08-12" in r.stdout
