@@ -9,7 +9,7 @@ PY        := $(VENV)/bin/python
 CONFIG    := configs/example.yaml
 STAMP     := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup browser demo test bench clean
 
 setup: $(STAMP)
 
@@ -26,9 +26,19 @@ demo: $(STAMP)
 	$(VENV)/bin/forecaster --config $(CONFIG) campaigns submit data/demo/campaigns.csv --by demo
 	$(VENV)/bin/forecaster --config $(CONFIG) nightly
 	$(VENV)/bin/forecaster --config $(CONFIG) runs show latest
-	@echo "Outputs of the run: var/out/latest/ (forecast, requirements, shifts, coverage, capacity, outbound.ics)"
+	@echo "Outputs of the run: var/out/latest/ (report.html, forecast, requirements, shifts, coverage, capacity,"
+	@echo "campaign impact, outbound.ics); open var/out/latest/report.html in a browser"
 
-test: $(STAMP)
+# The report's browser test needs Debian's headless Chromium and ChromeDriver; installed here when
+# missing (as root, through apt-get). Without them that one test is skipped with the reason.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium and chromium-driver for the report's browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "note: install chromium and chromium-driver (apt-get) to run the report's browser test"; fi
+
+test: $(STAMP) browser
 	$(VENV)/bin/python -m pytest -q
 
 bench: $(STAMP)

@@ -593,6 +593,27 @@ def impact_cmd(app: App, campaign_id, unexplained, since, as_of, out, fmt) -> No
         click.echo(render(result["curves"].round(2), "table"))
 
 
+@cli.command("report")
+@click.option("--run", "run_id", type=int, help="Run to report on. Default: the latest published.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
+@click.pass_obj
+def report_cmd(app: App, run_id, out) -> None:
+    """One self-contained HTML page for the week ahead (no network needed to open it).
+
+    Forecast against actuals with bands, campaigns and holidays; backtest accuracy against the
+    baselines; campaign impact and response curves; required against scheduled agents; spare
+    capacity as a heat map; stored scenarios; warnings. The nightly job writes one per run.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml report --out var/out/report.html
+    """
+    from forecaster.report import write_report
+
+    path, rid = write_report(app.store_path, app.config, out, run_id, app.lock_timeout_s)
+    click.echo(f"Report for run #{rid} written to {path}")
+
+
 @cli.group("scenario", invoke_without_command=True)
 @click.option("--run", "run_id", type=int, help="Forecast run to start from. Default: the latest published.")
 @click.option("--name", help="Store the scenario under this name (default: scenario-DATE-TIME).")
@@ -841,6 +862,53 @@ def campaigns_show(app: App, campaign_id: str, fmt: str) -> None:
     with app.store(read_only=True) as store:
         frame = versions(store, campaign_id)
     click.echo(render(frame.assign(queues=frame["queues"].map(lambda q: ";".join(q))), fmt))
+
+
+@campaigns_group.command("advise")
+@click.argument("campaign_id", metavar="ID")
+@click.option("--window", metavar="FROM..TO", help="Start dates to compare, e.g. 2026-12-01..2026-12-20. "
+              "Default: from a week before the planned start, three weeks long, inside the forecast.")
+@format_option
+@click.pass_obj
+def campaigns_advise(app: App, campaign_id, window, fmt) -> None:
+    """Rank start dates for a campaign by extra staffing cost and service risk.
+
+    For every start date in the window, the channel's learned response (per 1,000 reached,
+    with its lag and decay) is added to the latest published forecast, and the scenario
+    machinery measures the extra required agent-hours and their cost, and the service level,
+    abandonment and overloaded intervals with today's schedule. Cheapest and safest first;
+    the current date is marked.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml campaigns advise CMP-2026-046 --window 2026-12-01..2026-12-20
+    """
+    from forecaster.impact import advise_store
+
+    span = None
+    if window:
+        lo, sep, hi = window.partition("..")
+        try:
+            span = (dt.date.fromisoformat(lo.strip()), dt.date.fromisoformat(hi.strip()))
+        except ValueError:
+            raise UserError(f"--window {window}: write FROM..TO with dates, e.g. 2026-12-01..2026-12-20") from None
+        if not sep:
+            raise UserError(f"--window {window}: write FROM..TO with dates, e.g. 2026-12-01..2026-12-20")
+    out = advise_store(app.store_path, app.config, campaign_id, span, app.lock_timeout_s)
+    table = out["table"]
+    if fmt != "table":
+        click.echo(render(table, fmt))
+        return
+    warn(out["notes"])
+    c = out["campaign"]
+    best = table.iloc[0]
+    click.echo(f"{campaign_id} ({c['name']}, {c['channel']}, reach {c['reach']:,.0f}) on run #{out['run_id']}: "
+               f"cheapest start {best['start']} ({best['weekday']}), cost change {best['cost_delta']:+,.0f} against "
+               f"the current plan")
+    shown = table.assign(current=table["current"].map({True: "<- current", False: ""}),
+                         service_level_today=(table["service_level_today"] * 100).round(1).astype(str) + "%",
+                         abandon_today=(table["abandon_today"] * 100).round(1).astype(str) + "%")
+    click.echo(render(shown.round(1), "table"))
 
 
 @campaigns_group.command("withdraw")

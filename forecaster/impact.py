@@ -449,3 +449,100 @@ def impact_store(store_path, config: Config, as_of: dt.date | None = None, lock_
         raise UserError("the calendar holds no campaigns; submit one with 'forecaster campaigns submit FILE --by NAME'")
     out = analyse(actuals, calendar, config, as_of, forecast)
     return {**out, "as_of": as_of, "run_id": run_id, "calendar": calendar}
+
+
+# -- send-date advice ---------------------------------------------------------------------------
+def _per_interval(daily: pd.DataFrame, forecast: pd.DataFrame) -> pd.Series:
+    """Daily extra contacts (``queue, day, extra_contacts``) spread over the forecast's intervals by
+    each day's forecast shape; indexed by (queue, interval_start)."""
+    f = forecast[["queue", "interval_start", "forecast"]].assign(
+        day=pd.to_datetime(forecast["interval_start"]).dt.date)
+    f["share"] = f["forecast"] / f.groupby(["queue", "day"])["forecast"].transform("sum").replace(0, np.nan)
+    f = f.merge(daily.groupby(["queue", "day"], as_index=False)["extra_contacts"].sum(), on=["queue", "day"],
+                how="left")
+    extra = pd.to_numeric(f["extra_contacts"], errors="coerce").fillna(0.0)
+    values = (f["share"].astype(float).fillna(0.0) * extra).to_numpy(float)
+    return pd.Series(values, index=pd.MultiIndex.from_arrays([f["queue"], pd.to_datetime(f["interval_start"])]))
+
+
+def advise(result: dict, campaign: pd.Series, candidates: list[dt.date], forecast: pd.DataFrame,
+           coverage: pd.DataFrame | None, config: Config, as_of: dt.date) -> pd.DataFrame:
+    """Rank start dates for ``campaign`` by the extra staffing cost and the service with today's
+    staffing. Each candidate moves the campaign (same length) and adds the channel's expected
+    response to the run's forecast, less the response at its current date if that is in the
+    forecast already."""
+    from forecaster import scenario as sc
+
+    days = pd.to_datetime(forecast["interval_start"])
+    open_days = {q: pd.DatetimeIndex(sorted(g.dt.normalize().unique())) for q, g in days.groupby(forecast["queue"])}
+    length = campaign["end_ts"] - campaign["start_ts"]
+
+    def response(start: dt.date) -> pd.DataFrame:
+        moved = campaign.copy()
+        moved["start_ts"] = pd.Timestamp(start) + (campaign["start_ts"] - campaign["start_ts"].normalize())
+        moved["end_ts"] = moved["start_ts"] + length
+        return planned_impact(result, pd.DataFrame([moved]), config, as_of, open_days)
+
+    current_start = campaign["start_ts"].date()
+    now = response(current_start) if current_start > as_of else pd.DataFrame(
+        columns=["queue", "day", "extra_contacts"])
+    base_delta = _per_interval(now, forecast)
+    rows = []
+    for start in sorted(set(candidates) | ({current_start} if current_start > as_of else set())):
+        extra = response(start)
+        delta = _per_interval(extra, forecast) - base_delta
+        total = sc.evaluate(forecast, config, sc.Scenario(), coverage, delta)["total"].iloc[0]
+        rows.append({"start": start, "weekday": f"{start:%a}", "current": start == current_start,
+                     "extra_contacts": float(extra["extra_contacts"].sum()) if len(extra) else 0.0,
+                     "extra_required_agent_h": float(total["required_agent_h_delta"]),
+                     "cost_delta": float(total["cost_delta"]),
+                     "service_level_today": total["service_level"], "abandon_today": total["abandon"],
+                     "overloaded_intervals": int(total["overloaded_intervals"])})
+    out = pd.DataFrame(rows)
+    out = out.sort_values(["cost_delta", "overloaded_intervals", "service_level_today"],
+                          ascending=[True, True, False], kind="stable").reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
+
+
+def advise_store(store_path, config: Config, campaign_id: str, window: tuple[dt.date, dt.date] | None = None,
+                 lock_timeout_s: float = 30.0) -> dict:
+    """Send-date advice for a campaign on the latest published run (see :func:`advise`)."""
+    from forecaster.campaigns import current
+    from forecaster.errors import UserError
+    from forecaster.store import Runs, Store
+
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        actuals = store.actuals()
+        calendar = current(store, include_withdrawn=False)
+        runs = Runs(store)
+        run_id = runs.latest("forecast")
+        if run_id is None:
+            raise UserError("advice needs a published forecast run; run 'forecaster nightly' first")
+        forecast, coverage = runs.forecast(run_id), runs.schedule(run_id)["coverage"]
+        as_of = pd.Timestamp(runs.get(run_id)["as_of"]).date()
+    if campaign_id not in set(calendar["campaign_id"]):
+        raise UserError(f"campaign {campaign_id!r} is not in the current calendar; 'forecaster campaigns list' "
+                        "shows the campaigns")
+    campaign = calendar.set_index("campaign_id").loc[campaign_id].copy()
+    campaign["campaign_id"] = campaign_id
+    first_fc = pd.to_datetime(forecast["interval_start"]).min().date()
+    last_fc = pd.to_datetime(forecast["interval_start"]).max().date()
+    if window is None:
+        start = max(first_fc, campaign["start_ts"].date() - dt.timedelta(days=7))
+        window = (start, min(last_fc - dt.timedelta(days=7), start + dt.timedelta(days=20)))
+    lo, hi = window
+    if lo <= as_of or hi > last_fc:
+        raise UserError(f"--window {lo}..{hi}: choose start dates from {first_fc} to {last_fc} (run #{run_id}'s "
+                        "forecast), so the response can be staffed")
+    if hi < lo:
+        raise UserError(f"--window {lo}..{hi}: the end is before the start")
+    result = past_impact(actuals, calendar, config, as_of)
+    channel = campaign["channel"]
+    if not (result["estimates"]["channel"] == channel).any():
+        raise UserError(f"no past {channel} campaign to learn from; advice needs the channel's response")
+    candidates = [lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1)]
+    table = advise(result, campaign, candidates, forecast, coverage if len(coverage) else None, config, as_of)
+    tail = last_fc - hi
+    notes = [f"responses after {last_fc} (the end of run #{run_id}'s forecast) are not counted"] if tail.days < 14 else []
+    return {"table": table, "run_id": run_id, "campaign": campaign, "window": window, "notes": notes}

@@ -12,8 +12,9 @@ Steps, each a plain function (frames in, frames out), timed and logged:
    ``capacity``, ``impact`` (past and planned campaigns, unexplained days): computed in memory with the store closed, so campaign submissions and ingests
    made meanwhile land at once (and count from the next run).
 4. ``export``: files written to a staging folder under ``output_dir/runs``.
-5. ``publish``: the run's rows and its status go in **one transaction**; then the staging folder
-   is renamed to ``run-<id>`` and ``output_dir/latest`` is switched to it.
+5. ``publish``: the run's rows and its status go in **one transaction**.
+6. ``report``: the planner report (``report.html``) of the published run joins the staging
+   folder, which is then renamed to ``run-<id>``; ``output_dir/latest`` is switched to it.
 
 A run is recorded as ``running`` when it starts. Killed at any point, it leaves that row behind
 (the next run marks it ``killed``) and nothing else: readers always see the last published
@@ -49,7 +50,7 @@ EXIT_REJECTED = 3
 EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
 
 ACTUALS_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".txt")
-STEPS = ("intake", "campaigns", "forecast", "staff", "schedule", "capacity", "impact", "export", "publish")
+STEPS = ("intake", "campaigns", "forecast", "staff", "schedule", "capacity", "impact", "export", "publish", "report")
 
 
 def fault_point(name: str) -> None:
@@ -209,6 +210,22 @@ def _impact(actuals, calendar, config, as_of, forecast, info, log) -> dict:
     if len(spikes):
         log("days above the 95% bound with no campaign or holiday", "warning", days=len(spikes))
     return out
+
+
+def _report(store_path, config, run_id, folder, lock_timeout_s, info, log) -> None:
+    """The planner report of the published run, into its folder. The run is already published, so a
+    failure here is logged and recorded, and the run stands."""
+    from forecaster.report import write_report
+
+    try:
+        write_report(store_path, config, folder / "report.html", run_id, lock_timeout_s)
+    except Exception as exc:  # noqa: BLE001 - the published run stands without its report
+        log("report not written", "warning", error=f"{type(exc).__name__}: {exc}")
+        with contextlib.suppress(Exception):
+            from forecaster.store import Runs, Store
+
+            with Store(store_path, lock_timeout_s=lock_timeout_s) as store:
+                Runs(store).set_info(run_id, "report_error", f"{type(exc).__name__}: {exc}")
 
 
 def export_run(folder: Path, outputs: dict[str, pd.DataFrame], ics: bytes) -> None:
@@ -376,6 +393,9 @@ def _run(config, config_text, store_path, as_of, lock_timeout_s, engine, dask_ad
             store.con.execute("""UPDATE runs SET published = false WHERE kind = 'nightly' AND as_of = ?
                                  AND run_id <> ?""", [as_of, run_id])
             fault_point("publish-commit")
+        current_step = "report"
+        with step("report"):
+            _report(store_path, config, run_id, staging, lock_timeout_s, info, log)
         final = runs_dir / f"run-{run_id}"
         with contextlib.suppress(OSError):   # the store is the truth; files follow, and the next run repairs
             if final.exists():
