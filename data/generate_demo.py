@@ -184,6 +184,26 @@ def generate(seed: int = 20261123) -> dict[str, pd.DataFrame]:
     return {"actuals": actuals, "campaigns": calendar, "campaign_truth": truth_df}
 
 
+AGENTS = {"voice_billing": 70, "voice_sales": 46, "chat": 46, "email": 22}   # enough for the demo week
+
+
+def make_agents() -> pd.DataFrame:
+    """The demo team for the named roster: every fourth agent part-time (24 h), the rest 36 h.
+    Voice queues are closed on Sundays; there part-timers and every third full-timer also have
+    Saturday off. Chat and e-mail run all week: part-timers are off Monday and Wednesday, every
+    third full-timer on Friday."""
+    rows = []
+    for queue, n in AGENTS.items():
+        voice = queue.startswith("voice")
+        for i in range(n):
+            part = i % 4 == 3
+            off = ("sat;sun" if part else ("sat;sun" if i % 3 == 0 else "sun")) if voice else \
+                ("mon;wed" if part else ("fri" if i % 3 == 0 else ""))
+            rows.append({"name": f"{queue.split('_')[-1]}-{i + 1:02d}", "queue": queue,
+                         "contracted_hours": 24 if part else 36, "days_off": off})
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=20261123)
@@ -195,6 +215,7 @@ def main() -> None:
                            compression={"method": "gzip", "mtime": 0})
     data["campaigns"].to_csv(args.out / "campaigns.csv", index=False)
     data["campaign_truth"].to_csv(args.out / "campaign_truth.csv", index=False)
+    make_agents().to_csv(args.out / "agents.csv", index=False)
     print(f"wrote {len(data['actuals']):,} actuals rows, {len(data['campaigns'])} campaigns, "
           f"{len(data['campaign_truth']):,} truth rows to {args.out}")
 

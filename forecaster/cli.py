@@ -372,9 +372,13 @@ def staff(app: App, run_id, quantile, model, out, fmt) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), help="Write headcount per shift and day (.csv, .parquet); "
               ".json writes the whole plan (shifts, coverage, breaks, summary, shortfalls).")
 @click.option("--coverage-out", type=click.Path(dir_okay=False), help="Write coverage per interval (.csv, .parquet, .json).")
+@click.option("--agents", "agents_file", type=click.Path(dir_okay=False), help="Also make a named roster for these "
+              "agents (CSV or YAML: name, queue, contracted_hours, days_off).")
+@click.option("--roster-out", type=click.Path(dir_okay=False), help="With --agents: write who works which shift "
+              "(.csv, .parquet, .json).")
 @format_option
 @click.pass_obj
-def schedule(app: App, run_id, week, method, quantile, out, coverage_out, fmt) -> None:
+def schedule(app: App, run_id, week, method, quantile, out, coverage_out, agents_file, roster_out, fmt) -> None:
     """Shifts for one week: headcount per shift and day, breaks, and coverage per interval.
 
     pyworkforce's CP-SAT models choose the headcount per shift template start and day
@@ -385,12 +389,20 @@ def schedule(app: App, run_id, week, method, quantile, out, coverage_out, fmt) -
     \b
     Example:
       forecaster --config configs/example.yaml schedule --week 2026-W49 --out var/out/shifts.csv
+      forecaster --config configs/example.yaml schedule --agents data/demo/agents.csv --roster-out var/out/roster.csv
     """
     from forecaster.output import to_json, write_bytes, write_table
     from forecaster.scheduling import schedule_run
     from forecaster.store import Runs
 
     config = app.config
+    agents = None
+    if agents_file:
+        from forecaster.rostering import read_agents
+
+        agents = read_agents(agents_file, config)                 # checked before anything is solved
+    elif roster_out:
+        raise UserError("--roster-out needs --agents FILE (the agents to roster)")
     with app.store() as store, store.transaction():
         result = schedule_run(Runs(store), config, run_id, week, method, quantile)
     shifts, meta = result["shifts"], result["meta"]
@@ -425,6 +437,26 @@ def schedule(app: App, run_id, week, method, quantile, out, coverage_out, fmt) -
                                     for r in short.head(5).itertuples())])
     notes = [f"{r.queue} {r.day}: {r.notes}" for r in result["summary"].itertuples() if r.notes]
     warn(notes)
+    if agents is not None:
+        _roster(result, agents, config, roster_out)
+
+
+def _roster(result: dict, agents: pd.DataFrame, config: Config, roster_out: str | None) -> None:
+    from forecaster.output import write_table
+    from forecaster.rostering import roster_week
+
+    week_start = dt.date.fromisoformat(result["meta"]["week_start"])
+    ros = roster_week(result["shifts"], agents, week_start, config.scheduling.time_limit_s)
+    if roster_out:
+        write_table(ros["roster"], roster_out)
+    click.echo(f"\nNamed roster (pyworkforce MinHoursRoster), {len(agents)} agent(s):")
+    click.echo(render(ros["summary"], "table"))
+    short = ros["agents"][ros["agents"]["vs_contract_h"] < 0] if len(ros["agents"]) else ros["agents"]
+    if len(short):
+        click.echo(f"{len(short)} agent(s) rostered under their contract (pyworkforce takes one minimum per roster; "
+                   f"{short['vs_contract_h'].sum():,.1f} h in all){'; the first 10:' if len(short) > 10 else ':'}")
+        click.echo(render(short.head(10), "table"))
+    warn([f"roster {r.queue}: {r.notes}" for r in ros["summary"].itertuples() if r.notes])
 
 
 @cli.command()

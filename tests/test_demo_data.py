@@ -29,6 +29,11 @@ def test_committed_files_match_the_generator(generated):
     assert cal["campaign_id"].tolist() == generated["campaigns"]["campaign_id"].tolist()
     truth = pd.read_csv(DEMO / "campaign_truth.csv")
     assert truth["realised"].sum() == generated["campaign_truth"]["realised"].sum()
+    spec = importlib.util.spec_from_file_location("generate_demo", ROOT / "data" / "generate_demo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    agents = pd.read_csv(DEMO / "agents.csv", keep_default_na=False)
+    pd.testing.assert_frame_equal(agents, module.make_agents(), check_dtype=False)
 
 
 def test_demo_actuals_are_valid_and_complete():
