@@ -817,7 +817,10 @@ def campaigns_validate(app: App, file: str) -> None:
     """
     from forecaster.campaigns import plan, read_calendar
 
+    from forecaster.impact import peak_warnings
+
     cal = read_calendar(file, app.config)
+    cal.warnings += peak_warnings(app.store_path, app.config, cal.frame)
     store = app.store(read_only=True) if app.store_path.exists() else None
     try:
         planned = plan(store, cal)
@@ -844,8 +847,10 @@ def campaigns_submit(app: App, file: str, by: str) -> None:
     """
     from forecaster.campaigns import read_calendar, submit
 
+    from forecaster.impact import peak_warnings
+
     cal = read_calendar(file, app.config)
-    warn(cal.warnings)
+    warn(cal.warnings + peak_warnings(app.store_path, app.config, cal.frame))
     result = submit(app.store_path, cal, by, app.lock_timeout_s)
     if "queued" in result:
         click.echo(f"The store is busy (a long job is running); your submission is checked and queued as "

@@ -163,3 +163,40 @@ def test_cli_impact_on_a_store(tmp_path, world, site):
                                                       "'forecaster campaigns list' shows the campaigns")
     r = run("impact", "--unexplained", "--since", "2026-06-01")
     assert r.exit_code == 0 and "2026-08-12" in r.stdout
+
+
+def test_submitting_a_campaign_that_outgrows_the_schedule_warns(tmp_path, world):
+    from tests.test_nightly import NIGHTLY
+    from tests.test_scheduling import SHIFTS
+
+    actuals, cal, _, _ = world
+    cfg = tmp_path / "site.yaml"
+    cfg.write_text(TINY_CONFIG + SHIFTS + NIGHTLY)
+    (tmp_path / "drop").mkdir()
+    actuals.assign(interval_start=actuals["interval_start"].dt.strftime("%Y-%m-%d %H:%M")).to_csv(
+        tmp_path / "drop" / "history.csv", index=False)
+
+    def calendar(name, rows):
+        pd.DataFrame(rows).to_csv(tmp_path / name, index=False)
+        return tmp_path / name
+
+    past = calendar("past.csv", {"campaign_id": cal["campaign_id"], "name": "mailing", "channel": "direct_mail",
+                                 "start": cal["start_ts"].dt.strftime("%Y-%m-%d"),
+                                 "end": cal["start_ts"].dt.strftime("%Y-%m-%d"), "queues": "voice", "reach": cal["reach"]})
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, ["--config", str(cfg), *map(str, args)])
+
+    assert run("campaigns", "submit", past, "--by", "test").exit_code == 0
+    assert run("nightly").exit_code == 0
+    huge = calendar("huge.csv", {"campaign_id": ["BIG"], "name": ["big mailing"], "channel": ["direct_mail"],
+                                 "start": ["2026-09-01"], "end": ["2026-09-01"], "queues": ["voice"],
+                                 "reach": [400_000]})
+    r = run("campaigns", "validate", huge)
+    assert r.exit_code == 0
+    assert "Warning: BIG: its expected response needs more agents than run #1's schedule has in" in r.stderr
+    small = calendar("small.csv", {"campaign_id": ["SMALL"], "name": ["tiny mailing"], "channel": ["direct_mail"],
+                                   "start": ["2026-09-01"], "end": ["2026-09-01"], "queues": ["voice"], "reach": [100]})
+    r = run("campaigns", "submit", small, "--by", "test")
+    assert r.exit_code == 0 and "needs more agents" not in r.stderr
