@@ -548,6 +548,9 @@ def advise_store(store_path, config: Config, campaign_id: str, window: tuple[dt.
     return {"table": table, "run_id": run_id, "campaign": campaign, "window": window, "notes": notes}
 
 
+MAX_CHECKED = 100
+
+
 def peak_warnings(store_path, config: Config, submitted: pd.DataFrame, lock_timeout_s: float = 2.0) -> list[str]:
     """Warnings for a calendar being submitted: campaigns whose expected response pushes the
     agents needed above the latest published schedule. Never raises (a warning must not stand
@@ -587,15 +590,16 @@ def _peak_warnings(store_path, config, submitted, lock_timeout_s) -> list[str]:
     result = past_impact(actuals, calendar, config, as_of)
     days = pd.to_datetime(forecast["interval_start"])
     open_days = {q: pd.DatetimeIndex(sorted(g.dt.normalize().unique())) for q, g in days.groupby(forecast["queue"])}
+    new = new.head(MAX_CHECKED)                       # a big file is checked on its first campaigns in the horizon
     old = calendar[calendar["campaign_id"].isin(new["campaign_id"])]
+    after = planned_impact(result, new, config, as_of, open_days)          # one call for all, then per campaign
+    before = planned_impact(result, old, config, as_of, open_days)
     deltas = {}
-    for c in new.itertuples():
-        added = _per_interval(planned_impact(result, new[new["campaign_id"] == c.campaign_id], config, as_of,
-                                             open_days), forecast)
-        before = old[old["campaign_id"] == c.campaign_id]
-        if len(before):
-            added = added - _per_interval(planned_impact(result, before, config, as_of, open_days), forecast)
-        deltas[c.campaign_id] = added
+    for cid in new["campaign_id"]:
+        added = _per_interval(after[after["campaign_id"] == cid], forecast)
+        if (before["campaign_id"] == cid).any():
+            added = added - _per_interval(before[before["campaign_id"] == cid], forecast)
+        deltas[cid] = added
     total = sum(deltas.values())
     key = pd.MultiIndex.from_arrays([forecast["queue"], days])
     with_new = forecast.assign(forecast=np.maximum(forecast["forecast"].to_numpy() + total.reindex(key).fillna(0)
