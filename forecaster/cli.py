@@ -1045,7 +1045,8 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
             click.echo(f"{key[:-1].capitalize()}: {item if isinstance(item, str) else json.dumps(item)}")
     if run["info"].get("adstock"):
         click.echo("Campaign carry-over learned: " + ", ".join(
-            f"{c} lag {v['lag_days']} d, decay {v['decay']}" for c, v in run["info"]["adstock"].items()))
+            f"{c} lag {v['lag_days']} d, ramp {v.get('ramp_days', 0)} d, decay {v['decay']}"
+            for c, v in run["info"]["adstock"].items()))
     if run["info"].get("schedule"):
         s = run["info"]["schedule"]
         click.echo(f"Schedule: week {s['week']} ({s['method']}), queue-days {s['statuses']}, solver {s['solve_s']} s; "

@@ -32,7 +32,8 @@ from forecaster.sitecalendar import closed_dates, public_holidays
 CARRY_DAYS = 28                      # how far an adstock kernel reaches
 LAGS = (0, 1, 2, 3, 4)
 DECAYS = (0.0, 0.2, 0.4, 0.6, 0.8)
-DEFAULT_SHAPE = (0, 0.5)
+RAMPS = (0, 1, 2)
+DEFAULT_SHAPE = (0, 0.5, 0)          # lag days, decay, ramp days
 
 
 def _site_open_weekday(config: Config, day: dt.date) -> bool:
@@ -112,11 +113,11 @@ def campaign_features(exposure: pd.DataFrame, queues: list[str], start: dt.date,
         if len(exposure) else pd.DataFrame(index=index)
     wide = wide.reindex(index, fill_value=0.0).fillna(0.0)
     for channel in sorted(shapes):
-        lag, decay = shapes[channel]
+        lag, decay, *ramp = shapes[channel]
         col = np.zeros(len(index))
         if channel in wide:
             raw = wide[channel].to_numpy().reshape(len(queues), len(days))
-            col = np.concatenate([adstock(row, lag, decay) for row in raw])
+            col = np.concatenate([adstock(row, lag, decay, *ramp) for row in raw])
         out[f"cmp_{channel}"] = col
     return out
 
@@ -142,12 +143,13 @@ class AdstockFit:
 def learn_adstock(daily: pd.DataFrame, exposure: pd.DataFrame, hol: pd.DataFrame,
                   origins: tuple[float, ...] = (0.55, 0.7, 0.85), horizon: float = 0.15,
                   passes: int = 2) -> AdstockFit:
-    """Choose each channel's (lag, decay) by forward-origin error of a daily linear model.
+    """Choose each channel's (lag, decay, ramp) by forward-origin error of a daily linear model.
 
     ``daily`` has ``queue, date, y`` for open days. For each origin the model (weekday, trend,
     yearly Fourier terms, holiday effects and one adstock column per channel, per queue) is fitted
     on the days before it and scored on the next ``horizon`` share of days. Channels are tuned one
-    at a time, the others held at their current shape, for ``passes`` rounds.
+    at a time, the others held at their current shape, for ``passes`` rounds. The ramp (days of
+    linear rise from the lag to the peak) lets a slow channel such as direct mail peak late.
     """
     channels = sorted(exposure["channel"].unique()) if len(exposure) else []
     shapes = {c: DEFAULT_SHAPE for c in channels}
@@ -156,22 +158,27 @@ def learn_adstock(daily: pd.DataFrame, exposure: pd.DataFrame, hol: pd.DataFrame
         return fit
     start, end = daily["date"].min().date(), daily["date"].max().date()
     queues = sorted(daily["queue"].unique())
-    cache: dict[tuple[str, int, float], np.ndarray] = {}
-
-    def column(channel, lag, decay, queue, dates):
-        key = (channel, lag, decay)
-        if key not in cache:
-            cache[key] = campaign_features(exposure[exposure["channel"] == channel], queues, start, end,
-                                           {channel: (lag, decay)})[f"cmp_{channel}"]
-        return cache[key].loc[queue].reindex(dates).to_numpy()
-
+    days = pd.date_range(start, end, freq="D")
     per_queue = {q: g.sort_values("date") for q, g in daily.groupby("queue")}
+    pos = {q: days.get_indexer(pd.DatetimeIndex(g["date"])) for q, g in per_queue.items()}
+    base = {q: _base_design(pd.DatetimeIndex(g["date"]), hol) for q, g in per_queue.items()}
+    raw = {}                                    # daily exposure per channel and queue, before carry-over
+    for channel in channels:
+        wide = campaign_features(exposure[exposure["channel"] == channel], queues, start, end, {channel: (0, 0.0)})
+        raw[channel] = {q: wide[f"cmp_{channel}"].loc[q].to_numpy() for q in queues}
+    cache: dict[tuple, np.ndarray] = {}
 
-    def score(trial: dict[str, tuple[int, float]]) -> float:
+    def column(channel, shape, queue):
+        key = (channel, shape, queue)
+        if key not in cache:
+            lag, decay, ramp = shape
+            cache[key] = adstock(raw[channel][queue], lag, decay, ramp)[pos[queue]]
+        return cache[key]
+
+    def score(trial: dict[str, tuple[int, float, int]]) -> float:
         total = 0.0
         for q, g in per_queue.items():
-            dates = pd.DatetimeIndex(g["date"])
-            x = np.column_stack([_base_design(dates, hol)] + [column(c, *trial[c], q, dates) for c in channels])
+            x = np.column_stack([base[q]] + [column(c, trial[c], q) for c in channels])
             y = g["y"].to_numpy(float)
             n = len(y)
             for o in origins:
@@ -182,10 +189,8 @@ def learn_adstock(daily: pd.DataFrame, exposure: pd.DataFrame, hol: pd.DataFrame
 
     for _ in range(passes):
         for channel in channels:
-            tried = {}
-            for lag in LAGS:
-                for decay in DECAYS:
-                    tried[(lag, decay)] = score({**shapes, channel: (lag, decay)})
+            tried = {(lag, decay, ramp): score({**shapes, channel: (lag, decay, ramp)})
+                     for lag in LAGS for decay in DECAYS for ramp in RAMPS}
             shapes[channel] = min(tried, key=tried.get)
             fit.scores[channel] = tried
     fit.shapes = shapes

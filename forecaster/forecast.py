@@ -357,7 +357,7 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     results, failures = backtest(hist, ctx, starts, bt_days)
     info["fallbacks"] += [{"queue": "*", **f} for f in failures]
     ctx.shapes = learn_adstock(daily, ctx.exposure[ctx.exposure["date"] <= pd.Timestamp(as_of)], ctx.holidays).shapes
-    info["adstock"] = {c: {"lag_days": lag, "decay": d} for c, (lag, d) in ctx.shapes.items()}
+    info["adstock"] = {c: {"lag_days": lag, "decay": d, "ramp_days": r} for c, (lag, d, r) in ctx.shapes.items()}
     grid = future_grid(config, config.queue_names, first_day, days)
     frames = []
     for queue in config.queue_names:

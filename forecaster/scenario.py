@@ -342,7 +342,8 @@ def campaign_delta(hist: pd.DataFrame, calendar: pd.DataFrame, forecast: pd.Data
     hist = hist[hist["ds"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
     if hist.empty:
         raise UserError(f"the store holds no actuals up to {as_of}, the run's as-of; a campaign change needs them")
-    shapes = {c: (int(s["lag_days"]), float(s["decay"])) for c, s in run_info.get("adstock", {}).items()}
+    shapes = {c: (int(s["lag_days"]), float(s["decay"]), int(s.get("ramp_days", 0)))
+              for c, s in run_info.get("adstock", {}).items()}
     end = pd.to_datetime(forecast["interval_start"]).max().date() + dt.timedelta(days=7)
     start = hist["ds"].min().date()
     grid = forecast[["queue", "interval_start"]].rename(columns={"interval_start": "ds"})
