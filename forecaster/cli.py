@@ -672,7 +672,8 @@ def report_cmd(app: App, run_id, out) -> None:
               help="Rows of the table: per queue, or per queue and day.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write base, scenario and change per queue and day "
               "(.csv, .parquet, .json).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table for people; csv (the rows of the table, every metric) or json (totals and queues).")
 @click.pass_context
 def scenario_group(ctx: click.Context, run_id, name, queues, start, end, volume, aht, deflect, deflect_aht, sl_text,
                    asa_text, model, patience_text, shrinkage, max_occupancy, moves, drops, quantile, by_what, out,
@@ -715,6 +716,9 @@ def scenario_group(ctx: click.Context, run_id, name, queues, start, end, volume,
     result = sc.scenario_store(app.store_path, app.config, spec, run_id, name, getpass.getuser(), app.lock_timeout_s)
     if out:
         write_table(result["days"], out)
+    if fmt == "csv":
+        click.echo(render(result["queues"] if by_what == "queue" else result["days"], "csv"))
+        return
     if fmt == "json":
         click.echo(to_json({"scenario_id": result["scenario_id"], "name": result["name"], "run_id": result["run_id"],
                             "params": spec.model_dump(mode="json"), "info": result["info"],
