@@ -48,7 +48,7 @@ def report(name: str, metrics: pd.DataFrame, results: pd.DataFrame, seconds: flo
     print(allm.pivot_table(index=["queue", "level"], columns="model", values="wape").round(4).to_string())
     chosen = results.groupby(["queue", "model"]).apply(lambda g: (g.y - g.p).abs().sum() / g.y.sum(),
                                                        include_groups=False).unstack()
-    best = chosen[["snaive_week", "mean4", "topdown", "topdown_pooled"]].idxmin(axis=1)
+    best = chosen[[m for m in ("snaive_week", "mean4", "topdown", "topdown_pooled", "mstl") if m in chosen]].idxmin(axis=1)
     print("lowest WAPE per queue:", best.to_dict())
     for level in ("interval", "daily"):
         base = min(pooled(metrics, "snaive_week", level), pooled(metrics, "mean4", level))
@@ -95,7 +95,7 @@ def real() -> None:
     empty = pd.DataFrame(columns=["channel", "start_ts", "end_ts", "queues", "reach"])
     start = time.perf_counter()
     metrics, results = evaluate(hist, empty, config, dt.date(1999, 12, 31), windows=8, days=7,
-                                models=("snaive_week", "mean4", "topdown", "topdown_pooled"))
+                                models=("snaive_week", "mean4", "topdown", "topdown_pooled", "mstl"))
     report("real data: Anonymous Bank 1999, 30 min, 8 origins x 7 days", metrics, results, time.perf_counter() - start)
 
 

@@ -359,7 +359,7 @@ def campaign_delta(hist: pd.DataFrame, calendar: pd.DataFrame, forecast: pd.Data
     for model in sorted({m for m in models.values() if m}):
         queues = [q for q, m in models.items() if m == model]
         g = grid[grid["queue"].isin(queues)].reset_index(drop=True)
-        if model not in ("topdown", "topdown_pooled") or not shapes:
+        if model not in ("topdown", "topdown_pooled", "mstl") or not shapes:
             notes += [f"queue {q}: its model ({model}) does not use campaigns; the campaign change leaves it unchanged"
                       for q in queues]
             continue
