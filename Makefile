@@ -9,7 +9,7 @@ PY        := $(VENV)/bin/python
 CONFIG    := configs/example.yaml
 STAMP     := $(VENV)/.installed
 
-.PHONY: setup browser demo test bench clean
+.PHONY: setup browser demo test bench bench-prophet clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,11 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m pytest -q benchmarks --benchmark-only
+
+# Prophet against our models on the same origins (installs the optional 'bench' set first)
+bench-prophet: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m benchmarks.prophet_peer
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .benchmarks

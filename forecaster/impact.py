@@ -242,7 +242,7 @@ def totals(per_day: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
                                      half=("half", lambda h: float(np.sqrt((h ** 2).sum()))))
     g["lo_80"], g["hi_80"] = g["extra_contacts"] - g["half"], g["extra_contacts"] + g["half"]
     g["share_of_volume"] = g["extra_contacts"] / g["actual"]
-    info = campaigns.set_index("campaign_id")[["name", "channel", "start_ts", "reach"]].rename(
+    info = campaigns.set_index("campaign_id").reindex(columns=["name", "channel", "start_ts", "reach"]).rename(
         columns={"start_ts": "start"})
     out = info.join(g, how="inner").reset_index()
     return out[["campaign_id", "name", "channel", "start", "reach", "extra_contacts", "lo_80", "hi_80",
@@ -621,3 +621,43 @@ def _peak_warnings(store_path, config, submitted, lock_timeout_s) -> list[str]:
                        f"{len(mine)} interval(s); worst {worst['queue']} {worst['interval_start']:%a %Y-%m-%d %H:%M}: "
                        f"{int(worst['scheduled'])} needed, {int(worst['on_shift'])} on shift. Tell the planners")
     return out
+
+
+def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of: dt.date,
+                     future: dict[str, pd.DatetimeIndex], shapes: dict[str, Shape] | None = None) -> pd.DataFrame:
+    """Contacts campaigns add per queue and day, in history (up to ``as_of``) and on the
+    ``future`` open days per queue, for the forecaster to take out of and put back into the
+    daily totals.
+
+    History: each past campaign's pooled estimate (:func:`past_impact`) times its carry-over
+    column. Future: the same for past campaigns' tails, and for planned campaigns the queue's
+    and channel's mean effect (as :func:`planned_impact`). Returns ``queue, date, extra``.
+    """
+    cols = ["queue", "date", "extra"]
+    if campaigns.empty:
+        return pd.DataFrame(columns=cols)
+    result = past_impact(actuals, campaigns, config, as_of, shapes)
+    est = result["estimates"]
+    if est is None or est.empty:
+        return pd.DataFrame(columns=cols)
+    beta = est.set_index(["queue", "campaign_id"])["beta_pooled"]
+    mean = est.groupby(["queue", "channel"])["mean"].first()
+    frames = []
+    last = max([idx.max() for idx in future.values() if len(idx)], default=pd.Timestamp(as_of))
+    first = min(campaigns["start_ts"].min().normalize(), pd.Timestamp(as_of)) - pd.Timedelta(days=35)
+    full = pd.date_range(first, max(last, pd.Timestamp(as_of)), freq="D")
+    exp = Exposures(campaigns, sorted(set(result["fits"]) & set(future)), full)
+    for queue, fit in result["fits"].items():
+        if queue not in future:
+            continue
+        dates = pd.DatetimeIndex(fit["dates"]).append(pd.DatetimeIndex(future[queue]))
+        x = exp.columns(queue, dates, result["shapes"])
+        extra = np.zeros(len(dates))
+        for cid in x.columns:
+            b = beta.get((queue, cid))
+            if b is None or np.isnan(b):
+                b = mean.get((queue, exp.channel[cid]), np.nan)
+            if not np.isnan(b):
+                extra += max(float(b), 0.0) * x[cid].to_numpy()
+        frames.append(pd.DataFrame({"queue": queue, "date": dates, "extra": extra}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)

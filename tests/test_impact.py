@@ -200,3 +200,22 @@ def test_submitting_a_campaign_that_outgrows_the_schedule_warns(tmp_path, world)
                                    "start": ["2026-09-01"], "end": ["2026-09-01"], "queues": ["voice"], "reach": [100]})
     r = run("campaigns", "submit", small, "--by", "test")
     assert r.exit_code == 0 and "needs more agents" not in r.stderr
+
+
+def test_campaign_offsets_give_the_forecaster_each_days_campaign_contacts(world, site):
+    """History days carry each mailing's estimated contacts; future days carry the tail of the
+    last mailing and a planned one at the channel's mean rate; days far from any campaign nothing."""
+    actuals, cal, truth, _ = world
+    planned = cal.iloc[[0]].assign(campaign_id="P1", start_ts=pd.Timestamp("2026-09-08"),
+                                   end_ts=pd.Timestamp("2026-09-08 23:00"), reach=50_000)
+    future = {"voice": pd.bdate_range("2026-08-31", "2026-09-18")}
+    out = impact.campaign_offsets(actuals, pd.concat([cal, planned], ignore_index=True), site, AS_OF, future)
+    extra = out.set_index("date")["extra"]
+    past = extra[extra.index <= pd.Timestamp(AS_OF)]
+    assert past.sum() == pytest.approx(truth.sum(), rel=0.10)
+    ahead = extra[extra.index > pd.Timestamp(AS_OF)]
+    planned_days = ahead[ahead.index >= "2026-09-08"]
+    assert planned_days.sum() == pytest.approx(PER_1000 * 50, rel=0.25)      # 50,000 reached at 4 per 1,000
+    assert planned_days.idxmax() == pd.Timestamp("2026-09-10")                # lag 1 + ramp 1 after the send day
+    assert ahead[(ahead.index >= "2026-09-01") & (ahead.index < "2026-09-08")].max() < 1.0
+    assert (extra >= 0).all()

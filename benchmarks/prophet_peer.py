@@ -1,0 +1,199 @@
+"""Prophet as the peer to beat (issue 4): the same regressors and holidays, the same rolling origins
+and metrics as our models, WAPE and seconds per series side by side.
+
+Prophet is not a dependency of the tool; install the optional set first:
+    .venv/bin/pip install -e '.[bench]'        (or: make bench-prophet)
+    .venv/bin/python -m benchmarks.prophet_peer [--skip-real] [--windows 8]
+
+Two ways of using Prophet, both given the holiday features (public holiday the site works
+through, first day after a closed holiday, bridge day) and the campaign adstock columns of
+``forecaster.features`` as extra regressors:
+
+* ``prophet_daily``: Prophet on the log daily totals of open days (trend, weekly and yearly
+  seasonality), split over the day by the same pooled intraday profile as ``topdown_pooled``.
+  It differs from ``topdown_pooled`` only in the daily model, so it isolates that choice.
+* ``prophet_interval``: Prophet straight on the open intervals, multiplicative, with a daily
+  shape per day type (weekday, Saturday, Sunday: Fourier order 12), weekly and yearly seasonality.
+
+Seconds per series are the time spent in each model's predict call over all origins divided by
+(origins x queues). ``topdown`` fits the daily model that ``topdown_pooled`` then reuses, so
+read their times together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import time
+import warnings
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.forecast_accuracy import BANK, BANK_CONFIG, ROOT, pooled  # noqa: E402
+from forecaster import forecast as F  # noqa: E402
+from forecaster.backtest import evaluate  # noqa: E402
+from forecaster.config import load_config  # noqa: E402
+from forecaster.features import campaign_features  # noqa: E402
+
+OURS = ("snaive_week", "mean4", "topdown", "topdown_pooled", "mstl")
+PEERS = ("prophet_daily", "prophet_interval")
+
+
+def _prophet():
+    try:
+        from prophet import Prophet
+    except ImportError:
+        sys.exit("Prophet is not installed: .venv/bin/pip install -e '.[bench]'")
+    for name in ("cmdstanpy", "prophet"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    return Prophet
+
+
+def _inputs(hist: pd.DataFrame, grid: pd.DataFrame, ctx: F.Context):
+    hol = ctx.holidays
+    cmp_all = None
+    if ctx.shapes:
+        cmp_all = campaign_features(ctx.exposure, sorted(grid["queue"].unique()), hol.index.min().date(),
+                                    hol.index.max().date(), ctx.shapes)
+    return hol, cmp_all
+
+
+def _fit_predict(model, train: pd.DataFrame, xh: pd.DataFrame, future: pd.DataFrame, xf: pd.DataFrame,
+                 mode: str) -> np.ndarray:
+    cols = [c for c in xh.columns if xh[c].std() > 0]
+    for c in cols:
+        model.add_regressor(c, mode=mode)
+    train = train.assign(**{c: xh[c].to_numpy() for c in cols})
+    future = future.assign(**{c: xf[c].to_numpy() for c in cols})
+    model.fit(train)
+    return model.predict(future)["yhat"].to_numpy()
+
+
+def prophet_daily(hist: pd.DataFrame, grid: pd.DataFrame, ctx: F.Context) -> np.ndarray:
+    Prophet = _prophet()
+    hol, cmp_all = _inputs(hist, grid, ctx)
+    special = set(hol.index[(hol["after_holiday"] == 1) | (hol["bridge"] == 1) | (hol["holiday"] == 1)].date)
+    profile = F.hours_profile(hist, special)
+    out = np.zeros(len(grid))
+    for queue, rows in grid.groupby("queue").groups.items():
+        h = hist[hist["queue"] == queue]
+        daily = h.groupby(h["ds"].dt.normalize())["y"].sum()
+        days = pd.DatetimeIndex(sorted(grid.loc[rows, "ds"].dt.normalize().unique()))
+        cmp = cmp_all.loc[queue] if cmp_all is not None else None
+        m = Prophet(weekly_seasonality=True, yearly_seasonality=True, daily_seasonality=False)
+        yhat = _fit_predict(m, pd.DataFrame({"ds": daily.index, "y": np.log1p(daily.to_numpy(float))}),
+                            F._interval_design(daily.index, hol, cmp), pd.DataFrame({"ds": days}),
+                            F._interval_design(days, hol, cmp), "additive")
+        per_day = pd.Series(np.maximum(np.expm1(yhat), 0.0), index=days)
+        out[grid.index.get_indexer(rows)] = F.split_by_profile(per_day, grid.loc[rows], profile)
+    return out
+
+
+def prophet_interval(hist: pd.DataFrame, grid: pd.DataFrame, ctx: F.Context) -> np.ndarray:
+    Prophet = _prophet()
+    hol, cmp_all = _inputs(hist, grid, ctx)
+    out = np.zeros(len(grid))
+
+    def day_types(ds: pd.Series) -> dict:
+        wd = ds.dt.weekday
+        return {"weekday": (wd < 5).to_numpy(), "saturday": (wd == 5).to_numpy(), "sunday": (wd == 6).to_numpy()}
+
+    for queue, rows in grid.groupby("queue").groups.items():
+        h = hist[hist["queue"] == queue]
+        g = grid.loc[rows]
+        cmp = cmp_all.loc[queue] if cmp_all is not None else None
+        m = Prophet(seasonality_mode="multiplicative", daily_seasonality=False, weekly_seasonality=True,
+                    yearly_seasonality=True)
+        types = day_types(h["ds"])
+        for name, mask in types.items():
+            if mask.any():
+                m.add_seasonality(f"daily_{name}", period=1, fourier_order=12, condition_name=name)
+        train = pd.DataFrame({"ds": h["ds"].to_numpy(), "y": h["y"].to_numpy(float), **types})
+        future = pd.DataFrame({"ds": g["ds"].to_numpy(), **day_types(g["ds"])})
+        yhat = _fit_predict(m, train, F._interval_design(pd.DatetimeIndex(h["ds"]), hol, cmp),
+                            future, F._interval_design(pd.DatetimeIndex(g["ds"]), hol, cmp), "multiplicative")
+        out[grid.index.get_indexer(rows)] = np.maximum(yhat, 0.0)
+    return out
+
+
+def timed_predict(seconds: dict):
+    """Wrap forecast.predict so the backtest records the time spent per model."""
+    inner = F.predict
+
+    def predict(model, hist, grid, ctx):
+        start = time.perf_counter()
+        try:
+            return inner(model, hist, grid, ctx)
+        finally:
+            seconds[model] += time.perf_counter() - start
+    return predict
+
+
+def run(name: str, hist: pd.DataFrame, cal: pd.DataFrame, config, as_of: dt.date, windows: int, days: int) -> None:
+    seconds: dict = defaultdict(float)
+    F.PEER_MODELS.update(prophet_daily=prophet_daily, prophet_interval=prophet_interval)
+    original = F.predict
+    F.predict = timed_predict(seconds)
+    try:
+        start = time.perf_counter()
+        metrics, results = evaluate(hist, cal, config, as_of, windows=windows, days=days, models=OURS + PEERS)
+        wall = time.perf_counter() - start
+    finally:
+        F.predict = original
+    series = windows * hist["queue"].nunique()
+    rows = []
+    for model in OURS + PEERS:
+        rows.append({"model": model, "interval_wape": pooled(metrics, model, "interval"),
+                     "daily_wape": pooled(metrics, model, "daily"),
+                     "coverage_80": results.loc[results.model == model, "in_80"].mean(),
+                     "s_per_series": seconds[model] / series})
+    table = pd.DataFrame(rows).set_index("model")
+    print(f"\n== {name}: {windows} origins x {days} days, {hist['queue'].nunique()} queue(s), {wall:.0f} s")
+    print(table.to_string(formatters={"interval_wape": "{:.2%}".format, "daily_wape": "{:.2%}".format,
+                                      "coverage_80": "{:.1%}".format, "s_per_series": "{:.2f}".format}))
+    per_queue = metrics[(metrics.level == "interval") & (metrics.segment == "all")]
+    print(per_queue.pivot_table(index="queue", columns="model", values="wape").round(4).to_string())
+    best_ours = min(("topdown", "topdown_pooled", "mstl"), key=lambda m: table.loc[m, "interval_wape"])
+    best_peer = min(PEERS, key=lambda m: table.loc[m, "interval_wape"])
+    a, b = table.loc[best_ours, "interval_wape"], table.loc[best_peer, "interval_wape"]
+    print(f"best of ours ({best_ours}) {a:.2%} against the better Prophet ({best_peer}) {b:.2%}: {1 - a / b:+.1%} lower")
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument("--windows", type=int, default=8)
+    args = parser.parse_args()
+    _prophet()
+    config = load_config(ROOT / "configs" / "example.yaml")
+    act = pd.read_csv(ROOT / "data" / "demo" / "actuals.csv.gz", parse_dates=["interval_start"])
+    act = act.rename(columns={"interval_start": "ds", "contacts": "y"})
+    cal = pd.read_csv(ROOT / "data" / "demo" / "campaigns.csv", keep_default_na=False)
+    cal = cal.assign(start_ts=pd.to_datetime(cal.start), end_ts=pd.to_datetime(cal.end),
+                     queues=cal.queues.str.split(";"), reach=cal.reach.astype(float))
+    run("demo data", act, cal, config, dt.date(2026, 11, 22), args.windows, 14)
+    if args.skip_real or not BANK.exists():
+        print("\n== real data: skipped" + ("" if args.skip_real else " (../shared/data is not present)"))
+        return
+    raw = pd.read_csv(BANK, parse_dates=["interval_start"])
+    raw["ds"] = raw["interval_start"].dt.floor("30min")
+    hist = raw.groupby("ds", as_index=False)["calls"].sum().rename(columns={"calls": "y"}) \
+        .assign(queue="bank", aht_s=float("nan"))
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bank.yaml"
+        path.write_text(BANK_CONFIG)
+        bank_config = load_config(path)
+    empty = pd.DataFrame(columns=["channel", "start_ts", "end_ts", "queues", "reach"])
+    run("real data: Anonymous Bank 1999, 30 min", hist, empty, bank_config, dt.date(1999, 12, 31), args.windows, 7)
+
+
+if __name__ == "__main__":
+    main()
