@@ -41,6 +41,30 @@ queues: [{name: bank, channel: voice, sl_pct: 80, answer_s: 20, aht_s: 200}]
 """
 
 
+def load_demo():
+    """The demo's config, actuals (``queue, ds, y, aht_s``) and campaign calendar."""
+    config = load_config(ROOT / "configs" / "example.yaml")
+    act = pd.read_csv(ROOT / "data" / "demo" / "actuals.csv.gz", parse_dates=["interval_start"])
+    act = act.rename(columns={"interval_start": "ds", "contacts": "y"})
+    cal = pd.read_csv(ROOT / "data" / "demo" / "campaigns.csv", keep_default_na=False)
+    cal = cal.assign(start_ts=pd.to_datetime(cal.start), end_ts=pd.to_datetime(cal.end),
+                     queues=cal.queues.str.split(";"), reach=cal.reach.astype(float))
+    return config, act, cal
+
+
+def load_bank():
+    """The bank's config, 30-minute history (one queue, ``bank``) and an empty calendar."""
+    raw = pd.read_csv(BANK, parse_dates=["interval_start"])
+    raw["ds"] = raw["interval_start"].dt.floor("30min")
+    hist = raw.groupby("ds", as_index=False)["calls"].sum().rename(columns={"calls": "y"}).assign(queue="bank", aht_s=float("nan"))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bank.yaml"
+        path.write_text(BANK_CONFIG)
+        config = load_config(path)
+    empty = pd.DataFrame(columns=["channel", "start_ts", "end_ts", "queues", "reach"])
+    return config, hist, empty
+
+
 def pooled(metrics: pd.DataFrame, model: str, level="interval", segment="all") -> float:
     m = metrics[(metrics.model == model) & (metrics.level == level) & (metrics.segment == segment)]
     return float((m.wape * m.n).sum() / m.n.sum())
@@ -74,24 +98,14 @@ def report(name: str, metrics: pd.DataFrame, results: pd.DataFrame, seconds: flo
 
 
 def demo() -> None:
-    config = load_config(ROOT / "configs" / "example.yaml")
-    act = pd.read_csv(ROOT / "data" / "demo" / "actuals.csv.gz", parse_dates=["interval_start"])
-    act = act.rename(columns={"interval_start": "ds", "contacts": "y"})
-    cal = pd.read_csv(ROOT / "data" / "demo" / "campaigns.csv", keep_default_na=False)
-    cal = cal.assign(start_ts=pd.to_datetime(cal.start), end_ts=pd.to_datetime(cal.end),
-                     queues=cal.queues.str.split(";"), reach=cal.reach.astype(float))
+    config, act, cal = load_demo()
     start = time.perf_counter()
     metrics, results = evaluate(act, cal, config, dt.date(2026, 11, 22), windows=8, days=14)
     report("demo data, 8 origins x 14 days", metrics, results, time.perf_counter() - start)
 
 
 def campaign_truth(windows: int) -> None:
-    config = load_config(ROOT / "configs" / "example.yaml")
-    act = pd.read_csv(ROOT / "data" / "demo" / "actuals.csv.gz", parse_dates=["interval_start"])
-    act = act.rename(columns={"interval_start": "ds", "contacts": "y"})
-    cal = pd.read_csv(ROOT / "data" / "demo" / "campaigns.csv", keep_default_na=False)
-    cal = cal.assign(start_ts=pd.to_datetime(cal.start), end_ts=pd.to_datetime(cal.end),
-                     queues=cal.queues.str.split(";"), reach=cal.reach.astype(float))
+    config, act, cal = load_demo()
     truth = pd.read_csv(ROOT / "data" / "demo" / "campaign_truth.csv", parse_dates=["day"])
     truth = truth.groupby(["queue", "day"])["expected"].sum()
     start = time.perf_counter()
@@ -120,14 +134,7 @@ def real() -> None:
     if not BANK.exists():
         print("\n== real data: ../shared/data is not present; skipped")
         return
-    raw = pd.read_csv(BANK, parse_dates=["interval_start"])
-    raw["ds"] = raw["interval_start"].dt.floor("30min")
-    hist = raw.groupby("ds", as_index=False)["calls"].sum().rename(columns={"calls": "y"}).assign(queue="bank", aht_s=float("nan"))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bank.yaml"
-        path.write_text(BANK_CONFIG)
-        config = load_config(path)
-    empty = pd.DataFrame(columns=["channel", "start_ts", "end_ts", "queues", "reach"])
+    config, hist, empty = load_bank()
     start = time.perf_counter()
     metrics, results = evaluate(hist, empty, config, dt.date(1999, 12, 31), windows=8, days=7,
                                 models=("snaive_week", "mean4", "topdown", "topdown_pooled", "mstl"))

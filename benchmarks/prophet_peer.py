@@ -35,10 +35,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.forecast_accuracy import BANK, BANK_CONFIG, ROOT, pooled  # noqa: E402
+from benchmarks.forecast_accuracy import BANK, load_bank, load_demo, pooled  # noqa: E402
 from forecaster import forecast as F  # noqa: E402
 from forecaster.backtest import evaluate  # noqa: E402
-from forecaster.config import load_config  # noqa: E402
 from forecaster.features import campaign_features  # noqa: E402
 
 OURS = ("snaive_week", "mean4", "topdown", "topdown_pooled", "mstl")
@@ -172,26 +171,12 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=8)
     args = parser.parse_args()
     _prophet()
-    config = load_config(ROOT / "configs" / "example.yaml")
-    act = pd.read_csv(ROOT / "data" / "demo" / "actuals.csv.gz", parse_dates=["interval_start"])
-    act = act.rename(columns={"interval_start": "ds", "contacts": "y"})
-    cal = pd.read_csv(ROOT / "data" / "demo" / "campaigns.csv", keep_default_na=False)
-    cal = cal.assign(start_ts=pd.to_datetime(cal.start), end_ts=pd.to_datetime(cal.end),
-                     queues=cal.queues.str.split(";"), reach=cal.reach.astype(float))
+    config, act, cal = load_demo()
     run("demo data", act, cal, config, dt.date(2026, 11, 22), args.windows, 14)
     if args.skip_real or not BANK.exists():
         print("\n== real data: skipped" + ("" if args.skip_real else " (../shared/data is not present)"))
         return
-    raw = pd.read_csv(BANK, parse_dates=["interval_start"])
-    raw["ds"] = raw["interval_start"].dt.floor("30min")
-    hist = raw.groupby("ds", as_index=False)["calls"].sum().rename(columns={"calls": "y"}) \
-        .assign(queue="bank", aht_s=float("nan"))
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bank.yaml"
-        path.write_text(BANK_CONFIG)
-        bank_config = load_config(path)
-    empty = pd.DataFrame(columns=["channel", "start_ts", "end_ts", "queues", "reach"])
+    bank_config, hist, empty = load_bank()
     run("real data: Anonymous Bank 1999, 30 min", hist, empty, bank_config, dt.date(1999, 12, 31), args.windows, 7)
 
 
