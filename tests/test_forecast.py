@@ -205,3 +205,23 @@ def test_dask_engine_gives_the_local_numbers(history, calendar, demo_config):
     assert local.info["queues"]["voice_billing"]["model"] == dist.info["queues"]["voice_billing"]["model"]
     # the same to 1e-5 relative, or a thousandth of a contact near zero (float order in the fits)
     pd.testing.assert_frame_equal(local.frame, dist.frame, rtol=1e-5, atol=1e-3)
+
+
+def test_a_planned_mailing_adds_its_contacts_to_the_forecast(history, calendar, demo_config):
+    """The planned direct mailing of 1 Dec (61,000 reached; about 12 calls per 1,000, 70 % of them
+    to billing: about 510 calls, peaking two to three days later) shows up as extra contacts in
+    the top-down forecast, on its response days and not before it."""
+    grid = future_grid(demo_config, ["voice_billing"], AS_OF + dt.timedelta(days=1), 14)
+    ctx = make_context(demo_config, calendar, dt.date(2026, 5, 1), dt.date(2027, 1, 31))
+    ctx.shapes = {"direct_mail": (2, 0.6, 1)}        # any non-empty shapes switch campaigns on
+    with_c = predict("topdown_pooled", history, grid, ctx)
+    without = predict("topdown_nocmp", history, grid, ctx)
+    day = grid["ds"].dt.normalize()
+    extra = pd.Series(with_c - without).groupby(day.to_numpy()).sum()
+    response = extra[(extra.index >= pd.Timestamp("2026-12-02")) & (extra.index <= pd.Timestamp("2026-12-06"))]
+    assert 250 < response.sum() < 800
+    assert response.idxmax() in (pd.Timestamp("2026-12-03"), pd.Timestamp("2026-12-04"))
+    before = extra[extra.index < pd.Timestamp("2026-12-01")]
+    # before the send nothing is added; the base is a little lower than a model's whose level has
+    # soaked up the average campaign contacts
+    assert before.max() < 0.1 * response.max() and before.sum() < 0
