@@ -85,7 +85,7 @@ def report(name: str, metrics: pd.DataFrame, results: pd.DataFrame, seconds: flo
     for level in ("interval", "daily"):
         try:
             a, b = pooled(metrics, "topdown_pooled", level, "campaign"), pooled(metrics, "topdown_nocmp", level, "campaign")
-            print(f"campaign days, {level}: topdown_pooled {a:.2%} vs without campaign regressors {b:.2%}, "
+            print(f"campaign days, {level}: topdown_pooled {a:.2%} vs without campaign information {b:.2%}, "
                   f"{1 - a / b:+.1%} lower")
         except ZeroDivisionError:
             pass

@@ -187,11 +187,19 @@ def learn_adstock(daily: pd.DataFrame, exposure: pd.DataFrame, hol: pd.DataFrame
                 total += float(np.abs(y[cut:stop] - x[cut:stop] @ beta).sum())
         return total
 
+    candidates = [(lag, decay, ramp) for lag in LAGS for decay in DECAYS for ramp in RAMPS]
+    fit.shapes, fit.scores = search_shapes(channels, shapes, candidates, score, passes)
+    return fit
+
+
+def search_shapes(channels: list[str], shapes: dict, candidates: list[tuple], score, passes: int) -> tuple[dict, dict]:
+    """Coordinate search over carry-over shapes: each channel in turn tries every candidate while
+    the others hold their current shape, for ``passes`` rounds; ``score`` (lower is better) judges
+    a full {channel: shape} trial. Returns the shapes and, per channel, the last round's scores."""
+    shapes, scores = dict(shapes), {}
     for _ in range(passes):
         for channel in channels:
-            tried = {(lag, decay, ramp): score({**shapes, channel: (lag, decay, ramp)})
-                     for lag in LAGS for decay in DECAYS for ramp in RAMPS}
+            tried = {shape: score({**shapes, channel: shape}) for shape in candidates}
             shapes[channel] = min(tried, key=tried.get)
-            fit.scores[channel] = tried
-    fit.shapes = shapes
-    return fit
+            scores[channel] = tried
+    return shapes, scores

@@ -128,19 +128,14 @@ def hours_profile(hist: pd.DataFrame, special_days: set[dt.date], weeks: int = P
     return pd.concat(parts) if parts else pd.Series(dtype=float)
 
 
-def _daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, cmp: pd.DataFrame | None) -> pd.DataFrame:
+def _daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame) -> pd.DataFrame:
+    """Weekday, yearly Fourier terms, trend and the holiday effects of :func:`_interval_design`."""
     doy = 2 * np.pi * dates.dayofyear.to_numpy() / 365.25
-    x = pd.DataFrame(index=dates)
+    x = _interval_design(dates, hol, None)
     for w in range(1, 7):
         x[f"wd{w}"] = (dates.weekday == w).astype(float)
     x["sin1"], x["cos1"], x["sin2"], x["cos2"] = np.sin(doy), np.cos(doy), np.sin(2 * doy), np.cos(2 * doy)
-    h = hol.reindex(dates)
-    x["after_holiday"], x["bridge"] = h["after_holiday"].to_numpy(float), h["bridge"].to_numpy(float)
-    x["holiday_open"] = (h["holiday"] * (1 - h["closed"])).to_numpy(float)     # holidays the site works through
     x["trend"] = (dates - pd.Timestamp("2000-01-01")).days.to_numpy() / 365.25   # without it ARIMA differences X too
-    if cmp is not None:
-        for col in cmp.columns:
-            x[col] = cmp[col].reindex(dates).fillna(0.0).to_numpy()
     return x
 
 
@@ -250,7 +245,7 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, pooled: bool =
             if queue in queues_off:
                 daily = np.maximum(daily - offsets.loc[queue].reindex(daily.index).fillna(0.0), 0.0)
             days = pd.DatetimeIndex(sorted(grid.loc[rows, "ds"].dt.normalize().unique()))
-            series[queue] = (daily, _daily_design(daily.index, hol, None), _daily_design(days, hol, None))
+            series[queue] = (daily, _daily_design(daily.index, hol), _daily_design(days, hol))
         fits = daily_fits(series, ctx.engine)
         ctx.daily_cache[key] = {}
         for q in series:
@@ -274,13 +269,13 @@ def split_by_profile(per_day: pd.Series, g: pd.DataFrame, profile: pd.Series) ->
 
 
 def _interval_design(index: pd.DatetimeIndex, hol: pd.DataFrame, cmp: pd.DataFrame | None) -> pd.DataFrame:
-    """The daily regressors of :func:`_daily_design` that vary between days of a few weeks (holiday
-    effects and campaign adstock, no weekday, trend or yearly terms), repeated on each interval."""
+    """Per day of ``index`` (dates or interval starts): the holiday effects (public holiday the site
+    works through, first day after a closed holiday, bridge day) and the campaign adstock columns."""
     day = index.normalize()
     h = hol.reindex(day)
     x = pd.DataFrame(index=index)
     x["after_holiday"], x["bridge"] = h["after_holiday"].to_numpy(float), h["bridge"].to_numpy(float)
-    x["holiday_open"] = (h["holiday"] * (1 - h["closed"])).to_numpy(float)
+    x["holiday_open"] = (h["holiday"] * (1 - h["closed"])).to_numpy(float)     # holidays the site works through
     if cmp is not None:
         for col in cmp.columns:
             x[col] = cmp[col].reindex(day).fillna(0.0).to_numpy()
@@ -301,11 +296,12 @@ def _filled_week_grid(values: np.ndarray, per_week: int) -> np.ndarray:
     return np.nan_to_num(vals)
 
 
-def direct_mstl(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, weeks: int = MSTL_WEEKS, log: bool = False) -> np.ndarray:
+def direct_mstl(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, weeks: int = MSTL_WEEKS) -> np.ndarray:
     """The direct interval model: statsforecast's MSTL on each queue's interval series itself.
 
     The last ``weeks`` weeks on the full clock (closed hours are zeros, days without data are
-    filled from the week before), on a log1p scale, are split by MSTL into a daily and a weekly
+    filled from the week before), in contacts (a log scale was 0.7 points of WAPE worse on the
+    demo), are split by MSTL into a daily and a weekly
     seasonal shape plus trend and remainder; the trend and remainder are forecast by ARIMA with
     AR(2) errors and the holiday and campaign regressors of the day. All queues go to statsforecast
     in one call, so ``--engine dask`` runs it on Dask too.
@@ -336,7 +332,7 @@ def direct_mstl(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, weeks: int
         cmp = cmp_all.loc[queue] if cmp_all is not None else None
         xs[queue] = (_interval_design(past, hol, cmp), _interval_design(ahead, hol, cmp))
         train.append(pd.DataFrame({"unique_id": queue, "ds": np.arange(len(past)),
-                                   "y": (np.log1p if log else np.asarray)(_filled_week_grid(y, 7 * per_day))}))
+                                   "y": _filled_week_grid(y, 7 * per_day)}))
     cols = sorted({c for xh, _ in xs.values() for c in xh.columns if xh[c].std() > 0})
     for i, queue in enumerate(groups):
         xh, xf = xs[queue]
@@ -362,7 +358,7 @@ def direct_mstl(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, weeks: int
     out = np.zeros(len(grid))
     for queue, rows in groups.items():
         r = res[res["unique_id"] == queue].sort_values("ds")
-        pred = pd.Series(np.maximum((np.expm1 if log else np.asarray)(r["mstl"].to_numpy()), 0.0), index=ahead)
+        pred = pd.Series(np.maximum(r["mstl"].to_numpy(), 0.0), index=ahead)
         out[grid.index.get_indexer(rows)] = np.nan_to_num(pred.reindex(grid.loc[rows, "ds"]).to_numpy())
     return out
 

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from forecaster.config import Config
-from forecaster.features import adstock, campaign_exposure, holiday_features
+from forecaster.features import adstock, campaign_exposure, holiday_features, search_shapes
 
 HARMONICS = 4
 Z80 = stats.norm.ppf(0.9)
@@ -135,7 +135,6 @@ def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], e
 
     y_r = {q: residual(q, y.to_numpy(float)) for q, y in series.items()}
     cache: dict = {}
-    scores: dict = {}
 
     def column(q, ch, shape):
         key = (q, ch, shape)
@@ -152,13 +151,8 @@ def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], e
             total += float(r @ r)
         return total
 
-    for _ in range(passes):
-        for ch in channels:
-            tried = {(lag, ramp, decay): sse({**shapes, ch: (lag, ramp, decay)})
-                     for lag in LAGS for ramp in RAMPS for decay in DECAYS}
-            shapes[ch] = min(tried, key=tried.get)
-            scores[ch] = tried
-    return shapes, scores
+    candidates = [(lag, ramp, decay) for lag in LAGS for ramp in RAMPS for decay in DECAYS]
+    return search_shapes(channels, shapes, candidates, sse, passes)
 
 
 def _lrd(shape: Shape) -> tuple[int, float, int]:
