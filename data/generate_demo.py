@@ -138,7 +138,7 @@ def generate(seed: int = 20261123) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     calendar = make_calendar(rng)
     days = pd.date_range(HISTORY_START, HISTORY_END, freq="D")
-    frames, truth = [], []
+    frames, truth, means = [], [], []
     for queue in config.queue_names:
         grid = open_grid(config, queue, days[0].to_pydatetime(), (days[-1] + pd.Timedelta(days=1)).to_pydatetime())
         weights = intraday_weights(queue, grid)
@@ -146,6 +146,7 @@ def generate(seed: int = 20261123) -> dict[str, pd.DataFrame]:
         level = daily_level(config, queue, days, rng)
         mean = level.reindex(day_of).to_numpy() * weights
         contacts = rng.poisson(mean)
+        expected = mean.copy()                  # the true mean per interval, campaigns included
         open_days = pd.DatetimeIndex(day_of.unique())
         for c in calendar.itertuples():
             ch = CHANNELS[c.channel]
@@ -164,6 +165,7 @@ def generate(seed: int = 20261123) -> dict[str, pd.DataFrame]:
             extra_mean = per_day.reindex(day_of[in_window]).to_numpy() * weights[in_window]
             extra = rng.poisson(extra_mean)
             contacts[in_window] += extra
+            expected[in_window] += extra_mean
             if c.start <= HISTORY_END.isoformat():
                 t = pd.DataFrame({"day": day_of[in_window], "expected": extra_mean, "realised": extra})
                 t = t.groupby("day", as_index=False).sum()
@@ -177,11 +179,15 @@ def generate(seed: int = 20261123) -> dict[str, pd.DataFrame]:
         aht = np.where(contacts > 0, np.round(aht_mean * np.exp(noise), 1), np.nan)
         frames.append(pd.DataFrame({"queue": queue, "interval_start": grid.strftime("%Y-%m-%d %H:%M"),
                                     "contacts": contacts, "aht_s": aht}))
+        means.append(pd.DataFrame({"queue": queue, "interval_start": grid, "mean": expected}))
     actuals = pd.concat(frames, ignore_index=True)
     truth_df = pd.concat(truth, ignore_index=True)
     truth_df["day"] = truth_df["day"].dt.date.astype(str)
     truth_df["expected"] = truth_df["expected"].round(2)
-    return {"actuals": actuals, "campaigns": calendar, "campaign_truth": truth_df}
+    # not written out: the Poisson mean each count was drawn from, for the accuracy benchmark's
+    # noise floor (what a forecast that knew the truth would still miss)
+    interval_mean = pd.concat(means, ignore_index=True)
+    return {"actuals": actuals, "campaigns": calendar, "campaign_truth": truth_df, "interval_mean": interval_mean}
 
 
 AGENTS = {"voice_billing": 70, "voice_sales": 46, "chat": 46, "email": 22}   # enough for the demo week

@@ -66,6 +66,12 @@ def holiday_features(config: Config, start: dt.date, end: dt.date) -> pd.DataFra
     return out
 
 
+def filled_reach(campaigns: pd.DataFrame) -> np.ndarray:
+    """Each campaign's reach; a missing one takes its channel's median (1,000 if none has one)."""
+    median = campaigns.groupby("channel")["reach"].transform("median")
+    return campaigns["reach"].astype(float).fillna(median).fillna(1000.0).to_numpy(float)
+
+
 def campaign_exposure(campaigns: pd.DataFrame, queues: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
     """Daily exposure (reach in thousands) per queue, date and channel, from a campaign table.
 
@@ -76,11 +82,8 @@ def campaign_exposure(campaigns: pd.DataFrame, queues: list[str], start: dt.date
     cols = ["queue", "date", "channel", "exposure"]
     if campaigns.empty:
         return pd.DataFrame(columns=cols)
-    median = campaigns.groupby("channel")["reach"].median()
     rows = []
-    for c in campaigns.itertuples():
-        reach = c.reach if pd.notna(c.reach) else median.get(c.channel, np.nan)
-        reach = 1000.0 if pd.isna(reach) else float(reach)
+    for c, reach in zip(campaigns.itertuples(), filled_reach(campaigns)):
         flight = pd.date_range(pd.Timestamp(c.start_ts).normalize(), pd.Timestamp(c.end_ts).normalize(), freq="D")
         flight = flight[(flight >= days[0]) & (flight <= days[-1])]
         per_day = reach / 1000 / max(1, len(pd.date_range(pd.Timestamp(c.start_ts).normalize(),

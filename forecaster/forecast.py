@@ -63,7 +63,8 @@ def future_grid(config: Config, queues: list[str], first_day: dt.date, days: int
 
 
 def _key(ds: pd.Series) -> pd.Series:
-    return ds.dt.strftime("%H:%M")
+    """Minute of the day: the time-of-day key of profiles (an integer; strftime cost 0.25 s a fit)."""
+    return ds.dt.hour * 60 + ds.dt.minute
 
 
 # -- baselines -------------------------------------------------------------------------------
@@ -116,9 +117,9 @@ def hours_profile(hist: pd.DataFrame, special_days: set[dt.date], weeks: int = P
     """
     h, day, share = _shares(hist, special_days, weeks)
     by_day = [h["queue"], day]
-    hours = h.groupby(by_day)["ds"].transform("min").dt.strftime("%H%M") + "-" + \
-        h.groupby(by_day)["ds"].transform("max").dt.strftime("%H%M")
-    pooled = share.groupby([h["queue"], hours, _key(h["ds"])]).mean()
+    minute = _key(h["ds"])
+    hours = minute.groupby(by_day).transform("min") * 10_000 + minute.groupby(by_day).transform("max")
+    pooled = share.groupby([h["queue"], hours, minute]).mean()
     latest = pd.DataFrame({"queue": h["queue"], "weekday": h["ds"].dt.weekday, "hours": hours, "day": day}) \
         .sort_values("day").drop_duplicates(["queue", "weekday"], keep="last")
     parts = []

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from forecaster.config import Config
-from forecaster.features import adstock, campaign_exposure, holiday_features, search_shapes
+from forecaster.features import adstock, filled_reach, holiday_features, search_shapes
 
 HARMONICS = 4
 Z80 = stats.norm.ppf(0.9)
@@ -77,11 +77,20 @@ class Exposures:
         self.full = full
         self.raw: dict[str, dict[str, np.ndarray]] = {q: {} for q in queues}
         self.channel = dict(zip(campaigns["campaign_id"], campaigns["channel"]))
-        for c in campaigns.itertuples():
-            exp = campaign_exposure(pd.DataFrame([c._asdict()]), queues, full[0].date(), full[-1].date())
-            for q, part in exp.groupby("queue"):
-                self.raw[q][c.campaign_id] = part.groupby("date")["exposure"].sum().reindex(
-                    full, fill_value=0.0).to_numpy()
+        # as campaign_exposure per campaign (reach spread evenly over the flight, cut to ``full``), in
+        # arrays: the frame-per-campaign version took 1.3 s of every backtest origin on the demo
+        reach = filled_reach(campaigns)
+        for c, r in zip(campaigns.itertuples(), reach):
+            first = (pd.Timestamp(c.start_ts).normalize() - full[0]).days
+            last = (pd.Timestamp(c.end_ts).normalize() - full[0]).days
+            lo, hi = max(first, 0), min(last, len(full) - 1)
+            if lo > hi:
+                continue
+            daily = np.zeros(len(full))
+            daily[lo:hi + 1] = r / 1000 / max(1, last - first + 1)
+            for q in dict.fromkeys(c.queues):
+                if q in self.raw:
+                    self.raw[q][c.campaign_id] = daily
 
     def columns(self, queue: str, dates: pd.DatetimeIndex, shapes: dict[str, Shape]) -> pd.DataFrame:
         pos = self.full.get_indexer(dates)
