@@ -634,7 +634,8 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
 
     History: each past campaign's pooled estimate (:func:`past_impact`) times its carry-over
     column. Future: the same for past campaigns' tails, and for planned campaigns the queue's
-    and channel's mean effect (as :func:`planned_impact`). Returns ``queue, date, extra``.
+    and channel's mean effect (as :func:`planned_impact`). Returns ``queue, date, extra``, with
+    the carry-over shapes used (given, or learned here) in ``attrs["shapes"]``.
     """
     cols = ["queue", "date", "extra"]
     if campaigns.empty:
@@ -643,6 +644,14 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
     est = result["estimates"]
     if est is None or est.empty:
         return pd.DataFrame(columns=cols)
+    out = _offset_frame(result, est, campaigns, as_of, future)
+    out.attrs["shapes"] = result["shapes"]      # the carry-over shapes used, for the caller to reuse
+    return out
+
+
+def _offset_frame(result: dict, est: pd.DataFrame, campaigns: pd.DataFrame, as_of: dt.date,
+                  future: dict[str, pd.DatetimeIndex]) -> pd.DataFrame:
+    cols = ["queue", "date", "extra"]
     beta = est.set_index(["queue", "campaign_id"])["beta_pooled"]
     mean = est.groupby(["queue", "channel"])["mean"].first()
     frames = []
