@@ -3,7 +3,7 @@ and metrics as our models, WAPE and seconds per series side by side.
 
 Prophet is not a dependency of the tool; install the optional set first:
     .venv/bin/pip install -e '.[bench]'        (or: make bench-prophet)
-    .venv/bin/python -m benchmarks.prophet_peer [--skip-real] [--windows 8]
+    .venv/bin/python -m benchmarks.prophet_peer [--skip-real] [--windows 8] [--peers prophet_daily]
 
 Two ways of using Prophet, both given the holiday features (public holiday the site works
 through, first day after a closed holiday, bridge day) and the campaign adstock columns of
@@ -138,20 +138,21 @@ def timed_predict(seconds: dict):
     return predict
 
 
-def run(name: str, hist: pd.DataFrame, cal: pd.DataFrame, config, as_of: dt.date, windows: int, days: int) -> None:
+def run(name: str, hist: pd.DataFrame, cal: pd.DataFrame, config, as_of: dt.date, windows: int, days: int,
+        peers: tuple[str, ...] = PEERS) -> None:
     seconds: dict = defaultdict(float)
     F.PEER_MODELS.update(prophet_daily=prophet_daily, prophet_interval=prophet_interval)
     original = F.predict
     F.predict = timed_predict(seconds)
     try:
         start = time.perf_counter()
-        metrics, results = evaluate(hist, cal, config, as_of, windows=windows, days=days, models=OURS + PEERS)
+        metrics, results = evaluate(hist, cal, config, as_of, windows=windows, days=days, models=OURS + peers)
         wall = time.perf_counter() - start
     finally:
         F.predict = original
     series = windows * hist["queue"].nunique()
     rows = []
-    for model in OURS + PEERS:
+    for model in OURS + peers:
         rows.append({"model": model, "interval_wape": pooled(metrics, model, "interval"),
                      "daily_wape": pooled(metrics, model, "daily"),
                      "coverage_80": results.loc[results.model == model, "in_80"].mean(),
@@ -163,7 +164,7 @@ def run(name: str, hist: pd.DataFrame, cal: pd.DataFrame, config, as_of: dt.date
     per_queue = metrics[(metrics.level == "interval") & (metrics.segment == "all")]
     print(per_queue.pivot_table(index="queue", columns="model", values="wape").round(4).to_string())
     best_ours = min(("topdown", "topdown_pooled", "mstl"), key=lambda m: table.loc[m, "interval_wape"])
-    best_peer = min(PEERS, key=lambda m: table.loc[m, "interval_wape"])
+    best_peer = min(peers, key=lambda m: table.loc[m, "interval_wape"])
     a, b = table.loc[best_ours, "interval_wape"], table.loc[best_peer, "interval_wape"]
     print(f"best of ours ({best_ours}) {a:.2%} against the better Prophet ({best_peer}) {b:.2%}: {1 - a / b:+.1%} lower")
 
@@ -174,16 +175,21 @@ def main() -> None:
     parser.add_argument("--skip-real", action="store_true")
     parser.add_argument("--windows", type=int, default=8)
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--peers", default=",".join(PEERS),
+                        help="which Prophet variants to run (prophet_interval takes about 20 s a series)")
     args = parser.parse_args()
+    peers = tuple(p for p in args.peers.split(",") if p)
+    if not peers or set(peers) - set(PEERS):
+        parser.error(f"--peers takes a comma-separated subset of {','.join(PEERS)}")
     _prophet()
     if not args.skip_demo:
         config, act, cal = load_demo()
-        run("demo data", act, cal, config, dt.date(2026, 11, 22), args.windows, 14)
+        run("demo data", act, cal, config, dt.date(2026, 11, 22), args.windows, 14, peers)
     if args.skip_real or not BANK.exists():
         print("\n== real data: skipped" + ("" if args.skip_real else " (../shared/data is not present)"))
         return
     bank_config, hist, empty = load_bank()
-    run("real data: Anonymous Bank 1999, 30 min", hist, empty, bank_config, dt.date(1999, 12, 31), args.windows, 7)
+    run("real data: Anonymous Bank 1999, 30 min", hist, empty, bank_config, dt.date(1999, 12, 31), args.windows, 7, peers)
 
 
 if __name__ == "__main__":

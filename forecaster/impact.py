@@ -217,18 +217,32 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
     est = pd.concat(est, ignore_index=True) if est else pd.DataFrame(columns=["queue", "campaign_id", "beta", "se", "dof"])
     est["channel"] = est["campaign_id"].map(exp.channel)
     est = shrink(est) if len(est) else est
-    rows = []
-    for e in est.itertuples():
+    parts: dict[str, list] = {k: [] for k in ("campaign_id", "queue", "day", "beta", "half", "x", "actual")}
+    t80 = {}
+    for e in est.itertuples():              # arrays first, one frame at the end (a frame each cost 0.25 s)
         fit = fits[e.queue]
-        col = fit["columns"][e.campaign_id]
-        on = (col > 0).to_numpy()
-        x = col.to_numpy()[on]
-        t = stats.t.ppf(0.9, e.dof)
-        rows.append(pd.DataFrame({"campaign_id": e.campaign_id, "queue": e.queue, "day": col.index[on].date,
-                                  "extra_contacts": e.beta_pooled * x, "lo_80": (e.beta_pooled - t * e.se_pooled) * x,
-                                  "hi_80": (e.beta_pooled + t * e.se_pooled) * x, "actual": fit["y"][on]}))
-    per_day = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["campaign_id", "queue", "day", "extra_contacts", "lo_80", "hi_80", "actual"])
+        col = fit["columns"][e.campaign_id].to_numpy()
+        on = col > 0
+        if e.dof not in t80:
+            t80[e.dof] = stats.t.ppf(0.9, e.dof)
+        n = int(on.sum())
+        parts["campaign_id"].append([e.campaign_id] * n)
+        parts["queue"].append([e.queue] * n)
+        parts["day"].append(fit["dates"][on])
+        parts["beta"].append(np.full(n, e.beta_pooled))
+        parts["half"].append(np.full(n, t80[e.dof] * e.se_pooled))
+        parts["x"].append(col[on])
+        parts["actual"].append(fit["y"][on])
+    if parts["x"]:
+        flat = {k: np.concatenate(v) for k, v in parts.items() if k not in ("campaign_id", "queue", "day")}
+        per_day = pd.DataFrame({"campaign_id": np.concatenate(parts["campaign_id"]),
+                                "queue": np.concatenate(parts["queue"]),
+                                "day": pd.DatetimeIndex(np.concatenate(parts["day"])).date,
+                                "extra_contacts": flat["beta"] * flat["x"],
+                                "lo_80": (flat["beta"] - flat["half"]) * flat["x"],
+                                "hi_80": (flat["beta"] + flat["half"]) * flat["x"], "actual": flat["actual"]})
+    else:
+        per_day = pd.DataFrame(columns=["campaign_id", "queue", "day", "extra_contacts", "lo_80", "hi_80", "actual"])
     return {"days": per_day, "totals": totals(per_day, past), "fits": fits, "shapes": shapes, "scores": scores,
             "holidays": hol, "estimates": est}
 
