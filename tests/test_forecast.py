@@ -225,3 +225,40 @@ def test_a_planned_mailing_adds_its_contacts_to_the_forecast(history, calendar, 
     # before the send nothing is added; the base is a little lower than a model's whose level has
     # soaked up the average campaign contacts
     assert before.max() < 0.1 * response.max() and before.sum() < 0
+
+
+def test_impact_shapes_are_reused_for_four_weeks_and_never_from_the_future(history, calendar, demo_config,
+                                                                          monkeypatch):
+    """campaign_contacts learns the impact model's carry-over shapes once and reuses them at later
+    origins up to SHAPES_MAX_AGE days on; an earlier origin (a backtest going back) or a stale
+    cache learns afresh, so no origin sees shapes fitted on days after it."""
+    import forecaster.impact as impact
+    from forecaster import forecast as F
+
+    learned = []
+    real = impact.learn_shapes
+
+    def spy(series, bases, exp, *args, **kwargs):
+        learned.append(max(y.index.max() for y in series.values()))
+        return real(series, bases, exp, *args, **kwargs)
+
+    monkeypatch.setattr(impact, "learn_shapes", spy)
+    ctx = make_context(demo_config, calendar, dt.date(2026, 5, 1), dt.date(2027, 1, 31))
+    ctx.shapes = {"direct_mail": (2, 0.6, 1)}
+    first = pd.Timestamp("2026-10-12")
+
+    def offsets_at(origin):
+        past = history[history["ds"] < origin]
+        grid = future_grid(demo_config, ["voice_billing"], origin.date(), 7)
+        return F.campaign_contacts(past, grid.groupby("queue").groups, grid, ctx)
+
+    base = offsets_at(first)
+    assert learned == [first - pd.Timedelta(days=1)]
+    assert base is not None and base.sum() > 0
+    offsets_at(first + pd.Timedelta(days=14))                   # two weeks on: reused
+    offsets_at(first + pd.Timedelta(days=F.SHAPES_MAX_AGE))     # four weeks on: still reused
+    assert len(learned) == 1
+    offsets_at(first - pd.Timedelta(days=7))                    # earlier than anything learned
+    assert learned[-1] == first - pd.Timedelta(days=8)
+    offsets_at(first + pd.Timedelta(days=F.SHAPES_MAX_AGE + 7)) # stale: learned again
+    assert len(learned) == 3 and learned[-1] == first + pd.Timedelta(days=F.SHAPES_MAX_AGE + 6)
