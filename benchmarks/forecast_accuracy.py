@@ -9,6 +9,9 @@
    origins (default 50, a year of weekly origins), the WAPE with and without campaign information
    on days where campaigns truly add at least 2 %, 5 % and 10 % of the queue's day. The 8 recent
    origins of (1) hold only 3 queue-days where campaigns add 5 % or more, too few to judge.
+Each section also prints floors, pooled like its WAPEs: the model's profile with each day's actual
+total, Poisson noise alone (estimated), and on the demo the generator's true mean per interval,
+the best any forecast could do (see the README's "Accuracy, measured").
 Usage: python benchmarks/forecast_accuracy.py [--skip-real] [--campaign-origins 50 (0 skips)]
 """
 
@@ -157,6 +160,15 @@ def demo() -> None:
     print(f"a forecast knowing each interval's true mean (the generator's; it includes each day's 4 % noise): "
           f"interval WAPE {per_queue(best, 'truth'):.2%} (topdown_pooled {per_queue(best):.2%}), daily "
           f"{per_queue(daily, 'truth'):.2%} (topdown_pooled {per_queue(daily):.2%})")
+    # the issue's campaign segment (start to end + 10 days): how much any forecast could gain there
+    nocmp = results[results.model == "topdown_nocmp"].set_index(["queue", "ds", "origin"])["p"]
+    seg = best[best["campaign_day"]].assign(
+        nocmp=nocmp.reindex(pd.MultiIndex.from_frame(best.loc[best["campaign_day"], ["queue", "ds", "origin"]])).to_numpy())
+    seg_daily = seg.groupby(["queue", seg["ds"].dt.normalize(), "origin"])[["y", "p", "nocmp", "truth"]].sum().reset_index()
+    for level, frame in (("interval", seg), ("daily", seg_daily)):
+        a, b, f = per_queue(frame), per_queue(frame, "nocmp"), per_queue(frame, "truth")
+        print(f"campaign segment, {level}: with {a:.2%}, without {b:.2%} ({1 - a / b:+.1%} lower); knowing the true "
+              f"mean {f:.2%}, so at most {1 - f / b:+.1%} lower")
 
 
 def campaign_truth(windows: int) -> None:
