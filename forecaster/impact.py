@@ -93,16 +93,23 @@ class Exposures:
                     self.raw[q][c.campaign_id] = daily
 
     def columns(self, queue: str, dates: pd.DatetimeIndex, shapes: dict[str, Shape]) -> pd.DataFrame:
+        """Each campaign's carry-over column on ``dates``, for the campaigns with at least
+        MIN_OBSERVED of their response (within ``full``) on those dates. A campaign sent before the
+        history starts leaves only a tail of tiny values there: its coefficient is not identifiable
+        and least squares made it absurd (-3.6 million per 1,000 reached, with a standard error
+        of 1e-5, which then dragged the channel's pooled mean)."""
         pos = self.full.get_indexer(dates)
         out = {}
         for cid, daily in self.raw[queue].items():
-            col = adstock(daily, *_lrd(shapes.get(self.channel[cid], DEFAULT)))[pos]
-            if col.sum() > 0:
+            whole = adstock(daily, *_lrd(shapes.get(self.channel[cid], DEFAULT)))
+            col = whole[pos]
+            if col.sum() > 0 and col.sum() >= MIN_OBSERVED * whole.sum():
                 out[cid] = col
         return pd.DataFrame(out, index=dates)
 
 
 DEFAULT: Shape = (0, 0, 0.5)
+MIN_OBSERVED = 0.2          # share of a campaign's response the history must hold to measure it
 
 
 def _open_days(daily: pd.DataFrame, queue: str, hol: pd.DataFrame) -> pd.Series:
@@ -122,9 +129,11 @@ def fit_queue(y: pd.Series, base: pd.DataFrame, cmp: pd.DataFrame) -> dict:
     sigma2 = float(resid @ resid) / dof
     cov = sigma2 * np.linalg.pinv(x.T @ x)
     k = base.shape[1]
+    var = np.diag(cov)[k:]
+    var = np.where(np.isfinite(var) & (var > 0), var, np.nan)     # not identifiable from this history: NaN
     return {"dates": pd.DatetimeIndex(y.index), "y": yv, "fitted": fitted, "sigma": np.sqrt(sigma2), "dof": dof,
             "columns": cmp, "beta": pd.Series(beta[k:], index=cmp.columns),
-            "se": pd.Series(np.sqrt(np.diag(cov)[k:]), index=cmp.columns), "sse": float(resid @ resid)}
+            "se": pd.Series(np.sqrt(var), index=cmp.columns), "sse": float(resid @ resid)}
 
 
 def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], exp: Exposures,
@@ -216,6 +225,10 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
                                  "se": fit["se"].to_numpy(), "dof": fit["dof"]}))
     est = pd.concat(est, ignore_index=True) if est else pd.DataFrame(columns=["queue", "campaign_id", "beta", "se", "dof"])
     est["channel"] = est["campaign_id"].map(exp.channel)
+    # a campaign whose column the history barely holds (the tail of one sent before the data starts)
+    # has no usable standard error; it would turn its channel's pooled mean into NaN, so it is left
+    # out: it gets no measured impact, and forecasts give it the channel's mean effect
+    est = est[est["se"].notna()].reset_index(drop=True)
     est = shrink(est) if len(est) else est
     parts: dict[str, list] = {k: [] for k in ("campaign_id", "queue", "day", "beta", "half", "x", "actual")}
     t80 = {}

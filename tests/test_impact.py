@@ -219,3 +219,21 @@ def test_campaign_offsets_give_the_forecaster_each_days_campaign_contacts(world,
     assert planned_days.idxmax() == pd.Timestamp("2026-09-10")                # lag 1 + ramp 1 after the send day
     assert ahead[(ahead.index >= "2026-09-01") & (ahead.index < "2026-09-08")].max() < 1.0
     assert (extra >= 0).all()
+
+
+@pytest.mark.parametrize("days_before", [20, 27])
+def test_a_campaign_sent_before_the_history_is_left_out_not_made_absurd(world, site, days_before):
+    """Only a tail of tiny values of a mailing sent before the data starts lies in the history: its
+    effect cannot be measured there. It must be left out, not estimated at millions of contacts
+    with a tiny standard error that drags the channel's pooled mean and the planned campaigns."""
+    actuals, cal, _, _ = world
+    sent = pd.Timestamp(START) - pd.Timedelta(days=days_before)
+    old = pd.DataFrame({"campaign_id": ["OLD"], "name": "old mailing", "channel": "direct_mail", "start_ts": [sent],
+                        "end_ts": [sent + pd.Timedelta(hours=23)], "queues": [["voice"]], "reach": [50_000]})
+    shapes = {"direct_mail": (1, 1, 0.5)}
+    plain = impact.past_impact(actuals, cal, site, AS_OF, shapes=shapes)
+    got = impact.past_impact(actuals, pd.concat([cal, old], ignore_index=True), site, AS_OF, shapes=shapes)
+    est = got["estimates"]
+    assert "OLD" not in set(est["campaign_id"]) and "OLD" not in set(got["totals"]["campaign_id"])
+    assert est[["beta_pooled", "se_pooled", "mean"]].notna().all().all()
+    assert est["mean"].iloc[0] == pytest.approx(plain["estimates"]["mean"].iloc[0], rel=1e-6)
