@@ -71,13 +71,14 @@ def load_bank():
     return config, hist, empty
 
 
-def generated_means() -> pd.Series:
-    """The Poisson mean behind every demo count, from the seeded generator, by (queue, ds)."""
+def generated_means() -> pd.DataFrame:
+    """From the seeded generator, by (queue, ds): ``mean``, the Poisson mean behind every demo count,
+    and ``knowable``, the same without each day's random 4 % factor (the most a forecast can know)."""
     spec = importlib.util.spec_from_file_location("generate_demo", ROOT / "data" / "generate_demo.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     means = module.generate()["interval_mean"]
-    return means.set_index(["queue", "interval_start"])["mean"]
+    return means.set_index(["queue", "interval_start"])[["mean", "knowable"]]
 
 
 def known_day_total(results: pd.DataFrame) -> pd.Series:
@@ -155,20 +156,24 @@ def demo() -> None:
     # the best any forecast could do: the generator's true mean (the day-to-day overdispersion and
     # the Poisson draw are not forecastable)
     best = results[results.model == "topdown_pooled"]
-    best = best.assign(truth=generated_means().reindex(pd.MultiIndex.from_frame(best[["queue", "ds"]])).to_numpy())
-    daily = best.groupby(["queue", best["ds"].dt.normalize(), "origin"])[["y", "p", "truth"]].sum().reset_index()
-    print(f"a forecast knowing each interval's true mean (the generator's; it includes each day's 4 % noise): "
-          f"interval WAPE {per_queue(best, 'truth'):.2%} (topdown_pooled {per_queue(best):.2%}), daily "
-          f"{per_queue(daily, 'truth'):.2%} (topdown_pooled {per_queue(daily):.2%})")
+    truth = generated_means().reindex(pd.MultiIndex.from_frame(best[["queue", "ds"]]))
+    best = best.assign(truth=truth["mean"].to_numpy(), knowable=truth["knowable"].to_numpy())
+    daily = best.groupby(["queue", best["ds"].dt.normalize(), "origin"])[["y", "p", "truth", "knowable"]].sum().reset_index()
+    for col, what in (("truth", "each interval's true mean (with each day's random 4 % factor)"),
+                      ("knowable", "all but the day's random factor")):
+        print(f"a forecast knowing {what}: interval WAPE {per_queue(best, col):.2%} (topdown_pooled "
+              f"{per_queue(best):.2%}), daily {per_queue(daily, col):.2%} (topdown_pooled {per_queue(daily):.2%})")
     # the issue's campaign segment (start to end + 10 days): how much any forecast could gain there
     nocmp = results[results.model == "topdown_nocmp"].set_index(["queue", "ds", "origin"])["p"]
     seg = best[best["campaign_day"]].assign(
         nocmp=nocmp.reindex(pd.MultiIndex.from_frame(best.loc[best["campaign_day"], ["queue", "ds", "origin"]])).to_numpy())
-    seg_daily = seg.groupby(["queue", seg["ds"].dt.normalize(), "origin"])[["y", "p", "nocmp", "truth"]].sum().reset_index()
+    seg_daily = seg.groupby(["queue", seg["ds"].dt.normalize(), "origin"])[
+        ["y", "p", "nocmp", "truth", "knowable"]].sum().reset_index()
     for level, frame in (("interval", seg), ("daily", seg_daily)):
-        a, b, f = per_queue(frame), per_queue(frame, "nocmp"), per_queue(frame, "truth")
+        a, b, f, k = (per_queue(frame, c) for c in ("p", "nocmp", "truth", "knowable"))
         print(f"campaign segment, {level}: with {a:.2%}, without {b:.2%} ({1 - a / b:+.1%} lower); knowing the true "
-              f"mean {f:.2%}, so at most {1 - f / b:+.1%} lower")
+              f"mean {f:.2%}, so at most {1 - f / b:+.1%} lower; knowing all but the day's random factor {k:.2%} "
+              f"({1 - k / b:+.1%})")
 
 
 def campaign_truth(windows: int) -> None:
@@ -181,11 +186,12 @@ def campaign_truth(windows: int) -> None:
     seconds = time.perf_counter() - start
     # floors: a forecast that knew each interval's true Poisson mean, and one that knew the day's
     # actual total (the model's own profile): how much of the error any forecast could remove
-    results["truth"] = generated_means().reindex(pd.MultiIndex.from_frame(results[["queue", "ds"]])).to_numpy()
+    gen = generated_means().reindex(pd.MultiIndex.from_frame(results[["queue", "ds"]]))
+    results["truth"], results["knowable"] = gen["mean"].to_numpy(), gen["knowable"].to_numpy()
     results["dayknown"] = known_day_total(results)
     day = results["ds"].dt.normalize().rename("day")
-    daily = results.groupby(["queue", day, "origin", "model"]).agg(y=("y", "sum"), p=("p", "sum"),
-                                                                   truth=("truth", "sum")).reset_index()
+    daily = results.groupby(["queue", day, "origin", "model"]).agg(
+        y=("y", "sum"), p=("p", "sum"), truth=("truth", "sum"), knowable=("knowable", "sum")).reset_index()
     daily["share"] = truth.reindex(pd.MultiIndex.from_frame(daily[["queue", "day"]])).fillna(0).to_numpy() / daily["y"]
     share = daily.set_index(["queue", "day", "origin", "model"])["share"]
     results["share"] = share.reindex(pd.MultiIndex.from_arrays([results["queue"], day, results["origin"],
@@ -199,11 +205,12 @@ def campaign_truth(windows: int) -> None:
                 continue
             n = len(daily[(daily["share"] >= threshold) & (daily["model"] == "topdown_pooled")])
             best = part[part["model"] == "topdown_pooled"]
-            floor = wape(best.y, best.truth)
+            floor, know = wape(best.y, best.truth), wape(best.y, best.knowable)
             extra = f"; knowing the day's total {wape(best.y, best.dayknown):.2%}" if level == "interval" else ""
             print(f"campaigns add >= {threshold:.0%} ({n} queue-days), {level}: with campaigns {w['topdown_pooled']:.2%}, "
                   f"without {w['topdown_nocmp']:.2%}, {1 - w['topdown_pooled'] / w['topdown_nocmp']:+.1%} lower"
-                  f"{extra}; knowing the true mean {floor:.2%} (at most {1 - floor / w['topdown_nocmp']:+.1%} lower)")
+                  f"{extra}; knowing the true mean {floor:.2%} (at most {1 - floor / w['topdown_nocmp']:+.1%} lower); "
+                  f"knowing all but the day's random factor {know:.2%} ({1 - know / w['topdown_nocmp']:+.1%})")
 
 
 def real() -> None:

@@ -102,8 +102,9 @@ def make_calendar(rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def daily_level(config, queue: str, days: pd.DatetimeIndex, rng: np.random.Generator) -> pd.Series:
-    """Expected contacts per day before campaigns: trend, yearly and weekly seasonality, holidays."""
+def daily_level(config, queue: str, days: pd.DatetimeIndex, rng: np.random.Generator) -> tuple[pd.Series, np.ndarray]:
+    """Expected contacts per day before campaigns: trend, yearly and weekly seasonality, holidays;
+    and each day's random factor (the day-to-day noise in it, which no forecast can know)."""
     doy = days.dayofyear.to_numpy()
     years = (days - pd.Timestamp(HISTORY_START)).days.to_numpy() / 365.25
     season = {
@@ -114,7 +115,8 @@ def daily_level(config, queue: str, days: pd.DatetimeIndex, rng: np.random.Gener
     }[queue]
     trend = {"voice_billing": 0.03, "voice_sales": 0.05, "chat": 0.15, "email": -0.05}[queue]
     level = BASE[queue] * np.array(WEEKDAY[queue])[days.weekday] * season * (1 + trend * years)
-    level *= np.exp(rng.normal(0, 0.04, len(days)))              # day-to-day overdispersion
+    noise = np.exp(rng.normal(0, 0.04, len(days)))                # day-to-day overdispersion
+    level *= noise
     hols = public_holidays(config.holidays, days.min().date(), days.max().date())
     closed = closed_dates(config, days.min().date(), days.max().date())
     after_holiday = np.array([(d - dt.timedelta(days=1)) in hols or (d - dt.timedelta(days=2)) in hols and
@@ -123,7 +125,7 @@ def daily_level(config, queue: str, days: pd.DatetimeIndex, rng: np.random.Gener
     level = np.where(after_holiday, level * 1.35, level)
     level = np.where(bridge, level * 0.75, level)
     level = np.where(np.isin(days.date, list(closed)), 0.0, level)
-    return pd.Series(level, index=days)
+    return pd.Series(level, index=days), noise
 
 
 def intraday_weights(queue: str, grid: pd.DatetimeIndex) -> np.ndarray:
@@ -143,10 +145,12 @@ def generate(seed: int = 20261123) -> dict[str, pd.DataFrame]:
         grid = open_grid(config, queue, days[0].to_pydatetime(), (days[-1] + pd.Timedelta(days=1)).to_pydatetime())
         weights = intraday_weights(queue, grid)
         day_of = grid.normalize()
-        level = daily_level(config, queue, days, rng)
+        level, day_noise = daily_level(config, queue, days, rng)
         mean = level.reindex(day_of).to_numpy() * weights
         contacts = rng.poisson(mean)
         expected = mean.copy()                  # the true mean per interval, campaigns included
+        # the same without the day's random factor: what a forecast could know at best
+        knowable = mean / pd.Series(day_noise, index=days).reindex(day_of).to_numpy()
         open_days = pd.DatetimeIndex(day_of.unique())
         for c in calendar.itertuples():
             ch = CHANNELS[c.channel]
@@ -166,6 +170,7 @@ def generate(seed: int = 20261123) -> dict[str, pd.DataFrame]:
             extra = rng.poisson(extra_mean)
             contacts[in_window] += extra
             expected[in_window] += extra_mean
+            knowable[in_window] += extra_mean
             if c.start <= HISTORY_END.isoformat():
                 t = pd.DataFrame({"day": day_of[in_window], "expected": extra_mean, "realised": extra})
                 t = t.groupby("day", as_index=False).sum()
@@ -179,7 +184,7 @@ def generate(seed: int = 20261123) -> dict[str, pd.DataFrame]:
         aht = np.where(contacts > 0, np.round(aht_mean * np.exp(noise), 1), np.nan)
         frames.append(pd.DataFrame({"queue": queue, "interval_start": grid.strftime("%Y-%m-%d %H:%M"),
                                     "contacts": contacts, "aht_s": aht}))
-        means.append(pd.DataFrame({"queue": queue, "interval_start": grid, "mean": expected}))
+        means.append(pd.DataFrame({"queue": queue, "interval_start": grid, "mean": expected, "knowable": knowable}))
     actuals = pd.concat(frames, ignore_index=True)
     truth_df = pd.concat(truth, ignore_index=True)
     truth_df["day"] = truth_df["day"].dt.date.astype(str)
