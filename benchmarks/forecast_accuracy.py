@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import importlib.util
 import sys
 import tempfile
@@ -71,14 +72,21 @@ def load_bank():
     return config, hist, empty
 
 
+@functools.cache
 def generated_means() -> pd.DataFrame:
-    """From the seeded generator, by (queue, ds): ``mean``, the Poisson mean behind every demo count,
-    and ``knowable``, the same without each day's random 4 % factor (the most a forecast can know)."""
+    """From the seeded generator (run once, about 3 s), by (queue, ds): ``mean``, the Poisson mean
+    behind every demo count, and ``knowable``, the same without each day's random 4 % factor."""
     spec = importlib.util.spec_from_file_location("generate_demo", ROOT / "data" / "generate_demo.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     means = module.generate()["interval_mean"]
     return means.set_index(["queue", "interval_start"])[["mean", "knowable"]]
+
+
+def with_truth(results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with the generator's ``truth`` (true mean) and ``knowable`` mean of each row."""
+    gen = generated_means().reindex(pd.MultiIndex.from_frame(results[["queue", "ds"]]))
+    return results.assign(truth=gen["mean"].to_numpy(), knowable=gen["knowable"].to_numpy())
 
 
 def known_day_total(results: pd.DataFrame) -> pd.Series:
@@ -155,9 +163,7 @@ def demo() -> None:
     report("demo data, 8 origins x 14 days", metrics, results, time.perf_counter() - start)
     # the best any forecast could do: the generator's true mean (the day-to-day overdispersion and
     # the Poisson draw are not forecastable)
-    best = results[results.model == "topdown_pooled"]
-    truth = generated_means().reindex(pd.MultiIndex.from_frame(best[["queue", "ds"]]))
-    best = best.assign(truth=truth["mean"].to_numpy(), knowable=truth["knowable"].to_numpy())
+    best = with_truth(results[results.model == "topdown_pooled"])
     daily = best.groupby(["queue", best["ds"].dt.normalize(), "origin"])[["y", "p", "truth", "knowable"]].sum().reset_index()
     for col, what in (("truth", "each interval's true mean (with each day's random 4 % factor)"),
                       ("knowable", "all but the day's random factor")):
@@ -186,8 +192,7 @@ def campaign_truth(windows: int) -> None:
     seconds = time.perf_counter() - start
     # floors: a forecast that knew each interval's true Poisson mean, and one that knew the day's
     # actual total (the model's own profile): how much of the error any forecast could remove
-    gen = generated_means().reindex(pd.MultiIndex.from_frame(results[["queue", "ds"]]))
-    results["truth"], results["knowable"] = gen["mean"].to_numpy(), gen["knowable"].to_numpy()
+    results = with_truth(results)
     results["dayknown"] = known_day_total(results)
     day = results["ds"].dt.normalize().rename("day")
     daily = results.groupby(["queue", day, "origin", "model"]).agg(

@@ -66,31 +66,36 @@ def holiday_features(config: Config, start: dt.date, end: dt.date) -> pd.DataFra
     return out
 
 
-def filled_reach(campaigns: pd.DataFrame) -> np.ndarray:
-    """Each campaign's reach; a missing one takes its channel's median (1,000 if none has one)."""
+def flight_spans(campaigns: pd.DataFrame, days: pd.DatetimeIndex) -> list[tuple[int, int, float]]:
+    """Per campaign, in order: ``(lo, hi, per_day)``, the positions in the consecutive ``days`` of its
+    flight (``lo > hi`` when none falls in them) and the reach in thousands on each flight day (its
+    reach spread evenly over the whole flight). A missing reach takes the median reach of the
+    channel's campaigns (1,000 if none has one)."""
     median = campaigns.groupby("channel")["reach"].transform("median")
-    return campaigns["reach"].astype(float).fillna(median).fillna(1000.0).to_numpy(float)
+    reach = campaigns["reach"].astype(float).fillna(median).fillna(1000.0).to_numpy(float)
+    spans = []
+    for c, r in zip(campaigns.itertuples(), reach):
+        first = (pd.Timestamp(c.start_ts).normalize() - days[0]).days
+        last = (pd.Timestamp(c.end_ts).normalize() - days[0]).days
+        spans.append((max(first, 0), min(last, len(days) - 1), r / 1000 / max(1, last - first + 1)))
+    return spans
 
 
 def campaign_exposure(campaigns: pd.DataFrame, queues: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
     """Daily exposure (reach in thousands) per queue, date and channel, from a campaign table.
 
-    ``campaigns`` has ``channel, start_ts, end_ts, queues, reach`` (withdrawn ones removed). A
-    missing reach takes the median reach of the channel's campaigns (1,000 if none has one).
+    ``campaigns`` has ``channel, start_ts, end_ts, queues, reach`` (withdrawn ones removed); reach
+    as in :func:`flight_spans`.
     """
     days = pd.date_range(start, end, freq="D")
     cols = ["queue", "date", "channel", "exposure"]
     if campaigns.empty:
         return pd.DataFrame(columns=cols)
     rows = []
-    for c, reach in zip(campaigns.itertuples(), filled_reach(campaigns)):
-        flight = pd.date_range(pd.Timestamp(c.start_ts).normalize(), pd.Timestamp(c.end_ts).normalize(), freq="D")
-        flight = flight[(flight >= days[0]) & (flight <= days[-1])]
-        per_day = reach / 1000 / max(1, len(pd.date_range(pd.Timestamp(c.start_ts).normalize(),
-                                                          pd.Timestamp(c.end_ts).normalize(), freq="D")))
+    for c, (lo, hi, per_day) in zip(campaigns.itertuples(), flight_spans(campaigns, days)):
         for q in c.queues:
             if q in queues:
-                rows += [(q, d, c.channel, per_day) for d in flight]
+                rows += [(q, d, c.channel, per_day) for d in days[lo:hi + 1]]
     if not rows:
         return pd.DataFrame(columns=cols)
     return pd.DataFrame(rows, columns=cols).groupby(["queue", "date", "channel"], as_index=False)["exposure"].sum()
