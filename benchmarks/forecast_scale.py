@@ -10,7 +10,6 @@ Usage: python benchmarks/forecast_scale.py [--queues 50]
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import resource
 import subprocess
 import sys

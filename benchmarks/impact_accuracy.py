@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.common import DEMO_ACTUALS, DEMO_CONFIG, ROOT
-from forecaster import impact
-from forecaster.campaigns import read_calendar
-from forecaster.config import load_config
+from forecaster.campaigns import effects
+from forecaster.campaigns.calendar import read_calendar
+from forecaster.core.config import load_config
 
 AS_OF = dt.date(2026, 11, 22)
 
@@ -57,7 +57,7 @@ def main() -> None:
               "days >= 10% of peak": visible.groupby("campaign_id")["realised"].sum()
               / visible.groupby("campaign_id")["volume"].sum()}
     t0 = time.perf_counter()
-    result = impact.past_impact(actuals, calendar, config, AS_OF)
+    result = effects.past_impact(actuals, calendar, config, AS_OF)
     secs = time.perf_counter() - t0
     ours, detail = score(result["totals"], truth, shares)
     est = result["estimates"]
@@ -72,7 +72,7 @@ def main() -> None:
         days.append(pd.DataFrame({"campaign_id": e.campaign_id, "queue": e.queue, "extra_contacts": e.beta * x,
                                   "lo_80": (e.beta - tq * e.se) * x, "hi_80": (e.beta + tq * e.se) * x,
                                   "actual": np.nan}))
-    base_totals = impact.totals(pd.concat(days, ignore_index=True), calendar[calendar["start_ts"].dt.date <= AS_OF])
+    base_totals = effects.totals(pd.concat(days, ignore_index=True), calendar[calendar["start_ts"].dt.date <= AS_OF])
     baseline, _ = score(base_totals, truth, shares)
     print(f"{len(result['totals'])} past campaigns, 4 queues, 2 years of days; analysis {secs:.1f} s")
     print("learned shapes (lag, ramp, decay):", result["shapes"])

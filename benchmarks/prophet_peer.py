@@ -40,9 +40,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.forecast_accuracy import BANK, load_bank, load_demo, pooled  # noqa: E402
-from forecaster import forecast as F  # noqa: E402
-from forecaster.backtest import evaluate  # noqa: E402
-from forecaster.features import campaign_features  # noqa: E402
+from forecaster.demand import selection as F  # noqa: E402
+from forecaster.demand.context import Context  # noqa: E402
+from forecaster.demand.models.topdown import hours_profile, split_by_profile  # noqa: E402
+from forecaster.features.design import interval_design  # noqa: E402
+from forecaster.demand.evaluation import evaluate  # noqa: E402
+from forecaster.features.adstock import campaign_features  # noqa: E402
 
 OURS = ("snaive_week", "mean4", "topdown", "topdown_pooled", "mstl")
 PEERS = ("prophet_daily", "prophet_interval")
@@ -58,7 +61,7 @@ def _prophet():
     return Prophet
 
 
-def _inputs(hist: pd.DataFrame, grid: pd.DataFrame, ctx: F.Context):
+def _inputs(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context):
     hol = ctx.holidays
     cmp_all = None
     if ctx.shapes:
@@ -78,11 +81,11 @@ def _fit_predict(model, train: pd.DataFrame, xh: pd.DataFrame, future: pd.DataFr
     return model.predict(future)["yhat"].to_numpy()
 
 
-def prophet_daily(hist: pd.DataFrame, grid: pd.DataFrame, ctx: F.Context) -> np.ndarray:
+def prophet_daily(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context) -> np.ndarray:
     Prophet = _prophet()
     hol, cmp_all = _inputs(hist, grid, ctx)
     special = set(hol.index[(hol["after_holiday"] == 1) | (hol["bridge"] == 1) | (hol["holiday"] == 1)].date)
-    profile = F.hours_profile(hist, special)
+    profile = hours_profile(hist, special)
     out = np.zeros(len(grid))
     for queue, rows in grid.groupby("queue").groups.items():
         h = hist[hist["queue"] == queue]
@@ -91,14 +94,14 @@ def prophet_daily(hist: pd.DataFrame, grid: pd.DataFrame, ctx: F.Context) -> np.
         cmp = cmp_all.loc[queue] if cmp_all is not None else None
         m = Prophet(weekly_seasonality=True, yearly_seasonality="auto", daily_seasonality=False)
         yhat = _fit_predict(m, pd.DataFrame({"ds": daily.index, "y": np.log1p(daily.to_numpy(float))}),
-                            F._interval_design(daily.index, hol, cmp), pd.DataFrame({"ds": days}),
-                            F._interval_design(days, hol, cmp), "additive")
+                            interval_design(daily.index, hol, cmp), pd.DataFrame({"ds": days}),
+                            interval_design(days, hol, cmp), "additive")
         per_day = pd.Series(np.maximum(np.expm1(yhat), 0.0), index=days)
-        out[grid.index.get_indexer(rows)] = F.split_by_profile(per_day, grid.loc[rows], profile)
+        out[grid.index.get_indexer(rows)] = split_by_profile(per_day, grid.loc[rows], profile)
     return out
 
 
-def prophet_interval(hist: pd.DataFrame, grid: pd.DataFrame, ctx: F.Context) -> np.ndarray:
+def prophet_interval(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context) -> np.ndarray:
     Prophet = _prophet()
     hol, cmp_all = _inputs(hist, grid, ctx)
     out = np.zeros(len(grid))
@@ -119,8 +122,8 @@ def prophet_interval(hist: pd.DataFrame, grid: pd.DataFrame, ctx: F.Context) -> 
                 m.add_seasonality(f"daily_{name}", period=1, fourier_order=12, condition_name=name)
         train = pd.DataFrame({"ds": h["ds"].to_numpy(), "y": h["y"].to_numpy(float), **types})
         future = pd.DataFrame({"ds": g["ds"].to_numpy(), **day_types(g["ds"])})
-        yhat = _fit_predict(m, train, F._interval_design(pd.DatetimeIndex(h["ds"]), hol, cmp),
-                            future, F._interval_design(pd.DatetimeIndex(g["ds"]), hol, cmp), "multiplicative")
+        yhat = _fit_predict(m, train, interval_design(pd.DatetimeIndex(h["ds"]), hol, cmp),
+                            future, interval_design(pd.DatetimeIndex(g["ds"]), hol, cmp), "multiplicative")
         out[grid.index.get_indexer(rows)] = np.maximum(yhat, 0.0)
     return out
 

@@ -16,9 +16,9 @@ import time
 import pandas as pd
 
 from benchmarks.common import DEMO_ACTUALS, DEMO_CONFIG
-from forecaster import scenario as sc
-from forecaster.config import load_config
-from forecaster.staffing import staff_forecast
+from forecaster.scenarios import whatif as sc
+from forecaster.core.config import load_config
+from forecaster.staffing.requirements import staff_forecast
 
 FIRST = dt.date(2026, 10, 12)   # a Monday; 6 weeks to 2026-11-22
 

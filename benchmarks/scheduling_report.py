@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-import numpy as np
 import pandas as pd
 
 from benchmarks.common import DEMO_ACTUALS, DEMO_CONFIG
-from forecaster import capacity, scheduling
-from forecaster.config import load_config
-from forecaster.staffing import staff_forecast
+from forecaster.planning import capacity
+from forecaster.planning import shifts as scheduling
+from forecaster.core.config import load_config
+from forecaster.staffing.requirements import staff_forecast
 
 WEEK = dt.date(2026, 11, 16)
 

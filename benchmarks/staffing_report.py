@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.staffing_inputs import week_of_intervals  # noqa: E402
-from forecaster.staffing import erlang_a_agents, erlang_c_agents  # noqa: E402
+from forecaster.staffing.erlang import erlang_a_agents, erlang_c_agents  # noqa: E402
 
 
 def best_of(fn, rounds):

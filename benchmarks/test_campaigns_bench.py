@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from benchmarks.common import DEMO_CONFIG
-from forecaster.campaigns import read_calendar
-from forecaster.config import load_config
+from forecaster.campaigns.calendar import read_calendar
+from forecaster.core.config import load_config
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import itertools
 import pytest
 
 from benchmarks.common import DEMO_ACTUALS, DEMO_CONFIG, make_big
-from forecaster.actuals import ingest
-from forecaster.config import load_config
-from forecaster.store import Store
+from forecaster.io.actuals import ingest
+from forecaster.core.config import load_config
+from forecaster.store.database import Store
 
 counter = itertools.count()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.staffing_inputs import week_of_intervals
-from forecaster.staffing import erlang_a_agents, erlang_c_agents
+from forecaster.staffing.erlang import erlang_a_agents, erlang_c_agents
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecaster.config import load_config
-from forecaster.sitecalendar import closed_dates, open_grid, public_holidays
+from forecaster.core.config import load_config
+from forecaster.core.site_calendar import closed_dates, open_grid, public_holidays
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORY_START = dt.date(2024, 11, 18)   # a Monday

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from forecaster.cli import cli
-from forecaster.config import load_config
+from forecaster.cli.app import cli
+from forecaster.core.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import subprocess
 import sys
-import textwrap
 
 import pandas as pd
 import pytest
@@ -14,9 +13,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecaster import store as store_mod
-from forecaster.campaigns import current, read_calendar, versions
-from forecaster.store import Store
+from forecaster.store import database as store_mod
+from forecaster.campaigns.calendar import current, read_calendar, versions
+from forecaster.store.database import Store
 from tests.conftest import lock_held
 
 TODAY = dt.date.today()
@@ -139,7 +138,7 @@ def test_calendar_round_trip_through_the_store(tmp_path, config, rows):
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     cal = read_calendar(path, config)
     store_path = tmp_path / f"rt{abs(hash(str(data)))}.duckdb"
-    from forecaster.campaigns import submit
+    from forecaster.campaigns.calendar import submit
 
     submit(store_path, cal, "tester", 5)
     with Store(store_path, read_only=True) as s:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from forecaster.cli import cli
-from forecaster.config import load_config
-from forecaster.errors import ConfigError
+from forecaster.cli.app import cli
+from forecaster.core.config import load_config
+from forecaster.core.errors import ConfigError
 from tests.conftest import ROOT, TINY_CONFIG
 
 

@@ -8,7 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from forecaster.cli import cli
+from forecaster.cli.app import cli
 from tests.conftest import ROOT
 
 
@@ -33,7 +33,7 @@ def test_help_has_example(path):
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.stdout
-    assert f"forecaster " in result.stdout.split("Example:")[1]
+    assert "forecaster " in result.stdout.split("Example:")[1]
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=[" ".join(p) for p in COMMANDS])

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecaster.config import load_config
-from forecaster.features import adstock, campaign_exposure, campaign_features, holiday_features, learn_adstock
+from forecaster.core.config import load_config
+from forecaster.features.adstock import adstock, campaign_exposure, campaign_features, learn_adstock
+from forecaster.features.holidays import holiday_features
 from tests.conftest import ROOT
 
 D = dt.date

@@ -9,10 +9,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecaster.cli import cli
-from forecaster.config import load_config
-from forecaster.forecast import MODELS, Context, future_grid, make_context, parse_horizon, predict, run_forecast
-from forecaster.store import Runs, Store
+from forecaster.cli.app import cli
+from forecaster.core.config import load_config
+from forecaster.core.grid import future_grid, parse_horizon
+from forecaster.demand.context import make_context
+from forecaster.demand.selection import MODELS, predict, run_forecast
+from forecaster.store.database import Store
+from forecaster.store.runs import Runs
 from tests.conftest import ROOT
 
 DEMO = ROOT / "data" / "demo"
@@ -55,7 +58,7 @@ def test_model_contract(model, history, calendar, demo_config):
 
 
 def test_week_fill_takes_the_same_interval_a_week_away():
-    from forecaster.forecast import _filled_week_grid
+    from forecaster.demand.models.mstl import _filled_week_grid
 
     week = 4
     y = np.arange(3 * week, dtype=float)
@@ -196,7 +199,7 @@ def test_cli_backtest_reports_every_model_with_coverage(tmp_path):
 
 def test_dask_engine_gives_the_local_numbers(history, calendar, demo_config):
     """statsforecast on a local Dask cluster (through fugue) reproduces the local engine."""
-    from forecaster.forecast import engine_session
+    from forecaster.demand.engine import engine_session
 
     small = history[history["queue"].isin(["voice_billing", "chat"]) & (history["ds"] >= "2026-08-01")]
     local = run_forecast(small, calendar, demo_config, AS_OF, 7, origins=1)
@@ -232,8 +235,8 @@ def test_impact_shapes_are_reused_for_four_weeks_and_never_from_the_future(histo
     """campaign_contacts learns the impact model's carry-over shapes once and reuses them at later
     origins up to SHAPES_MAX_AGE days on; an earlier origin (a backtest going back) or a stale
     cache learns afresh, so no origin sees shapes fitted on days after it."""
-    import forecaster.impact as impact
-    from forecaster import forecast as F
+    from forecaster.campaigns import effects as impact
+    from forecaster.demand import context as F
 
     learned = []
     real = impact.learn_shapes

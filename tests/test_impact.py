@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecaster import impact
-from forecaster.cli import cli
-from forecaster.config import load_config
-from forecaster.features import adstock
-from forecaster.forecast import future_grid
+from forecaster.campaigns import effects
+from forecaster.cli.app import cli
+from forecaster.core.config import load_config
+from forecaster.features.adstock import adstock
+from forecaster.core.grid import future_grid
 from tests.conftest import TINY_CONFIG
 
 START, AS_OF = dt.date(2025, 9, 1), dt.date(2026, 8, 30)
@@ -63,7 +63,7 @@ def world(site):
 @pytest.fixture(scope="module")
 def result(world, site):
     actuals, cal, _, _ = world
-    return impact.past_impact(actuals, cal, site, AS_OF)
+    return effects.past_impact(actuals, cal, site, AS_OF)
 
 
 def test_known_campaign_effects_are_recovered_with_honest_intervals(world, result):
@@ -79,7 +79,7 @@ def test_known_campaign_effects_are_recovered_with_honest_intervals(world, resul
 
 def test_response_curve_per_channel(world, result):
     _, cal, _, _ = world
-    curves = impact.response_curves(result, cal).set_index(["channel", "queue"])
+    curves = effects.response_curves(result, cal).set_index(["channel", "queue"])
     row = curves.loc[("direct_mail", "voice")]
     assert row["campaigns"] == 14 and row["peak_day"] == row["lag_days"] + result["shapes"]["direct_mail"][1]
     # per 1,000 reached on open days: the weekend share of the response is lost, as in the data
@@ -90,13 +90,13 @@ def test_response_curve_per_channel(world, result):
 def test_partial_pooling_moves_noisy_estimates_toward_the_channel_mean():
     est = pd.DataFrame({"queue": "q", "channel": "email", "campaign_id": list("abcde"),
                         "beta": [1.0, 2.0, 3.0, 10.0, 2.5], "se": [0.5, 0.5, 0.5, 5.0, 0.5]})
-    out = impact.shrink(est).set_index("campaign_id")
+    out = effects.shrink(est).set_index("campaign_id")
     m = out["mean"].iloc[0]
     moved = (out["beta_pooled"] - m).abs() <= (out["beta"] - m).abs() + 1e-12
     assert moved.all()
     assert abs(out.loc["d", "beta_pooled"] - m) < 0.5 * abs(10.0 - m)      # the noisy one moves most
     assert (out["se_pooled"] <= out["se"] + 1e-12).all()
-    same = impact.shrink(est.assign(beta=2.0, se=0.5)).set_index("campaign_id")
+    same = effects.shrink(est.assign(beta=2.0, se=0.5)).set_index("campaign_id")
     assert (same["tau2"] == 0).all() and np.allclose(same["beta_pooled"], 2.0)
 
 
@@ -107,17 +107,17 @@ def test_planned_campaign_gets_the_learned_response(world, result, site):
                             "queues": [["voice"]], "reach": [50_000]})
     grid = future_grid(site, ["voice"], AS_OF + dt.timedelta(days=1), 42)
     open_days = {"voice": pd.DatetimeIndex(sorted(grid["ds"].dt.normalize().unique()))}
-    days = impact.planned_impact(result, pd.concat([cal, planned]), site, AS_OF, open_days)
+    days = effects.planned_impact(result, pd.concat([cal, planned]), site, AS_OF, open_days)
     assert set(days["campaign_id"]) == {"NEW"}
     assert all(pd.Timestamp(d).weekday() < 5 for d in days["day"])          # no response on closed days
-    rate = impact.response_curves(result, cal).set_index("channel").loc["direct_mail", "per_1000"]
+    rate = effects.response_curves(result, cal).set_index("channel").loc["direct_mail", "per_1000"]
     assert days["extra_contacts"].sum() == pytest.approx(rate * 50, rel=0.25)
     assert (days["lo_80"] <= days["extra_contacts"]).all() and (days["extra_contacts"] <= days["hi_80"]).all()
 
 
 def test_an_unexplained_spike_is_listed(world, result):
     _, _, _, spike_day = world
-    spikes = impact.unexplained(result, dt.date(2026, 6, 1))
+    spikes = effects.unexplained(result, dt.date(2026, 6, 1))
     assert spike_day.date() in set(spikes["day"])
     row = spikes[spikes["day"] == spike_day.date()].iloc[0]
     assert row["actual"] > row["upper_95"] > row["expected"]
@@ -125,7 +125,7 @@ def test_an_unexplained_spike_is_listed(world, result):
 
 def test_campaigns_cost_agent_hours(world, result, site):
     actuals, _, _, _ = world
-    hours = impact.extra_agent_hours(result["days"], actuals.rename(columns={"contacts": "forecast"}), site)
+    hours = effects.extra_agent_hours(result["days"], actuals.rename(columns={"contacts": "forecast"}), site)
     big = result["totals"].set_index("campaign_id")["extra_contacts"].idxmax()
     h = hours.set_index("campaign_id")["extra_agent_hours"]
     assert h[big] > 0 and h[big] >= 0.5 * h.max()        # the largest campaign is among the costliest
@@ -209,7 +209,7 @@ def test_campaign_offsets_give_the_forecaster_each_days_campaign_contacts(world,
     planned = cal.iloc[[0]].assign(campaign_id="P1", start_ts=pd.Timestamp("2026-09-08"),
                                    end_ts=pd.Timestamp("2026-09-08 23:00"), reach=50_000)
     future = {"voice": pd.bdate_range("2026-08-31", "2026-09-18")}
-    out = impact.campaign_offsets(actuals, pd.concat([cal, planned], ignore_index=True), site, AS_OF, future)
+    out = effects.campaign_offsets(actuals, pd.concat([cal, planned], ignore_index=True), site, AS_OF, future)
     extra = out.set_index("date")["extra"]
     past = extra[extra.index <= pd.Timestamp(AS_OF)]
     assert past.sum() == pytest.approx(truth.sum(), rel=0.10)
@@ -231,8 +231,8 @@ def test_a_campaign_sent_before_the_history_is_left_out_not_made_absurd(world, s
     old = pd.DataFrame({"campaign_id": ["OLD"], "name": "old mailing", "channel": "direct_mail", "start_ts": [sent],
                         "end_ts": [sent + pd.Timedelta(hours=23)], "queues": [["voice"]], "reach": [50_000]})
     shapes = {"direct_mail": (1, 1, 0.5)}
-    plain = impact.past_impact(actuals, cal, site, AS_OF, shapes=shapes)
-    got = impact.past_impact(actuals, pd.concat([cal, old], ignore_index=True), site, AS_OF, shapes=shapes)
+    plain = effects.past_impact(actuals, cal, site, AS_OF, shapes=shapes)
+    got = effects.past_impact(actuals, pd.concat([cal, old], ignore_index=True), site, AS_OF, shapes=shapes)
     est = got["estimates"]
     assert "OLD" not in set(est["campaign_id"]) and "OLD" not in set(got["totals"]["campaign_id"])
     assert est[["beta_pooled", "se_pooled", "mean"]].notna().all().all()

@@ -7,7 +7,7 @@ import gzip
 import pandas as pd
 import pytest
 
-from forecaster.store import Store
+from forecaster.store.database import Store
 
 GOOD = """\
 queue,interval_start,contacts,aht_s

@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecaster.cli import cli
-from forecaster.nightly import EXIT_BUSY, EXIT_REJECTED, job_lock
-from forecaster.store import Store
+from forecaster.cli.app import cli
+from forecaster.jobs.nightly import EXIT_BUSY, EXIT_REJECTED, job_lock
+from forecaster.store.database import Store
 from tests.conftest import TINY_CONFIG, lock_held
 from tests.test_scheduling import SHIFTS
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecaster.cli import cli
+from forecaster.cli.app import cli
 from tests.conftest import ROOT, TINY_CONFIG
 from tests.test_nightly import NIGHTLY, actuals, drop
 from tests.test_scheduling import SHIFTS

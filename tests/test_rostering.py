@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from forecaster.errors import InputError
-from forecaster.rostering import read_agents, roster_week
+from forecaster.core.errors import InputError
+from forecaster.planning.roster import read_agents, roster_week
 
 WEEK = dt.date(2026, 12, 7)  # a Monday
 

@@ -11,12 +11,13 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecaster import scenario as sc
-from forecaster.cli import cli
-from forecaster.errors import UserError
-from forecaster.forecast import future_grid
-from forecaster.store import Runs, Store
-from forecaster.config import load_config
+from forecaster.scenarios import whatif as sc
+from forecaster.cli.app import cli
+from forecaster.core.errors import UserError
+from forecaster.core.grid import future_grid
+from forecaster.store.database import Store
+from forecaster.store.runs import Runs
+from forecaster.core.config import load_config
 from tests.conftest import ROOT, TINY_CONFIG
 
 FIRST = dt.date(2026, 12, 7)  # a Monday

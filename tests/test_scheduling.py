@@ -13,12 +13,15 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecaster import capacity, scheduling
-from forecaster.cli import cli
-from forecaster.config import load_config
-from forecaster.errors import ConfigError
-from forecaster.staffing import scheduled_agents, staff_forecast
-from forecaster.store import Runs, Store
+from forecaster.planning import capacity
+from forecaster.planning import shifts as scheduling
+from forecaster.cli.app import cli
+from forecaster.core.config import load_config
+from forecaster.core.errors import ConfigError
+from forecaster.staffing.erlang import scheduled_agents
+from forecaster.staffing.requirements import staff_forecast
+from forecaster.store.database import Store
+from forecaster.store.runs import Runs
 from tests.conftest import ROOT, TINY_CONFIG
 
 SHIFTS = """\

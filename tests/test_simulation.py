@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
-from forecaster.staffing import erlang_a_metrics, erlang_c_metrics
+from forecaster.staffing.erlang import erlang_a_metrics, erlang_c_metrics
 
 
 def simulate(arrivals_per_min, aht_min, servers, answer_min, patience_min=None, seeds=range(100, 110),

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyworkforce.queuing import ErlangA, ErlangC
 
-from forecaster.staffing import (deadline_requirements, erlang_a_agents, erlang_a_metrics, erlang_c_agents,
-                                 erlang_c_metrics, requirements, scheduled_agents)
+from forecaster.staffing.erlang import erlang_a_agents, erlang_a_metrics, erlang_c_agents, erlang_c_metrics, scheduled_agents
+from forecaster.staffing.requirements import deadline_requirements, requirements
 from tests.conftest import SHARED_DATA
 
 

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecaster.cli import cli
-from forecaster.store import Runs, Store
+from forecaster.cli.app import cli
+from forecaster.store.database import Store
+from forecaster.store.runs import Runs
 
 
 def invoke(*args):
@@ -132,7 +133,7 @@ def test_output_into_a_closed_pipe_stops_quietly():
     """`forecaster ... | head` closes the pipe early: exit 141 quietly, not an internal error."""
     import click
 
-    from forecaster.cli import ForecasterGroup
+    from forecaster.cli.app import ForecasterGroup
 
     @click.group(cls=ForecasterGroup)
     def group():

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecaster import store as store_mod
-from forecaster.cli import cli
-from forecaster.errors import StoreError, StoreLockedError, StoreVersionError
-from forecaster.store import SCHEMA_VERSION, Store
+from forecaster.store import database as store_mod
+from forecaster.cli.app import cli
+from forecaster.core.errors import StoreError, StoreLockedError, StoreVersionError
+from forecaster.store.database import SCHEMA_VERSION, Store
 from tests.conftest import lock_held
 
 

@@ -1,0 +1,87 @@
+"""Peak warnings for a calendar being submitted: campaigns whose expected response needs more
+agents than the latest published schedule has.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecaster.campaigns.calendar import current
+from forecaster.campaigns.effects import past_impact, per_interval_extra, planned_impact
+from forecaster.core.config import Config
+from forecaster.staffing.requirements import staff_forecast
+from forecaster.store.database import Store
+from forecaster.store.runs import Runs
+
+MAX_CHECKED = 100
+
+
+def peak_warnings(store_path, config: Config, submitted: pd.DataFrame, lock_timeout_s: float = 2.0) -> list[str]:
+    """Warnings for a calendar being submitted: campaigns whose expected response pushes the
+    agents needed above the latest published schedule. Never raises (a warning must not stand
+    between marketing and a safe submission): without a scheduled run, history, or a free store
+    it says nothing."""
+    try:
+        return _peak_warnings(store_path, config, submitted, lock_timeout_s)
+    except Exception:  # noqa: BLE001 - advisory only
+        return []
+
+
+def _peak_warnings(store_path, config, submitted, lock_timeout_s) -> list[str]:
+
+
+    if not Path(store_path).exists():
+        return []
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        runs = Runs(store)
+        run_id = runs.latest("forecast")
+        if run_id is None:
+            return []
+        coverage = runs.schedule(run_id)["coverage"]
+        if coverage.empty:
+            return []
+        forecast = runs.forecast(run_id)
+        as_of = pd.Timestamp(runs.get(run_id)["as_of"]).date()
+        calendar = current(store, include_withdrawn=False)
+        actuals = store.actuals()
+    last = pd.to_datetime(forecast["interval_start"]).max()
+    new = submitted[(submitted["start_ts"].dt.date > as_of) & (submitted["start_ts"] <= last)]
+    if new.empty or calendar.empty:
+        return []
+    result = past_impact(actuals, calendar, config, as_of)
+    days = pd.to_datetime(forecast["interval_start"])
+    open_days = {q: pd.DatetimeIndex(sorted(g.dt.normalize().unique())) for q, g in days.groupby(forecast["queue"])}
+    new = new.head(MAX_CHECKED)                       # a big file is checked on its first campaigns in the horizon
+    old = calendar[calendar["campaign_id"].isin(new["campaign_id"])]
+    after = planned_impact(result, new, config, as_of, open_days)          # one call for all, then per campaign
+    before = planned_impact(result, old, config, as_of, open_days)
+    deltas = {}
+    for cid in new["campaign_id"]:
+        added = per_interval_extra(after[after["campaign_id"] == cid], forecast)
+        if (before["campaign_id"] == cid).any():
+            added = added - per_interval_extra(before[before["campaign_id"] == cid], forecast)
+        deltas[cid] = added
+    total = sum(deltas.values())
+    key = pd.MultiIndex.from_arrays([forecast["queue"], days])
+    with_new = forecast.assign(forecast=np.maximum(forecast["forecast"].to_numpy() + total.reindex(key).fillna(0)
+                                                   .to_numpy(), 0.0))
+    cov = coverage.assign(interval_start=pd.to_datetime(coverage["interval_start"]))
+    req = staff_forecast(with_new, config).assign(interval_start=lambda f: pd.to_datetime(f["interval_start"]))
+    base = staff_forecast(forecast, config).assign(interval_start=lambda f: pd.to_datetime(f["interval_start"]))
+    f = req.merge(cov[["queue", "interval_start", "on_shift"]], on=["queue", "interval_start"]).merge(
+        base[["queue", "interval_start", "scheduled"]].rename(columns={"scheduled": "before"}),
+        on=["queue", "interval_start"])
+    pushed = f[(f["scheduled"] > f["on_shift"]) & (f["before"] <= f["on_shift"])]
+    out = []
+    for cid, d in deltas.items():
+        mine = pushed[d.reindex(pd.MultiIndex.from_arrays([pushed["queue"], pushed["interval_start"]]))
+                      .fillna(0).to_numpy() > 0]
+        if len(mine):
+            worst = mine.assign(gap=mine["scheduled"] - mine["on_shift"]).sort_values("gap").iloc[-1]
+            out.append(f"{cid}: its expected response needs more agents than run #{run_id}'s schedule has in "
+                       f"{len(mine)} interval(s); worst {worst['queue']} {worst['interval_start']:%a %Y-%m-%d %H:%M}: "
+                       f"{int(worst['scheduled'])} needed, {int(worst['on_shift'])} on shift. Tell the planners")
+    return out

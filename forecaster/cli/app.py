@@ -1,0 +1,114 @@
+"""Command-line interface. Each command parses, calls one library function and prints.
+
+Errors are translated in one place (:class:`ForecasterGroup`): a user mistake prints one
+``Error: ...`` line (further problems follow, indented) and exits 2; an internal failure
+exits 1 with a hint to report it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from forecaster import __version__
+from forecaster.core.config import Config, load_config
+from forecaster.core.errors import (
+    ConfigError,
+    ForecasterError,
+    InputError,
+    Problem,
+)
+from forecaster.io.output import FORMATS
+from forecaster.store.database import Store
+
+DEFAULT_CONFIG = "forecaster.yaml"
+
+
+class ForecasterGroup(click.Group):
+    """A click group that turns our exceptions into one clear line and an exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except ForecasterError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            if isinstance(exc, InputError):
+                for line in exc.details():
+                    click.echo(f"  {line}", err=True)
+            ctx.exit(exc.exit_code)
+        except BrokenPipeError:                      # e.g. `forecaster ... | head`: stop quietly
+            with contextlib.suppress(OSError, ValueError):   # no later flush may raise again
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(141)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; nothing half-written was kept.", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the one place internal failures are reported
+            if os.environ.get("FORECASTER_DEBUG"):
+                traceback.print_exc()
+            click.echo(f"Internal error: {type(exc).__name__}: {exc}. This is a bug in forecaster; please "
+                       "report it with the command you ran (FORECASTER_DEBUG=1 shows a traceback).", err=True)
+            ctx.exit(1)
+
+
+class App:
+    """What every command shares: the config and the store, opened on demand."""
+
+    def __init__(self, config_path: str | None, store_path: str | None, lock_timeout_s: float):
+        self.config_path = config_path
+        self.store_override = store_path
+        self.lock_timeout_s = lock_timeout_s
+
+    @functools.cached_property
+    def config(self) -> Config:
+        path = self.config_path or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+        if path is None:
+            raise ConfigError([Problem("(no config)", None, None,
+                                       "no config given; pass --config PATH or set FORECASTER_CONFIG "
+                                       "(an example is configs/example.yaml)")])
+        return load_config(path)
+
+    @property
+    def store_path(self) -> Path:
+        return Path(self.store_override) if self.store_override else self.config.store_path
+
+    def store(self, read_only: bool = False) -> Store:
+        return Store(self.store_path, read_only=read_only, lock_timeout_s=self.lock_timeout_s)
+
+
+def format_option(f):
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                        help="How to print the result.")(f)
+
+
+def warn(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(f"Warning: {line}", err=True)
+
+
+@click.group(cls=ForecasterGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config_path", envvar="FORECASTER_CONFIG", metavar="PATH",
+              help=f"Site config (YAML). Env: FORECASTER_CONFIG. Default: ./{DEFAULT_CONFIG}.")
+@click.option("--store", "store_path", envvar="FORECASTER_STORE", metavar="PATH",
+              help="DuckDB store file; overrides the config's 'store'. Env: FORECASTER_STORE.")
+@click.option("--lock-timeout", default=30.0, show_default=True, metavar="SECONDS",
+              help="How long to wait while another process writes the store.")
+@click.version_option(__version__, prog_name="forecaster")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, store_path: str | None, lock_timeout: float) -> None:
+    """Forecast contact-centre demand with campaign calendars, staff it and plan shifts.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml ingest data/demo/actuals.csv.gz
+      forecaster --config configs/example.yaml status
+    """
+    ctx.obj = App(config_path, store_path, lock_timeout)

@@ -1,0 +1,154 @@
+"""Commands for planning: shifts for a week and spare capacity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from forecaster.cli.app import App, cli, format_option, warn
+from forecaster.core.config import Config
+from forecaster.core.errors import (
+    UserError,
+)
+from forecaster.io.output import render, to_json, write_bytes, write_table
+from forecaster.planning.capacity import capacity_run, to_ics
+from forecaster.planning.roster import read_agents, roster_week
+from forecaster.planning.shifts import schedule_run
+from forecaster.store.runs import Runs
+
+
+@cli.command()
+@click.option("--run", "run_id", type=int, help="Forecast run to schedule. Default: the latest.")
+@click.option("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W49. Default: the first full week forecast.")
+@click.option("--method", type=click.Choice(["cover", "fit"]), help="cover: every interval covered (default, "
+              "from the config); fit: closest fit, over and under.")
+@click.option("--quantile", type=click.FloatRange(0.5, 0.99), help="Schedule to this forecast quantile. "
+              "Default: the config's scheduling.quantile (the mean if unset).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write headcount per shift and day (.csv, .parquet); "
+              ".json writes the whole plan (shifts, coverage, breaks, summary, shortfalls).")
+@click.option("--coverage-out", type=click.Path(dir_okay=False), help="Write coverage per interval (.csv, .parquet, .json).")
+@click.option("--agents", "agents_file", type=click.Path(dir_okay=False), help="Also make a named roster for these "
+              "agents (CSV or YAML: name, queue, contracted_hours, days_off).")
+@click.option("--roster-out", type=click.Path(dir_okay=False), help="With --agents: write who works which shift "
+              "(.csv, .parquet, .json).")
+@format_option
+@click.pass_obj
+def schedule(app: App, run_id, week, method, quantile, out, coverage_out, agents_file, roster_out, fmt) -> None:
+    """Shifts for one week: headcount per shift and day, breaks, and coverage per interval.
+
+    pyworkforce's CP-SAT models choose the headcount per shift template start and day
+    (cover: every interval at least covered at the lowest paid hours; fit: the closest fit) and
+    place every agent's breaks. Intervals that no allowed shift can cover are listed with the
+    agents missing; the rest is still planned. Stored with the run for 'forecaster capacity'.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml schedule --week 2026-W49 --out var/out/shifts.csv
+      forecaster --config configs/example.yaml schedule --agents data/demo/agents.csv --roster-out var/out/roster.csv
+    """
+
+    config = app.config
+    agents = None
+    if agents_file:
+
+        agents = read_agents(agents_file, config)                 # checked before anything is solved
+    elif roster_out:
+        raise UserError("--roster-out needs --agents FILE (the agents to roster)")
+    with app.store() as store, store.transaction():
+        result = schedule_run(Runs(store), config, run_id, week, method, quantile)
+    shifts, meta = result["shifts"], result["meta"]
+    if out:
+        if Path(out).suffix.lower() == ".json":
+            write_bytes(out, to_json({k: result[k].to_dict("records") for k in
+                                      ("summary", "shifts", "coverage", "breaks", "shortfalls")}).encode())
+        else:
+            write_table(shifts, out)
+    if coverage_out:
+        write_table(result["coverage"], coverage_out)
+    if fmt != "table":
+        click.echo(render(shifts, fmt))
+        return
+    order = {q: i for i, q in enumerate(config.queue_names)}
+    shifts = shifts.sort_values(["queue", "start"], key=lambda c: c.map(order) if c.name == "queue" else c.dt.time)
+    pivot = (shifts.assign(day=pd.to_datetime(shifts["day"]).dt.strftime("%a %d"))
+             .pivot_table(index=["queue", "shift"], columns="day", values="headcount", aggfunc="sum", fill_value=0,
+                          sort=False).reset_index())
+    statuses = ", ".join(f"{n} {s}" for s, n in meta["statuses"].items())
+    click.echo(f"Run #{result['run_id']}, week {meta['week']} ({meta['method']}, "
+               f"{'mean' if meta['quantile'] is None else 'quantile ' + format(meta['quantile'], 'g')}): "
+               f"queue-days {statuses}; solver {meta['solve_s']:.1f} s")
+    click.echo(f"Required {meta['required_agent_h']:,.0f} agent-h, on shift {meta['on_shift_agent_h']:,.0f} "
+               f"({meta['required_agent_h'] / max(meta['on_shift_agent_h'], 1e-9):.0%} of shift time needed), "
+               f"paid {meta['paid_agent_h']:,.0f}")
+    click.echo(render(pivot, "table"))
+    short = result["shortfalls"]
+    if len(short):
+        warn([f"{len(short)} interval(s) cannot be covered ({meta['short_agent_h']:.1f} agent-h short); "
+              "first: " + ", ".join(f"{r.queue} {r.interval_start:%a %d %H:%M} short {r.agents_missing}"
+                                    for r in short.head(5).itertuples())])
+    notes = [f"{r.queue} {r.day}: {r.notes}" for r in result["summary"].itertuples() if r.notes]
+    warn(notes)
+    if agents is not None:
+        _roster(result, agents, config, roster_out)
+
+
+def _roster(result: dict, agents: pd.DataFrame, config: Config, roster_out: str | None) -> None:
+
+    week_start = dt.date.fromisoformat(result["meta"]["week_start"])
+    ros = roster_week(result["shifts"], agents, week_start, config.scheduling.time_limit_s)
+    if roster_out:
+        write_table(ros["roster"], roster_out)
+    click.echo(f"\nNamed roster (pyworkforce MinHoursRoster), {len(agents)} agent(s):")
+    click.echo(render(ros["summary"], "table"))
+    short = ros["agents"][ros["agents"]["vs_contract_h"] < 0] if len(ros["agents"]) else ros["agents"]
+    if len(short):
+        click.echo(f"{len(short)} agent(s) rostered under their contract (pyworkforce takes one minimum per roster; "
+                   f"{short['vs_contract_h'].sum():,.1f} h in all){'; the first 10:' if len(short) > 10 else ':'}")
+        click.echo(render(short.head(10), "table"))
+    warn([f"roster {r.queue}: {r.notes}" for r in ros["summary"].itertuples() if r.notes])
+
+
+@cli.command()
+@click.option("--run", "run_id", type=int, help="Run whose schedule to use. Default: the latest forecast run.")
+@click.option("--quantile", type=click.FloatRange(0.5, 0.99), help="Spare only where the schedule beats this "
+              "forecast quantile. Default: the config's outbound.quantile.")
+@click.option("--min-minutes", type=click.IntRange(1, 24 * 60), help="Shortest window worth planning.")
+@click.option("--min-agents", type=click.IntRange(1, 10_000), help="Fewest spare agents worth planning.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the windows (.csv, .parquet, .json or .ics).")
+@format_option
+@click.pass_obj
+def capacity(app: App, run_id, quantile, min_minutes, min_agents, out, fmt) -> None:
+    """Spare-capacity windows: where the schedule leaves agents free for outbound work.
+
+    Spare agents are the schedule's productive agents minus those needed at a forecast
+    quantile, so a window is only offered when it is likely to stay quiet. 'risk' is the chance
+    that inbound demand needs the lent agents after all; call-backs caused by the outbound calls
+    are added to the forecast before the windows are final. --out FILE.ics gives a calendar.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml capacity --min-minutes 90 --out var/out/outbound.ics
+    """
+
+    with app.store() as store, store.transaction():
+        result = capacity_run(Runs(store), app.config, run_id, quantile, min_minutes, min_agents)
+    wins, meta = result["windows"], result["meta"]
+    if out:
+        if Path(out).suffix.lower() == ".ics":
+            write_bytes(out, to_ics(wins, result["config"]))
+        else:
+            write_table(wins, out)
+    if fmt == "table":
+        click.echo(f"Run #{result['run_id']}: {meta['windows']} window(s), {meta['spare_agent_hours']:,.1f} spare "
+                   f"agent-h, about {meta['outbound_calls']:,} connected outbound calls "
+                   f"(adding {meta['callbacks']:.0f} inbound call-backs); spare beats the "
+                   f"{meta['quantile']:g} quantile")
+        shown = wins.assign(start=wins["start"].dt.strftime("%a %Y-%m-%d %H:%M"), end=wins["end"].dt.strftime("%H:%M"),
+                            risk=(wins["risk"] * 100).round(1).astype(str) + "%")
+        click.echo(render(shown, "table"))
+        return
+    click.echo(render(wins, fmt))

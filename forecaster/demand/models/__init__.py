@@ -1,0 +1,1 @@
+"""Forecasting models behind one interface (fit, predict, alias); the registry names them."""

@@ -1,0 +1,180 @@
+"""Regressors for forecasting, built in one place: holidays and campaign carry-over (adstock).
+
+Holiday features per date (site level):
+* ``holiday``: a public holiday (from ``holidays`` for the config's country);
+* ``closed``: the site is closed all day (holidays it closes on, extra closed dates);
+* ``after_holiday``: the first day the site opens after a closed holiday (often 20-50 % busier);
+* ``bridge``: an open weekday between a holiday and the weekend (Friday after a Thursday holiday,
+  Monday before a Tuesday holiday), usually quieter.
+
+Campaign features per queue and date: each campaign's reach (in thousands) is spread evenly
+over its flight days and over nothing else; per channel the daily exposure is carried over with
+a lag and a geometric decay, the adstock of marketing-mix models:
+
+    adstock[t] = sum over k >= lag of decay ** (k - lag) * exposure[t - k]
+
+The lag and decay of every channel are learned from history by :func:`learn_adstock`: a linear
+model of daily totals is fitted at several forward origins and each channel's (lag, decay) is
+chosen by its out-of-sample error, one channel at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecaster.features.design import carryover_design
+
+CARRY_DAYS = 28                      # how far an adstock kernel reaches
+
+
+LAGS = (0, 1, 2, 3, 4)
+
+
+DECAYS = (0.0, 0.2, 0.4, 0.6, 0.8)
+
+
+RAMPS = (0, 1, 2)
+
+
+DEFAULT_SHAPE = (0, 0.5, 0)          # lag days, decay, ramp days
+
+
+def flight_spans(campaigns: pd.DataFrame, days: pd.DatetimeIndex) -> list[tuple[int, int, float]]:
+    """Per campaign, in order: ``(lo, hi, per_day)``, the positions in the consecutive ``days`` of its
+    flight (``lo > hi`` when none falls in them) and the reach in thousands on each flight day (its
+    reach spread evenly over the whole flight). A missing reach takes the median reach of the
+    channel's campaigns (1,000 if none has one)."""
+    median = campaigns.groupby("channel")["reach"].transform("median")
+    reach = campaigns["reach"].astype(float).fillna(median).fillna(1000.0).to_numpy(float)
+    spans = []
+    for c, r in zip(campaigns.itertuples(), reach):
+        first = (pd.Timestamp(c.start_ts).normalize() - days[0]).days
+        last = (pd.Timestamp(c.end_ts).normalize() - days[0]).days
+        spans.append((max(first, 0), min(last, len(days) - 1), r / 1000 / max(1, last - first + 1)))
+    return spans
+
+
+def campaign_exposure(campaigns: pd.DataFrame, queues: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Daily exposure (reach in thousands) per queue, date and channel, from a campaign table.
+
+    ``campaigns`` has ``channel, start_ts, end_ts, queues, reach`` (withdrawn ones removed); reach
+    as in :func:`flight_spans`.
+    """
+    days = pd.date_range(start, end, freq="D")
+    cols = ["queue", "date", "channel", "exposure"]
+    if campaigns.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for c, (lo, hi, per_day) in zip(campaigns.itertuples(), flight_spans(campaigns, days)):
+        for q in c.queues:
+            if q in queues:
+                rows += [(q, d, c.channel, per_day) for d in days[lo:hi + 1]]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    return pd.DataFrame(rows, columns=cols).groupby(["queue", "date", "channel"], as_index=False)["exposure"].sum()
+
+
+def adstock(x: np.ndarray, lag: int, decay: float, ramp: int = 0) -> np.ndarray:
+    """Carry-over of a daily series: a lag, a linear rise over ``ramp`` more days to the peak, then
+    geometric decay (kernel of CARRY_DAYS days). ``ramp=0`` is the classic delayed adstock."""
+    kernel = np.zeros(CARRY_DAYS)
+    peak = lag + ramp
+    kernel[lag:peak] = (np.arange(ramp) + 1) / (ramp + 1)
+    kernel[peak:] = decay ** np.arange(CARRY_DAYS - peak)
+    return np.convolve(x, kernel)[: len(x)]
+
+
+def campaign_features(exposure: pd.DataFrame, queues: list[str], start: dt.date, end: dt.date,
+                      shapes: dict[str, tuple[int, float]]) -> pd.DataFrame:
+    """Columns ``cmp_<channel>`` per (queue, date): adstocked exposure with each channel's shape."""
+    days = pd.date_range(start, end, freq="D")
+    index = pd.MultiIndex.from_product([queues, days], names=["queue", "date"])
+    out = pd.DataFrame(index=index)
+    wide = exposure.pivot_table(index=["queue", "date"], columns="channel", values="exposure", aggfunc="sum") \
+        if len(exposure) else pd.DataFrame(index=index)
+    wide = wide.reindex(index, fill_value=0.0).fillna(0.0)
+    for channel in sorted(shapes):
+        lag, decay, *ramp = shapes[channel]
+        col = np.zeros(len(index))
+        if channel in wide:
+            raw = wide[channel].to_numpy().reshape(len(queues), len(days))
+            col = np.concatenate([adstock(row, lag, decay, *ramp) for row in raw])
+        out[f"cmp_{channel}"] = col
+    return out
+
+
+@dataclass
+class AdstockFit:
+    """Learned (lag, decay) per channel and the out-of-sample error of each choice tried."""
+
+    shapes: dict[str, tuple[int, float]]
+    scores: dict[str, dict[tuple[int, float], float]] = field(default_factory=dict)
+
+
+def learn_adstock(daily: pd.DataFrame, exposure: pd.DataFrame, hol: pd.DataFrame,
+                  origins: tuple[float, ...] = (0.55, 0.7, 0.85), horizon: float = 0.15,
+                  passes: int = 2) -> AdstockFit:
+    """Choose each channel's (lag, decay, ramp) by forward-origin error of a daily linear model.
+
+    ``daily`` has ``queue, date, y`` for open days. For each origin the model (weekday, trend,
+    yearly Fourier terms, holiday effects and one adstock column per channel, per queue) is fitted
+    on the days before it and scored on the next ``horizon`` share of days. Channels are tuned one
+    at a time, the others held at their current shape, for ``passes`` rounds. The ramp (days of
+    linear rise from the lag to the peak) lets a slow channel such as direct mail peak late.
+    """
+    channels = sorted(exposure["channel"].unique()) if len(exposure) else []
+    shapes = {c: DEFAULT_SHAPE for c in channels}
+    fit = AdstockFit(shapes)
+    if not channels:
+        return fit
+    start, end = daily["date"].min().date(), daily["date"].max().date()
+    queues = sorted(daily["queue"].unique())
+    days = pd.date_range(start, end, freq="D")
+    per_queue = {q: g.sort_values("date") for q, g in daily.groupby("queue")}
+    pos = {q: days.get_indexer(pd.DatetimeIndex(g["date"])) for q, g in per_queue.items()}
+    base = {q: carryover_design(pd.DatetimeIndex(g["date"]), hol) for q, g in per_queue.items()}
+    raw = {}                                    # daily exposure per channel and queue, before carry-over
+    for channel in channels:
+        wide = campaign_features(exposure[exposure["channel"] == channel], queues, start, end, {channel: (0, 0.0)})
+        raw[channel] = {q: wide[f"cmp_{channel}"].loc[q].to_numpy() for q in queues}
+    cache: dict[tuple, np.ndarray] = {}
+
+    def column(channel, shape, queue):
+        key = (channel, shape, queue)
+        if key not in cache:
+            lag, decay, ramp = shape
+            cache[key] = adstock(raw[channel][queue], lag, decay, ramp)[pos[queue]]
+        return cache[key]
+
+    def score(trial: dict[str, tuple[int, float, int]]) -> float:
+        total = 0.0
+        for q, g in per_queue.items():
+            x = np.column_stack([base[q]] + [column(c, trial[c], q) for c in channels])
+            y = g["y"].to_numpy(float)
+            n = len(y)
+            for o in origins:
+                cut, stop = int(n * o), min(n, int(n * (o + horizon)))
+                beta, *_ = np.linalg.lstsq(x[:cut], y[:cut], rcond=None)
+                total += float(np.abs(y[cut:stop] - x[cut:stop] @ beta).sum())
+        return total
+
+    candidates = [(lag, decay, ramp) for lag in LAGS for decay in DECAYS for ramp in RAMPS]
+    fit.shapes, fit.scores = search_shapes(channels, shapes, candidates, score, passes)
+    return fit
+
+
+def search_shapes(channels: list[str], shapes: dict, candidates: list[tuple], score, passes: int) -> tuple[dict, dict]:
+    """Coordinate search over carry-over shapes: each channel in turn tries every candidate while
+    the others hold their current shape, for ``passes`` rounds; ``score`` (lower is better) judges
+    a full {channel: shape} trial. Returns the shapes and, per channel, the last round's scores."""
+    shapes, scores = dict(shapes), {}
+    for _ in range(passes):
+        for channel in channels:
+            tried = {shape: score({**shapes, channel: shape}) for shape in candidates}
+            shapes[channel] = min(tried, key=tried.get)
+            scores[channel] = tried
+    return shapes, scores

@@ -1,0 +1,309 @@
+"""Reading and validating actuals files (CSV, CSV.gz, Parquet) before they reach the store.
+
+A file is checked completely and every problem is collected with its file, row and column;
+nothing is written unless every file of an ingest is clean. Rows are numbered as a
+spreadsheet shows them: in a CSV the header is row 1 and the first data row is row 2; in a
+Parquet file the first record is row 1.
+
+``interval_start`` is the site's local wall-clock time. A time that does not exist locally
+(clocks jump forward) is an error; one that happens twice (clocks go back) is an error unless
+it carries its UTC offset (``2026-10-25T02:30:00+01:00``). Offset-carrying rows are converted to
+local wall-clock time; the two occurrences of the repeated hour then fall on one wall-clock
+interval and are added together (AHT weighted by contacts), as the interval grid has one slot.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from forecaster.core.config import Config
+from forecaster.core.errors import InputError, Problem
+from forecaster.core.site_calendar import is_open, open_grid
+
+REQUIRED = ["queue", "interval_start", "contacts"]
+OPTIONAL = ["aht_s"]
+MAX_PROBLEMS = 1000
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_TOKENIZE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+@dataclass
+class ActualsFile:
+    """A validated file: rows in store shape, plus what a planner should know about it."""
+
+    path: str
+    sha256: str
+    frame: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Problems:
+    def __init__(self, file: str):
+        self.file = file
+        self.items: list[Problem] = []
+
+    def add(self, row: int | None, column: str | None, message: str) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(Problem(self.file, row, column, message))
+
+    def add_rows(self, mask: np.ndarray, rows: np.ndarray, column: str, message_for) -> None:
+        for i in np.flatnonzero(mask)[: MAX_PROBLEMS - len(self.items)]:
+            self.add(int(rows[i]), column, message_for(i))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            self.items.sort(key=lambda p: (p.row or 0))
+            raise InputError(self.items)
+
+
+def _fail(file: str, message: str, row: int | None = None, column: str | None = None) -> InputError:
+    return InputError([Problem(file, row, column, message)])
+
+
+def _read_csv(raw: bytes, name: str) -> pd.DataFrame:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _fail(name, "is neither CSV text (UTF-8) nor Parquet; export the data as CSV or Parquet") from None
+    if "\x00" in text:
+        raise _fail(name, "contains binary data, so it is not a CSV file; export the data as CSV or Parquet")
+    first = text.split("\n", 1)[0]
+    sep = ";" if first.count(";") > first.count(",") else ","
+    try:
+        # header=None: with a header, pandas silently turns the first column into the index when
+        # the first data row has one field too many; without one it reports the ragged line.
+        table = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
+                            na_filter=False, skipinitialspace=True, quoting=csv.QUOTE_MINIMAL)
+        return table.iloc[1:].set_axis(table.iloc[0].tolist(), axis=1).reset_index(drop=True)
+    except pd.errors.EmptyDataError:
+        raise _fail(name, "has no header row; the first line must be queue,interval_start,contacts[,aht_s]") from None
+    except pd.errors.ParserError as exc:
+        m = _TOKENIZE.search(str(exc))
+        if m:
+            raise _fail(name, f"has {m.group(3)} fields where the header has {m.group(1)}; "
+                        "remove the stray separator or quote the value", row=int(m.group(2))) from None
+        raise _fail(name, f"is not valid CSV ({str(exc).strip()}); check quotes and separators") from None
+
+
+def _read_parquet(raw: bytes, name: str) -> pd.DataFrame:
+    try:
+        return pq.read_table(pa.BufferReader(raw)).to_pandas()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _fail(name, f"is not a readable Parquet file ({str(exc).splitlines()[0]}); export it again") from None
+
+
+def read_raw(path: str | Path) -> tuple[pd.DataFrame, int, str]:
+    """Load a file as a table; returns (frame, number of the first data row, sha256)."""
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise _fail(name, f"cannot be read ({exc.strerror or exc}); check the path and permissions") from None
+    digest = hashlib.sha256(raw).hexdigest()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _fail(name, f"is a damaged gzip file ({exc}); compress it again") from None
+    if not raw.strip():
+        raise _fail(name, "is empty; it needs a header row queue,interval_start,contacts[,aht_s] and data rows")
+    if raw[:4] == b"PAR1":
+        return _read_parquet(raw, name), 1, digest
+    return _read_csv(raw, name), 2, digest
+
+
+def _check_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    cols = [str(c).strip().lower() for c in frame.columns]
+    dupes = sorted({c for c in cols if cols.count(c) > 1})
+    if dupes:
+        raise _fail(name, f"has column {dupes[0]!r} more than once; keep one", row=1, column=dupes[0])
+    unknown = [c for c in cols if c not in REQUIRED + OPTIONAL]
+    missing = [c for c in REQUIRED if c not in cols]
+    expected = "expected columns queue, interval_start, contacts and optionally aht_s"
+    if missing:
+        extra = f" (found {', '.join(cols)})" if cols else ""
+        raise _fail(name, f"misses column {missing[0]!r}{extra}; {expected}", row=1, column=missing[0])
+    if unknown:
+        raise _fail(name, f"has unknown column {unknown[0]!r}; {expected}", row=1, column=unknown[0])
+    frame = frame.reset_index(drop=True)             # positions 0..n-1, whatever index a Parquet file kept
+    frame.columns = cols
+    if frame.empty:
+        raise _fail(name, "has a header but no data rows; nothing to ingest")
+    return frame
+
+
+def _numbers(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype(float)
+    text = series.astype(str).str.strip()
+    out = pd.to_numeric(text, errors="coerce")
+    return out.where(text != "", np.nan).astype(float)
+
+
+def _parse_times(series: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """(wall-clock, UTC instant, had_offset) per row; NaT where it cannot be read."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        if getattr(series.dt, "tz", None) is not None:
+            local = series.dt.tz_convert(tz)
+            return local.dt.tz_localize(None), local.dt.tz_convert("UTC"), np.ones(len(series), bool)
+        return series.astype("datetime64[ns]"), pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]"), \
+            np.zeros(len(series), bool)
+    text = series.astype(str).str.strip()
+    has_off = text.str.contains(_OFFSET).to_numpy()
+    wall = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    instant = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
+    if (~has_off).any():
+        wall[~has_off] = pd.to_datetime(text[~has_off], format="ISO8601", errors="coerce")
+    if has_off.any():
+        utc = pd.to_datetime(text[has_off], format="ISO8601", errors="coerce", utc=True)
+        instant[has_off] = utc
+        wall[has_off] = utc.dt.tz_convert(tz).dt.tz_localize(None)
+    return wall, instant, has_off
+
+
+def validate_frame(frame: pd.DataFrame, config: Config, name: str, first_row: int) -> pd.DataFrame:
+    """Check every row; return ``queue, interval_start, contacts, aht_s`` or raise InputError."""
+    frame = _check_columns(frame, name)
+    rows = np.arange(len(frame)) + first_row
+    probs = _Problems(name)
+    tz = config.timezone
+
+    queue = frame["queue"].astype(str).str.strip()
+    known = set(config.queue_names)
+    bad_queue = ~queue.isin(known).to_numpy()
+    probs.add_rows(bad_queue, rows, "queue", lambda i: (
+        f"queue {queue.iat[i]!r} is not in the config (known: {', '.join(sorted(known))}); "
+        "fix the name or add the queue to the config") if queue.iat[i] else "queue is empty; fill it in")
+
+    wall, instant, has_off = _parse_times(frame["interval_start"], tz)
+    raw_ts = frame["interval_start"].astype(str)
+    unreadable = wall.isna().to_numpy()
+    probs.add_rows(unreadable, rows, "interval_start", lambda i: (
+        f"cannot read {raw_ts.iat[i]!r} as a date and time; use local time like 2026-03-02 08:30"))
+    step = config.interval_min
+    off_grid = ~unreadable & ((wall.dt.minute % step != 0) | (wall.dt.second != 0)
+                              | (wall.dt.microsecond != 0) | (wall.dt.nanosecond != 0)).to_numpy()
+    probs.add_rows(off_grid, rows, "interval_start", lambda i: (
+        f"{raw_ts.iat[i]!r} is not on the {step}-minute grid; give the start of an interval "
+        f"(minutes divisible by {step}, no seconds)"))
+    naive = ~unreadable & ~has_off
+    if naive.any():
+        nw = wall[naive]
+        strict = nw.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        loose = nw.dt.tz_localize(tz, ambiguous=np.ones(len(nw), bool), nonexistent="NaT")
+        instant[naive] = loose.dt.tz_convert("UTC")
+        missing_local = np.zeros(len(frame), bool)
+        missing_local[naive] = loose.isna().to_numpy()
+        twice = np.zeros(len(frame), bool)
+        twice[naive] = (strict.isna() & loose.notna()).to_numpy()
+        probs.add_rows(missing_local, rows, "interval_start", lambda i: (
+            f"{raw_ts.iat[i]!r} does not exist in {tz} (clocks jump forward that night); remove the row"))
+        probs.add_rows(twice, rows, "interval_start", lambda i: (
+            f"{raw_ts.iat[i]!r} happens twice in {tz} (clocks go back that night); add the UTC offset, "
+            f"e.g. {wall.iat[i]:%Y-%m-%dT%H:%M:%S}+01:00"))
+
+    contacts = _numbers(frame["contacts"])
+    raw_c = frame["contacts"].astype(str)
+    bad_c = (contacts.isna() | ~np.isfinite(contacts) | (contacts < 0)).to_numpy()
+    probs.add_rows(bad_c, rows, "contacts", lambda i: (
+        f"contacts must be a number >= 0, got {raw_c.iat[i]!r}"))
+
+    if "aht_s" in frame:
+        aht = _numbers(frame["aht_s"])
+        raw_a = frame["aht_s"].astype(str).str.strip()
+        unreadable_a = (aht.isna() & ~raw_a.isin(["", "nan", "NaN", "None", "<NA>"])).to_numpy()
+        bad_a = unreadable_a | (aht.notna() & ((aht <= 0) | ~np.isfinite(aht))).to_numpy()
+        probs.add_rows(bad_a, rows, "aht_s", lambda i: (
+            f"aht_s must be a number of seconds > 0 (or empty), got {raw_a.iat[i]!r}"))
+    else:
+        aht = pd.Series(np.nan, index=frame.index)
+
+    valid = ~(bad_queue | unreadable | instant.isna().to_numpy())   # times that do not exist are reported above
+    key = pd.DataFrame({"q": queue, "t": instant})[valid]
+    dup = key.duplicated(keep="first")
+    if dup.any():
+        first_pos = key.index.to_series().groupby([key["q"], key["t"]]).transform("first")
+        for pos in dup[dup].index[:MAX_PROBLEMS]:
+            probs.add(int(rows[pos]), "interval_start",
+                      f"duplicate of row {rows[first_pos[pos]]} (same queue and interval_start); keep one of them")
+    probs.raise_if_any()
+
+    out = pd.DataFrame({"queue": queue.to_numpy(), "interval_start": wall.to_numpy(),
+                        "contacts": contacts.to_numpy(), "aht_s": aht.to_numpy()})
+    if has_off.any():
+        out = _fold_repeated_hour(out)
+    return out.sort_values(["queue", "interval_start"], kind="stable").reset_index(drop=True)
+
+
+def _fold_repeated_hour(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add together rows that fall on one wall-clock interval (the hour repeated at DST end)."""
+    if not frame.duplicated(["queue", "interval_start"]).any():
+        return frame
+    work = frame.assign(handled=frame["contacts"] * frame["aht_s"],
+                        has_aht=frame["aht_s"].notna() & (frame["contacts"] > 0))
+    agg = work.groupby(["queue", "interval_start"], as_index=False).agg(
+        contacts=("contacts", "sum"), handled=("handled", "sum"), with_aht=("has_aht", "any"))
+    agg["aht_s"] = np.where(agg["with_aht"] & (agg["contacts"] > 0), agg["handled"] / agg["contacts"].where(agg["contacts"] > 0), np.nan)
+    return agg[["queue", "interval_start", "contacts", "aht_s"]]
+
+
+def coverage_warnings(frame: pd.DataFrame, config: Config, name: str) -> list[str]:
+    """Gaps inside opening hours, and rows in closed periods, per queue (warnings, not errors)."""
+    out = []
+    step = pd.Timedelta(minutes=config.interval_min)
+    for queue, part in frame.groupby("queue", sort=True):
+        times = pd.DatetimeIndex(part["interval_start"])
+        grid = open_grid(config, queue, times.min().to_pydatetime(), (times.max() + step).to_pydatetime())
+        missing = grid.difference(times)
+        if len(missing):
+            out.append(f"{name}: queue {queue}: {len(missing)} open interval(s) between {times.min():%Y-%m-%d} and "
+                       f"{times.max():%Y-%m-%d} have no row (first {missing[0]:%Y-%m-%d %H:%M}); "
+                       "they count as missing data, not as zero contacts")
+        closed = ~is_open(config, queue, times)
+        if closed.any():
+            out.append(f"{name}: queue {queue}: {int(closed.sum())} row(s) fall outside opening hours or on closed "
+                       f"days (first {times[closed][0]:%Y-%m-%d %H:%M}); kept, check the config's opening hours")
+    return out
+
+
+def load_actuals(path: str | Path, config: Config) -> ActualsFile:
+    """Read and validate one actuals file; raise InputError listing every problem."""
+    frame, first_row, digest = read_raw(path)
+    clean = validate_frame(frame, config, str(path), first_row)
+    return ActualsFile(str(path), digest, clean, coverage_warnings(clean, config, str(path)))
+
+
+@dataclass
+class IngestResult:
+    files: list[ActualsFile]
+    counts: dict[str, int]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for f in self.files for w in f.warnings]
+
+
+def ingest(paths: list[str | Path], config: Config, store, by: str | None = None) -> IngestResult:
+    """Validate every file, then write them all in one transaction (all or nothing).
+
+    ``store`` is an open :class:`forecaster.store.Store`. Within one call a later file wins
+    over an earlier one for the same queue and interval, as if they were ingested in turn.
+    """
+    files = [load_actuals(p, config) for p in paths]
+    frame = pd.concat([f.frame for f in files], ignore_index=True)
+    if len(files) > 1:
+        frame = frame.drop_duplicates(["queue", "interval_start"], keep="last")
+    counts = store.replace_actuals(frame, [f.path for f in files], [f.sha256 for f in files], by=by)
+    return IngestResult(files, counts)

@@ -1,0 +1,1 @@
+"""End-to-end work on the store: the command actions and the nightly job."""

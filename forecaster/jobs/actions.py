@@ -1,0 +1,159 @@
+"""What a command does end to end on the store: open it, call the domain, store the result.
+
+The domain packages take frames and a :class:`~forecaster.store.Store` object, never a path.
+These functions are the one place that opens the store from a path: read what is needed with the
+store open read-only, compute with it closed (so ingests and submissions are never kept
+waiting), then store the result in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+import pandas as pd
+
+from forecaster.campaigns.calendar import current
+from forecaster.campaigns.effects import analyse, past_impact
+from forecaster.core.config import Config
+from forecaster.core.errors import UserError
+from forecaster.demand.engine import engine_session
+from forecaster.demand.selection import run_forecast
+from forecaster.planning.shifts import forecast_run
+from forecaster.scenarios.advice import advise
+from forecaster.scenarios.whatif import (
+    METRICS,
+    Scenario,
+    campaign_delta,
+    check,
+    evaluate,
+)
+from forecaster.store.database import Store
+from forecaster.store.runs import Runs
+from forecaster.store.scenarios import Scenarios
+
+
+def forecast_store(store_path, config: Config, as_of: dt.date | None, days: int, lock_timeout_s: float = 30.0,
+                   engine: str = "local", dask_address: str | None = None):
+    """Read history and campaigns, forecast with the store closed, then store the run in one transaction."""
+
+    started = dt.datetime.now()
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        hist = store.actuals().rename(columns={"interval_start": "ds", "contacts": "y"})
+        campaigns = current(store, include_withdrawn=False)
+    if hist.empty:
+        raise UserError("the store holds no actuals yet; run 'forecaster ingest FILE' first")
+    last = hist["ds"].max().date()
+    as_of = as_of or last
+    if as_of > last:
+        raise UserError(f"--as-of {as_of} is after the last actuals ({last}); ingest newer actuals or choose an "
+                        "earlier date")
+    if as_of < hist["ds"].min().date() + dt.timedelta(days=7):
+        raise UserError(f"--as-of {as_of} leaves less than a week of history; choose a later date")
+    with engine_session(engine, dask_address):
+        result = run_forecast(hist, campaigns, config, as_of, days, engine=engine)
+    result.info["engine"] = engine
+    with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
+        runs = Runs(store)
+        run_id = runs.create("forecast", as_of=as_of, params={"horizon_days": days, "engine": engine},
+                             info=result.info, started_at=started)
+        runs.save_forecast(run_id, result.frame)
+    return run_id, result
+
+
+def impact_store(store_path, config: Config, as_of: dt.date | None = None, lock_timeout_s: float = 30.0) -> dict:
+    """:func:`analyse` on the store's actuals and current calendar; planned campaigns' agent-hours
+    on the latest published forecast run (when there is one)."""
+
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        actuals = store.actuals()
+        calendar = current(store, include_withdrawn=False)
+        runs = Runs(store)
+        run_id = runs.latest("forecast")
+        forecast = runs.forecast(run_id) if run_id else None
+    if actuals.empty:
+        raise UserError("the store holds no actuals yet; run 'forecaster ingest FILE' first")
+    last = actuals["interval_start"].max().date()
+    as_of = as_of or last
+    if as_of > last:
+        raise UserError(f"--as-of {as_of} is after the last actuals ({last}); choose an earlier date")
+    if calendar.empty:
+        raise UserError("the calendar holds no campaigns; submit one with 'forecaster campaigns submit FILE --by NAME'")
+    out = analyse(actuals, calendar, config, as_of, forecast)
+    return {**out, "as_of": as_of, "run_id": run_id, "calendar": calendar}
+
+
+def advise_store(store_path, config: Config, campaign_id: str, window: tuple[dt.date, dt.date] | None = None,
+                 lock_timeout_s: float = 30.0) -> dict:
+    """Send-date advice for a campaign on the latest published run (see :func:`advise`)."""
+
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        actuals = store.actuals()
+        calendar = current(store, include_withdrawn=False)
+        runs = Runs(store)
+        run_id = runs.latest("forecast")
+        if run_id is None:
+            raise UserError("advice needs a published forecast run; run 'forecaster nightly' first")
+        forecast, coverage = runs.forecast(run_id), runs.schedule(run_id)["coverage"]
+        as_of = pd.Timestamp(runs.get(run_id)["as_of"]).date()
+    if campaign_id not in set(calendar["campaign_id"]):
+        raise UserError(f"campaign {campaign_id!r} is not in the current calendar; 'forecaster campaigns list' "
+                        "shows the campaigns")
+    campaign = calendar.set_index("campaign_id").loc[campaign_id].copy()
+    campaign["campaign_id"] = campaign_id
+    first_fc = pd.to_datetime(forecast["interval_start"]).min().date()
+    last_fc = pd.to_datetime(forecast["interval_start"]).max().date()
+    if window is None:
+        start = max(first_fc, campaign["start_ts"].date() - dt.timedelta(days=7))
+        window = (start, min(last_fc - dt.timedelta(days=7), start + dt.timedelta(days=20)))
+    lo, hi = window
+    if lo <= as_of or hi > last_fc:
+        raise UserError(f"--window {lo}..{hi}: choose start dates from {first_fc} to {last_fc} (run #{run_id}'s "
+                        "forecast), so the response can be staffed")
+    if hi < lo:
+        raise UserError(f"--window {lo}..{hi}: the end is before the start")
+    result = past_impact(actuals, calendar, config, as_of)
+    channel = campaign["channel"]
+    if not (result["estimates"]["channel"] == channel).any():
+        raise UserError(f"no past {channel} campaign to learn from; advice needs the channel's response")
+    candidates = [lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1)]
+    table = advise(result, campaign, candidates, forecast, coverage if len(coverage) else None, config, as_of)
+    tail = last_fc - hi
+    notes = [f"responses after {last_fc} (the end of run #{run_id}'s forecast) are not counted"] if tail.days < 14 else []
+    return {"table": table, "run_id": run_id, "campaign": campaign, "window": window, "notes": notes}
+
+
+# -- on a stored run ----------------------------------------------------------------------------
+def scenario_store(store_path, config: Config, spec: Scenario, run_id: int | None = None, name: str | None = None,
+                   by: str = "unknown", lock_timeout_s: float = 30.0) -> dict:
+    """Evaluate ``spec`` on a stored forecast run (default: the latest published) and store it with
+    its parameters under ``name``. The run itself is only read."""
+
+
+    check(spec, config)
+    t0 = time.perf_counter()
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        runs = Runs(store)
+        run_id, run = forecast_run(runs, run_id or runs.latest("forecast"))
+        forecast = runs.forecast(run_id)
+        coverage = runs.schedule(run_id)["coverage"]
+        delta, notes = None, []
+        if spec.changes_calendar:
+            hist = store.actuals().rename(columns={"interval_start": "ds", "contacts": "y"})
+            calendar = current(store, include_withdrawn=False)
+    if spec.changes_calendar:
+        info = json.loads(run["info"]) if isinstance(run["info"], str) else (run["info"] or {})
+        delta, notes = campaign_delta(hist, calendar, forecast, info, config, pd.Timestamp(run["as_of"]).date(), spec)
+    t1 = time.perf_counter()
+    result = evaluate(forecast, config, spec, coverage if len(coverage) else None, delta)
+    t2 = time.perf_counter()
+    staffed = result["intervals"]["staffed_from"].value_counts().to_dict()
+    info = {"notes": notes, "staffed_from": staffed, "reforecast_s": round(t1 - t0, 2), "compute_s": round(t2 - t1, 2)}
+    name = name or f"scenario-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    days = result["days"]
+    base_days = days[["queue", "day", *[f"{m}_base" for m in METRICS]]].rename(columns=lambda c: c.removesuffix("_base"))
+    with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
+        sid = Scenarios(store).save(name, run_id, by, spec.model_dump(mode="json"), info, base_days,
+                                    days[["queue", "day", *METRICS]])
+    return {**result, "scenario_id": sid, "name": name, "run_id": run_id, "info": info}

@@ -1,0 +1,431 @@
+"""The nightly job: one command that refreshes everything, unattended.
+
+Steps, each a plain function (frames in, frames out), timed and logged:
+
+1. ``intake``: every actuals file in ``nightly.drop_dir`` is checked on its own; good files are
+   ingested together in one transaction and moved to ``processed/``, bad ones to ``rejected/``
+   with ``<file>.error.txt`` beside them. A file is moved only after its ingest committed; a
+   file seen again after a crash is ingested again, which changes nothing (ingest replaces by
+   queue and interval).
+2. ``campaigns``: queued campaign submissions (the inbox) are applied; the current calendar is read.
+3. ``forecast``, ``staff`` (mean and ``nightly.quantile``), ``schedule`` (the first full week),
+   ``capacity``, ``impact`` (past and planned campaigns, unexplained days): computed in memory with the store closed, so campaign submissions and ingests
+   made meanwhile land at once (and count from the next run).
+4. ``export``: files written to a staging folder under ``output_dir/runs``.
+5. ``publish``: the run's rows and its status go in **one transaction**.
+6. ``report``: the planner report (``report.html``) of the published run joins the staging
+   folder, which is then renamed to ``run-<id>``; ``output_dir/latest`` is switched to it.
+
+A run is recorded as ``running`` when it starts. Killed at any point, it leaves that row behind
+(the next run marks it ``killed``) and nothing else: readers always see the last published
+run. Only one nightly runs at a time (an OS file lock, released by the kernel even on kill -9).
+The same as-of with unchanged inputs is not recomputed: the published run is already it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from forecaster import __version__
+from forecaster.campaigns import effects
+from forecaster.campaigns.calendar import current, drain_inbox
+from forecaster.core.config import Config
+from forecaster.core.errors import (
+    ForecasterError,
+    InputError,
+    StoreLockedError,
+    UserError,
+)
+from forecaster.core.grid import parse_horizon
+from forecaster.demand.engine import engine_session
+from forecaster.demand.selection import run_forecast
+from forecaster.io.actuals import load_actuals
+from forecaster.io.output import write_bytes, write_table
+from forecaster.planning import capacity, shifts
+from forecaster.report.page import write_report
+from forecaster.staffing.requirements import staff_forecast
+from forecaster.store.database import Store, scalar
+from forecaster.store.runs import Runs
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_REJECTED = 3
+EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
+
+ACTUALS_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".txt")
+STEPS = ("intake", "campaigns", "forecast", "staff", "schedule", "capacity", "impact", "export", "publish", "report")
+
+
+def fault_point(name: str) -> None:
+    """Test hook for the kill harness: with ``FORECASTER_NIGHTLY_PAUSE=name`` the job says where it
+    is on stderr and waits there, so a test can kill -9 it at exactly that point."""
+    if os.environ.get("FORECASTER_NIGHTLY_PAUSE") == name:
+        print(f"paused at {name}", file=sys.stderr, flush=True)
+        time.sleep(3600)
+
+
+class NightlyBusy(ForecasterError):
+    """Another nightly job holds the lock."""
+
+    exit_code = EXIT_BUSY
+
+
+class Log:
+    """Log lines to stderr: ``text`` for people, ``json`` (one object per line) for machines."""
+
+    def __init__(self, fmt: str = "text", stream=None):
+        self.fmt = fmt
+        self.stream = stream or sys.stderr
+
+    def __call__(self, event: str, level: str = "info", **fields: object) -> None:
+        now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        if self.fmt == "json":
+            line = json.dumps({"ts": now, "level": level, "event": event, **fields}, default=str)
+        else:
+            extra = " ".join(f"{k}={v}" for k, v in fields.items())
+            line = f"{now} {level.upper():5} {event}" + (f" {extra}" if extra else "")
+        print(line, file=self.stream, flush=True)
+
+
+@contextlib.contextmanager
+def job_lock(store_path: Path) -> Iterator[None]:
+    """Hold ``<store>.nightly.lock`` for the job; raise :class:`NightlyBusy` if another job has it."""
+    path = Path(f"{store_path}.nightly.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown"
+            raise NightlyBusy(f"another nightly run is in progress ({holder}); this one exits without "
+                              f"changing anything (exit code {EXIT_BUSY}: try again later)") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {dt.datetime.now():%Y-%m-%d %H:%M:%S}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock; the kernel does the same if we are killed
+
+
+@dataclass
+class Intake:
+    ingested: list[str] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+    rows: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def pending_files(drop: Path) -> list[Path]:
+    """Actuals files waiting in ``drop`` (hidden and ``.tmp``/``.part`` files are still being written)."""
+    if not drop.is_dir():
+        return []
+    return sorted(p for p in drop.iterdir() if p.is_file() and not p.name.startswith(".")
+                  and p.name.lower().endswith(ACTUALS_SUFFIXES))
+
+
+def _move(path: Path, folder: Path, stamp: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        target = folder / f"{stamp}-{path.name}"
+    os.replace(path, target)
+    return target
+
+
+def intake(config: Config, store_path: Path, lock_timeout_s: float, log: Log) -> Intake:
+    """Check each dropped file alone, ingest the good ones together, move every file away."""
+
+    drop = config.resolve(config.nightly.drop_dir)
+    files = pending_files(drop)
+    out = Intake()
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    good = []
+    for path in files:
+        try:
+            good.append(load_actuals(path, config))
+        except InputError as exc:
+            target = _move(path, drop / "rejected", stamp)
+            report = "\n".join([f"Error: {exc}", *exc.details()]) + "\n"
+            Path(f"{target}.error.txt").write_text(report, encoding="utf-8")
+            out.rejected.append({"file": path.name, "moved_to": str(target), "error": str(exc)})
+            log("file rejected", "warning", file=path.name, error=str(exc))
+    if good:
+        frame = pd.concat([f.frame for f in good], ignore_index=True).drop_duplicates(
+            ["queue", "interval_start"], keep="last")
+        with Store(store_path, lock_timeout_s=lock_timeout_s) as store:
+            counts = store.replace_actuals(frame, [f.path for f in good], [f.sha256 for f in good], by="nightly")
+        fault_point("intake-committed")
+        for f in good:                                   # only after the commit
+            _move(Path(f.path), drop / "processed", stamp)
+            out.ingested.append(Path(f.path).name)
+            out.warnings += f.warnings
+        out.rows = counts["rows"]
+        log("files ingested", files=len(good), rows=counts["rows"], replaced=counts["replaced"])
+    return out
+
+
+def _fingerprint(config_text: str, as_of: dt.date, store) -> str:
+    """What a run's results depend on: code, config, as-of, the actuals and the campaign calendar."""
+
+    parts = [__version__, config_text, str(as_of),
+             str(scalar(store.con, "SELECT max(ingest_id) FROM ingests")),
+             str(store.con.execute("SELECT count(*), max(submitted_at) FROM campaign_versions").fetchall())]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+@dataclass
+class NightlyResult:
+    run_id: int | None
+    status: str
+    exit_code: int
+    as_of: dt.date | None = None
+    steps: dict[str, float] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+    message: str = ""
+
+
+def _mark_killed(runs) -> list[int]:
+    stale = [r[0] for r in runs.con.execute("SELECT run_id FROM runs WHERE status = 'running'").fetchall()]
+    if stale:
+        runs.con.execute("UPDATE runs SET status = 'killed' WHERE status = 'running'")
+    return stale
+
+
+def _impact(actuals, calendar, config, as_of, forecast, info, log) -> dict:
+    """Campaign impact for the run; a calendar without campaigns (or too little history) gives
+    empty tables and a note, not a failed run."""
+
+    empty = {"campaigns": pd.DataFrame(columns=["campaign_id"]), "days": pd.DataFrame(
+        columns=["campaign_id", "queue", "day", "extra_contacts", "lo_80", "hi_80", "extra_agent_hours", "status"])}
+    if calendar.empty:
+        info["impact"] = {"note": "no campaigns in the calendar"}
+        return empty
+    out = effects.analyse(actuals, calendar, config, as_of, forecast)
+    spikes = effects.unexplained(out["result"], as_of - dt.timedelta(weeks=8))
+    c = out["campaigns"]
+    info["impact"] = {"past": int((c["status"] == "past").sum()), "planned": int((c["status"] == "planned").sum()),
+                      "planned_extra_contacts": round(float(c.loc[c["status"] == "planned", "extra_contacts"].sum()), 1),
+                      "curves": out["curves"].to_dict("records"), "unexplained": spikes.to_dict("records")}
+    if len(spikes):
+        log("days above the 95% bound with no campaign or holiday", "warning", days=len(spikes))
+    return out
+
+
+def _report(store_path, config, run_id, folder, lock_timeout_s, info, log) -> None:
+    """The planner report of the published run, into its folder. The run is already published, so a
+    failure here is logged and recorded, and the run stands."""
+
+    try:
+        write_report(store_path, config, folder / "report.html", run_id, lock_timeout_s)
+    except Exception as exc:  # noqa: BLE001 - the published run stands without its report
+        log("report not written", "warning", error=f"{type(exc).__name__}: {exc}")
+        with contextlib.suppress(Exception):
+
+            with Store(store_path, lock_timeout_s=lock_timeout_s) as store:
+                Runs(store).set_info(run_id, "report_error", f"{type(exc).__name__}: {exc}")
+
+
+def export_run(folder: Path, outputs: dict[str, pd.DataFrame], ics: bytes) -> None:
+    """Write the run's files into ``folder`` (a staging folder, renamed once the run is published)."""
+
+    for name, frame in outputs.items():
+        write_table(frame, folder / f"{name}.csv")
+    write_bytes(folder / "outbound.ics", ics)
+
+
+def _switch_latest(out_dir: Path, target: Path) -> None:
+    link = out_dir / "latest"
+    tmp = out_dir / f".latest.{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(target.relative_to(out_dir), tmp)
+    os.replace(tmp, link)
+
+
+def _prune(runs_dir: Path, keep: int) -> None:
+    done = sorted((p for p in runs_dir.glob("run-*") if p.is_dir()), key=lambda p: int(p.name[4:]))
+    for old in done[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in runs_dir.glob(".staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def run_nightly(config: Config, config_text: str, store_path: Path, as_of: dt.date | None = None,
+                lock_timeout_s: float = 30.0, engine: str = "local", dask_address: str | None = None,
+                force: bool = False, log: Log | None = None,
+                on_step: Callable[[str], None] | None = None) -> NightlyResult:
+    """The whole job; see the module docstring. Never raises for a failed step: the result says."""
+    log = log or Log()
+    with job_lock(store_path):
+        return _run(config, config_text, store_path, as_of, lock_timeout_s, engine, dask_address, force, log,
+                    on_step or (lambda _: None))
+
+
+def _run(config, config_text, store_path, as_of, lock_timeout_s, engine, dask_address, force, log, on_step):
+
+    started = dt.datetime.now()
+    timings: dict[str, float] = {}
+    info: dict = {"version": __version__, "engine": engine}
+    run_id = None
+
+    @contextlib.contextmanager
+    def step(name: str):
+        on_step(name)
+        log("step started", step=name)
+        fault_point(name)
+        t0 = time.perf_counter()
+        yield
+        timings[name] = round(time.perf_counter() - t0, 2)
+        log("step done", step=name, seconds=timings[name])
+
+    current_step = "start"
+    try:
+        with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
+            runs = Runs(store)
+            killed = _mark_killed(runs)
+            run_id = runs.create("nightly", status="running", params={"as_of": str(as_of) if as_of else None,
+                                                                      "engine": engine}, started_at=started)
+            runs.con.execute("UPDATE runs SET published = false, finished_at = NULL WHERE run_id = ?", [run_id])
+        if killed:
+            log("earlier runs never finished; marked killed", "warning", runs=killed)
+        log("run started", run_id=run_id)
+        current_step = "intake"
+        with step("intake"):
+            got = intake(config, store_path, lock_timeout_s, log)
+        info["intake"] = {"ingested": got.ingested, "rejected": got.rejected, "rows": got.rows}
+        current_step = "campaigns"
+        with step("campaigns"), Store(store_path, lock_timeout_s=lock_timeout_s) as store:
+            applied = drain_inbox(store)
+            calendar = current(store, include_withdrawn=False)
+            actuals = store.actuals()
+            hist = actuals.rename(columns={"interval_start": "ds", "contacts": "y"})
+            if hist.empty:
+                raise UserError("the store holds no actuals; drop an actuals file into "
+                                f"{config.resolve(config.nightly.drop_dir)} or run 'forecaster ingest FILE'")
+            last = hist["ds"].max().date()
+            as_of = as_of or last
+            if as_of > last:
+                raise UserError(f"--as-of {as_of} is after the last actuals ({last}); ingest newer actuals first")
+            fingerprint = _fingerprint(config_text, as_of, store)
+            same = Runs(store).con.execute(
+                """SELECT max(run_id) FROM runs WHERE kind = 'nightly' AND status = 'ok' AND published
+                   AND json_extract_string(info, '$.fingerprint') = ?""", [fingerprint]).fetchall()[0][0]
+        info.update(as_of=str(as_of), fingerprint=fingerprint, inbox_applied=len(applied),
+                    data_range=[str(hist["ds"].min()), str(hist["ds"].max())],
+                    campaigns=int(len(calendar)))
+        if same and not force and not got.rejected:
+            with Store(store_path, lock_timeout_s=lock_timeout_s) as store:
+                store.con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+            log("up to date", published_run=same)
+            return NightlyResult(int(same), "unchanged", EXIT_OK, as_of, timings, info,
+                                 f"run #{same} already has these inputs (as of {as_of}); nothing to do (--force recomputes)")
+        current_step = "forecast"
+        with step("forecast"), engine_session(engine, dask_address):
+            fc = run_forecast(hist, calendar, config, as_of, parse_horizon(config.nightly.horizon), engine=engine)
+        frame = fc.frame
+        info.update({k: v for k, v in fc.info.items()})
+        current_step = "staff"
+        with step("staff"):
+            req_mean = staff_forecast(frame, config, None)
+            req_q = staff_forecast(frame, config, config.nightly.quantile)
+        current_step = "schedule"
+        with step("schedule"):
+            days = pd.to_datetime(frame["interval_start"]).dt.date
+            week = shifts.default_week(days.min())
+            basis = req_mean if config.scheduling.quantile is None else staff_forecast(frame, config, config.scheduling.quantile)
+            plan = shifts.schedule_week(basis[pd.to_datetime(basis["interval_start"]).dt.date.between(
+                week, week + dt.timedelta(days=6))], config, week)
+        s = plan["summary"]
+        info["schedule"] = {"week": f"{week:%G-W%V}", "week_start": str(week), "method": config.scheduling.method,
+                            "quantile": config.scheduling.quantile, "statuses": s["status"].value_counts().to_dict(),
+                            "solve_s": round(float(s["solve_s"].sum()), 2),
+                            "required_agent_h": float(s["required_agent_h"].sum()),
+                            "on_shift_agent_h": float(s["on_shift_agent_h"].sum()),
+                            "paid_agent_h": float(s["paid_agent_h"].sum()), "short_agent_h": float(s["short_agent_h"].sum())}
+        current_step = "capacity"
+        with step("capacity"):
+            cap = capacity.spare_capacity(frame, plan["coverage"], config)
+        w = cap["windows"]
+        info["capacity"] = {"quantile": config.outbound.quantile, "windows": len(w),
+                            "spare_agent_hours": round(float(w["spare_agent_hours"].sum()), 1),
+                            "outbound_calls": int(w["outbound_calls"].sum()),
+                            "callbacks": round(float(cap["callbacks"]["callbacks"].sum()) if len(cap["callbacks"]) else 0, 1)}
+        current_step = "impact"
+        with step("impact"):
+            imp = _impact(actuals, calendar, config, as_of, frame, info, log)
+        current_step = "export"
+        out_dir = config.resolve(config.output_dir)
+        runs_dir = out_dir / "runs"
+        staging = runs_dir / f".staging-{run_id}"
+        with step("export"):
+            try:
+                export_run(staging, {"forecast": frame, "requirements": req_mean,
+                                     f"requirements_q{config.nightly.quantile:.2f}": req_q,
+                                     "shifts": plan["shifts"], "coverage": plan["coverage"], "breaks": plan["breaks"],
+                                     "schedule_summary": plan["summary"], "capacity": w,
+                                     "campaign_impact": imp["campaigns"], "campaign_impact_days": imp["days"]},
+                           capacity.to_ics(w, config, pd.Timestamp(started).tz_localize("UTC")))
+            except UserError as exc:
+                raise UserError(f"cannot write the run's files under {out_dir}: {exc}".replace("--out ", "")) from None
+            fault_point("export-written")
+        current_step = "publish"
+        with step("publish"), Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
+            runs = Runs(store)
+            runs.save_forecast(run_id, frame)
+            runs.save_requirements(run_id, "mean", req_mean)
+            runs.save_requirements(run_id, f"q{config.nightly.quantile:.2f}", req_q)
+            runs.save_schedule(run_id, plan)
+            runs.save_capacity(run_id, cap)
+            runs.save_impact(run_id, imp["days"])
+            info["steps_s"] = timings
+            info["warnings"] = list(info.get("warnings", [])) + got.warnings
+            store.con.execute("""UPDATE runs SET status = 'ok', published = true, as_of = ?, finished_at = ?, info = ?
+                                 WHERE run_id = ?""", [as_of, dt.datetime.now(), json.dumps(info, default=str), run_id])
+            store.con.execute("""UPDATE runs SET published = false WHERE kind = 'nightly' AND as_of = ?
+                                 AND run_id <> ?""", [as_of, run_id])
+            fault_point("publish-commit")
+        current_step = "report"
+        with step("report"):
+            _report(store_path, config, run_id, staging, lock_timeout_s, info, log)
+        final = runs_dir / f"run-{run_id}"
+        with contextlib.suppress(OSError):   # the store is the truth; files follow, and the next run repairs
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(staging, final)
+            _switch_latest(out_dir, final)
+            _prune(runs_dir, config.nightly.keep_runs)
+        code = EXIT_REJECTED if got.rejected else EXIT_OK
+        status = "ok, with rejected input" if got.rejected else "ok"
+        log("run published", run_id=run_id, status=status,
+            seconds=round((dt.datetime.now() - started).total_seconds(), 1))
+        return NightlyResult(run_id, status, code, as_of, timings, info,
+                             f"run #{run_id} published (as of {as_of}); files in {final}")
+    except Exception as exc:  # noqa: BLE001 - a failed step is recorded, then reported by the CLI
+        user = isinstance(exc, UserError)
+        message = str(exc) if user else f"{type(exc).__name__}: {exc}"
+        log("run failed", "error", step=current_step, error=message)
+        if run_id is not None:
+            info.update(failed_step=current_step, error=message, steps_s=timings)
+            with contextlib.suppress(Exception), Store(store_path, lock_timeout_s=lock_timeout_s) as store:
+                store.con.execute("UPDATE runs SET status = 'failed', finished_at = ?, info = ? WHERE run_id = ?",
+                                  [dt.datetime.now(), json.dumps(info, default=str), run_id])
+        if not user and os.environ.get("FORECASTER_DEBUG"):
+            raise
+        code = EXIT_BUSY if isinstance(exc, StoreLockedError) else EXIT_FAILED
+        return NightlyResult(run_id, "failed", code, as_of, timings, info,
+                             f"step {current_step} failed: {message}; the last published run is unchanged")
+

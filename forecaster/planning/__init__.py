@@ -1,0 +1,1 @@
+"""Shifts (pyworkforce on CP-SAT), breaks, named rosters and spare capacity for outbound work."""

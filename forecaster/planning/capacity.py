@@ -1,0 +1,204 @@
+"""Spare capacity: where the schedule leaves agents idle even if demand runs high.
+
+Per interval, the agents a schedule puts on the floor give ``productive`` agents: the most
+productive agents whose shrinkage-adjusted headcount (``scheduled_agents``, the rule staffing
+uses) still fits in ``on_shift``. Spare agents are ``productive`` minus the agents needed at a
+forecast *quantile* (0.8 by default), so an interval is only called quiet when it is likely to
+stay quiet. An interval whose ``on_shift`` is below the requirement at that quantile therefore
+never has spare agents.
+
+Intervals with at least ``min_agents`` spare, back to back on one queue and day, become windows
+of at least ``min_minutes``. Each window gets:
+
+* ``spare_agents_min``: the constant team the window can lend for its whole length;
+* ``spare_agent_hours``: all spare agent-time in it;
+* ``outbound_calls``: connected calls that time allows, at ``outbound.aht_s`` per connected call
+  and ``outbound.attempt_s`` per unanswered dial, with ``outbound.connect_rate``;
+* ``risk``: the highest, over the window's intervals, probability that inbound demand needs the
+  lent agents after all: one minus the highest forecast quantile the remaining agents still staff.
+
+**Call-backs.** Connected outbound calls cause inbound call-backs (``outbound.callback_rate``),
+arriving evenly from ``callback_delay_min`` to ``callback_delay_min + callback_spread_min`` after
+the call. They are added to the forecast (mean and bands) of the queue's later intervals, the
+requirement is computed again and the windows again, until the windows stop changing.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import icalendar
+import numpy as np
+import pandas as pd
+
+from forecaster.core.config import Config
+from forecaster.core.errors import UserError
+from forecaster.planning.shifts import forecast_run
+from forecaster.staffing.erlang import scheduled_agents
+from forecaster.staffing.requirements import staff_forecast
+
+RISK_GRID = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99)
+WINDOW_COLUMNS = ["queue", "start", "end", "spare_agents_min", "spare_agent_hours", "outbound_calls", "risk"]
+
+
+def productive_agents(on_shift: np.ndarray, shrinkage: np.ndarray) -> np.ndarray:
+    """Most agents ``a`` with ``scheduled_agents(a, shrinkage) <= on_shift`` (vectorised)."""
+    on_shift = np.asarray(on_shift, np.int64)
+    s = np.asarray(shrinkage, float)
+    a = np.floor(on_shift * (1 - s)).astype(np.int64) + 1
+    for _ in range(3):  # float noise moves the first guess by at most one either way
+        a = np.where(scheduled_agents(a, s) > on_shift, a - 1, a)
+    a = np.where(scheduled_agents(a + 1, s) <= on_shift, a + 1, a)
+    return np.maximum(a, 0)
+
+
+def spare_per_interval(coverage: pd.DataFrame, req_q: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Join a schedule's coverage (``queue, interval_start, on_shift``) with the requirement at
+    the quantile (``queue, interval_start, agents, scheduled``); add ``productive`` and ``spare``."""
+    f = req_q[["queue", "interval_start", "agents", "scheduled"]].merge(
+        coverage[["queue", "interval_start", "on_shift"]], on=["queue", "interval_start"], how="inner")
+    shrink = f["queue"].map({q.name: q.shrinkage for q in config.queues}).to_numpy(float)
+    f["productive"] = productive_agents(f["on_shift"].to_numpy(), shrink)
+    f["spare"] = f["productive"] - f["agents"]
+    return f
+
+
+def interval_risk(forecast: pd.DataFrame, remaining: pd.DataFrame, config: Config) -> np.ndarray:
+    """Per row of ``remaining`` (``queue, interval_start, remaining``): 1 - the highest quantile
+    in :data:`RISK_GRID` whose required productive agents fit in ``remaining``."""
+    keys = remaining[["queue", "interval_start"]]
+    fc = keys.merge(forecast, on=["queue", "interval_start"], how="left")
+    best = np.zeros(len(keys))
+    for q in RISK_GRID:
+        need = staff_forecast(fc, config, q)["agents"].to_numpy()
+        best = np.where(need <= remaining["remaining"].to_numpy(), q, best)
+    return np.round(1.0 - best, 3)
+
+
+def windows(spare: pd.DataFrame, config: Config, interval_min: int) -> pd.DataFrame:
+    """Merge intervals with ``spare >= min_agents`` into windows of at least ``min_minutes``."""
+    ob = config.outbound
+    f = spare[spare["spare"] >= ob.min_agents].sort_values(["queue", "interval_start"])
+    if f.empty:
+        return pd.DataFrame(columns=WINDOW_COLUMNS + ["n_intervals"])
+    step = pd.Timedelta(minutes=interval_min)
+    new = (f["queue"] != f["queue"].shift()) | (f["interval_start"] - f["interval_start"].shift() != step)
+    f = f.assign(window=new.cumsum())
+    hours = interval_min / 60
+    g = f.groupby("window").agg(queue=("queue", "first"), start=("interval_start", "min"),
+                                last=("interval_start", "max"), spare_agents_min=("spare", "min"),
+                                spare_sum=("spare", "sum"), risk=("risk", "max"), n_intervals=("spare", "size"))
+    g["end"] = g["last"] + step
+    g = g[g["n_intervals"] * interval_min >= ob.min_minutes].copy()
+    g["spare_agent_hours"] = g["spare_sum"] * hours
+    seconds_per_connect = ob.aht_s + ob.attempt_s * (1 - ob.connect_rate) / ob.connect_rate
+    g["outbound_calls"] = np.floor(g["spare_agent_hours"] * 3600 / seconds_per_connect)
+    return g[WINDOW_COLUMNS + ["n_intervals"]].reset_index(drop=True)
+
+
+def callbacks(spare: pd.DataFrame, wins: pd.DataFrame, config: Config, interval_min: int) -> pd.DataFrame:
+    """Inbound call-backs per queue and interval caused by the outbound calls planned in ``wins``."""
+    ob = config.outbound
+    if wins.empty or ob.callback_rate == 0:
+        return pd.DataFrame(columns=["queue", "interval_start", "callbacks"])
+    seconds_per_connect = ob.aht_s + ob.attempt_s * (1 - ob.connect_rate) / ob.connect_rate
+    rows = []
+    step = pd.Timedelta(minutes=interval_min)
+    spread = max(1, round(ob.callback_spread_min / interval_min))
+    delay = pd.Timedelta(minutes=ob.callback_delay_min)
+    for w in wins.itertuples():
+        sel = spare[(spare["queue"] == w.queue) & (spare["interval_start"] >= w.start) & (spare["interval_start"] < w.end)]
+        calls = sel["spare"].to_numpy() * interval_min * 60 / seconds_per_connect
+        for ts, c in zip(sel["interval_start"], calls):
+            for k in range(spread):
+                rows.append((w.queue, ts + delay + k * step, c * ob.callback_rate / spread))
+    out = pd.DataFrame(rows, columns=["queue", "interval_start", "callbacks"])
+    return out.groupby(["queue", "interval_start"], as_index=False)["callbacks"].sum()
+
+
+def with_callbacks(forecast: pd.DataFrame, cb: pd.DataFrame) -> pd.DataFrame:
+    """The forecast with call-backs added to the mean and both bands (a known extra load)."""
+    f = forecast.merge(cb, on=["queue", "interval_start"], how="left")
+    extra = pd.to_numeric(f.pop("callbacks"), errors="coerce").fillna(0.0)
+    for col in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95"):
+        f[col] = f[col] + extra
+    return f.assign(callbacks=extra)
+
+
+def spare_capacity(forecast: pd.DataFrame, coverage: pd.DataFrame, config: Config, quantile: float | None = None,
+                   max_rounds: int = 5) -> dict[str, pd.DataFrame]:
+    """Spare-capacity windows for a schedule's ``coverage`` against ``forecast``, with call-backs.
+
+    Returns ``windows``, ``intervals`` (per interval: on_shift, required at the quantile,
+    productive, spare, risk, callbacks) and ``callbacks``.
+    """
+    quantile = quantile or config.outbound.quantile
+    step = config.interval_min
+    fc = forecast[forecast.set_index(["queue", "interval_start"]).index.isin(
+        coverage.set_index(["queue", "interval_start"]).index)].reset_index(drop=True)
+    cb = pd.DataFrame(columns=["queue", "interval_start", "callbacks"])
+    previous = None
+    for _ in range(max_rounds):
+        adjusted = with_callbacks(fc, cb)
+        req = staff_forecast(adjusted, config, quantile)
+        spare = spare_per_interval(coverage, req, config)
+        spare["remaining"] = spare["productive"] - spare["spare"].clip(lower=0)
+        spare["risk"] = interval_risk(adjusted, spare, config)
+        wins = windows(spare, config, step)
+        key = wins[["queue", "start", "end", "spare_agents_min"]].to_numpy().tolist()
+        if key == previous:
+            break
+        previous = key
+        cb = callbacks(spare, wins, config, step)
+    spare = spare.merge(adjusted[["queue", "interval_start", "callbacks"]], on=["queue", "interval_start"], how="left")
+    return {"windows": wins.drop(columns="n_intervals"), "intervals": spare.drop(columns="remaining"), "callbacks": cb}
+
+
+def to_ics(wins: pd.DataFrame, config: Config, stamp: pd.Timestamp | None = None) -> bytes:
+    """The windows as an iCalendar file (one event per window, local time of the site).
+
+    ``stamp`` (UTC) is every event's DTSTAMP: pass the run's time so that the same run always
+    gives the same file."""
+
+
+    tz = ZoneInfo(config.timezone)
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//forecaster//spare capacity//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"{config.site}: spare capacity for outbound work")
+    for w in wins.itertuples():
+        ev = icalendar.Event()
+        start, end = pd.Timestamp(w.start).to_pydatetime(), pd.Timestamp(w.end).to_pydatetime()
+        ev.add("uid", f"spare-{w.queue}-{start:%Y%m%dT%H%M}@forecaster")
+        ev.add("summary", f"Outbound: {w.spare_agents_min} spare agent(s) on {w.queue}")
+        ev.add("dtstart", start.replace(tzinfo=tz))
+        ev.add("dtend", end.replace(tzinfo=tz))
+        ev.add("dtstamp", (stamp or pd.Timestamp.now(tz="UTC")).to_pydatetime())
+        ev.add("description", f"{w.spare_agent_hours:.1f} spare agent-hours, about {int(w.outbound_calls)} connected "
+                              f"outbound calls; risk that inbound needs them after all: {w.risk:.0%}")
+        cal.add_component(ev)
+    cal.add_missing_timezones()  # a VTIMEZONE for the site's zone, so every client reads local times right
+    return cal.to_ical()
+
+
+def capacity_run(runs, config: Config, run_id: int | None = None, quantile: float | None = None,
+                 min_minutes: int | None = None, min_agents: int | None = None) -> dict:
+    """Spare capacity of a stored run's schedule; stored with the run."""
+
+    run_id, _ = forecast_run(runs, run_id)
+    plan = runs.schedule(run_id)
+    if plan["coverage"].empty:
+        raise UserError(f"run {run_id} has no schedule yet; run 'forecaster schedule' first")
+    changes = {k: v for k, v in (("min_minutes", min_minutes), ("min_agents", min_agents), ("quantile", quantile))
+               if v is not None}
+    if changes:
+        config = config.model_copy(update={"outbound": config.outbound.model_copy(update=changes)})
+    cap = spare_capacity(runs.forecast(run_id), plan["coverage"], config)
+    runs.save_capacity(run_id, cap)
+    w = cap["windows"]
+    meta = {"quantile": config.outbound.quantile, "windows": len(w),
+            "spare_agent_hours": round(float(w["spare_agent_hours"].sum()), 1),
+            "outbound_calls": int(w["outbound_calls"].sum()),
+            "callbacks": round(float(cap["callbacks"]["callbacks"].sum()) if len(cap["callbacks"]) else 0.0, 1)}
+    runs.set_info(run_id, "capacity", meta)
+    return {"run_id": run_id, **cap, "meta": meta, "config": config}

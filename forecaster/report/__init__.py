@@ -1,0 +1,1 @@
+"""The planner report: one self-contained HTML page with inline SVG charts."""

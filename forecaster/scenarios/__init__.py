@@ -1,0 +1,1 @@
+"""What-ifs with their staffing cost, and send-date advice for campaigns."""

@@ -1,0 +1,216 @@
+"""Staffing as a column-wise layer on the forecast frame: requirements per interval for every queue.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from forecaster.core.errors import UserError
+from forecaster.staffing.erlang import (
+    ceil_tol,
+    erlang_a_agents,
+    erlang_a_metrics,
+    erlang_c_agents,
+    erlang_c_metrics,
+    scheduled_agents,
+)
+
+OUTPUT_COLUMNS = ["agents", "scheduled", "service_level", "asa_s", "p_wait", "occupancy", "abandon"]
+
+
+# -- the column-wise layer -----------------------------------------------------------------
+DEFAULTS = {"model": "erlang_c", "sl": np.nan, "answer_s": np.nan, "asa_target_s": np.nan, "patience_s": np.nan,
+            "shrinkage": 0.0, "max_occupancy": 1.0, "max_abandon": 1.0, "min_agents": 0, "concurrency": 1}
+
+
+def _with_defaults(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col, default in DEFAULTS.items():
+        if col not in out:
+            out[col] = default
+        elif col != "model":
+            out[col] = out[col].astype(float).fillna(default)
+    out["model"] = out["model"].fillna("erlang_c")
+    return out
+
+
+def requirements(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add staffing columns to a frame of intervals, computed for all rows at once.
+
+    Input columns: ``calls``, ``aht_s``, ``interval_min``; a target, either ``sl`` (a fraction)
+    with ``answer_s`` or ``asa_target_s``; optional ``model`` (``erlang_c``/``erlang_a``),
+    ``patience_s`` (Erlang A), ``shrinkage``, ``max_occupancy``, ``max_abandon``, ``min_agents``,
+    ``concurrency``. Output columns: ``agents`` (productive agents needed), ``scheduled`` (with
+    shrinkage), ``service_level``, ``asa_s``, ``p_wait``, ``occupancy`` and ``abandon`` (Erlang A
+    only; NaN for Erlang C), all at the agents returned.
+    """
+    f = _with_defaults(frame)
+    k = f["concurrency"].to_numpy(float)
+    servers = np.zeros(len(f), np.int64)
+    for model, solve in (("erlang_c", erlang_c_agents), ("erlang_a", erlang_a_agents)):
+        rows = (f["model"] == model).to_numpy()
+        if not rows.any():
+            continue
+        part = f[rows]
+        use_sl = part["sl"].notna().to_numpy()
+        args = dict(calls=part["calls"].to_numpy(float), aht_s=part["aht_s"].to_numpy(float),
+                    interval_min=part["interval_min"].to_numpy(float),
+                    answer_s=part["answer_s"].fillna(0).to_numpy(float),
+                    max_occupancy=part["max_occupancy"].to_numpy(float))
+        if model == "erlang_a":
+            args.update(patience_s=part["patience_s"].to_numpy(float), max_abandon=part["max_abandon"].to_numpy(float))
+        got = np.zeros(len(part), np.int64)
+        for flag in (True, False):
+            sel = use_sl == flag
+            if sel.any():
+                sub = {key: val[sel] for key, val in args.items()}
+                target = (part["sl"] if flag else part["asa_target_s"]).to_numpy(float)[sel]
+                got[sel] = solve(**sub, **({"sl": target} if flag else {"asa_s": target}))
+        servers[rows] = got
+    agents = np.maximum(ceil_tol(servers / k), f["min_agents"].to_numpy(np.int64))
+    return _attach(frame, f, agents)
+
+
+def metrics_at(frame: pd.DataFrame, agents) -> pd.DataFrame:
+    """``frame`` (columns as for :func:`requirements`) with the metrics at the given agents."""
+    return _attach(frame, _with_defaults(frame), np.asarray(agents, np.int64))
+
+
+def _attach(frame: pd.DataFrame, f: pd.DataFrame, agents: np.ndarray) -> pd.DataFrame:
+    """``frame`` with the metrics at ``agents`` (times concurrency sessions) and shrinkage."""
+    out = frame.copy()
+    out["agents"] = agents
+    out["scheduled"] = scheduled_agents(agents, f["shrinkage"].to_numpy(float))
+    servers = agents * f["concurrency"].to_numpy(float)
+    for col in OUTPUT_COLUMNS[2:]:
+        out[col] = np.nan
+    for model in ("erlang_c", "erlang_a"):
+        rows = (f["model"] == model).to_numpy()
+        if not rows.any():
+            continue
+        p = f[rows]
+        common = (servers[rows], p["calls"].to_numpy(float), p["aht_s"].to_numpy(float),
+                  p["interval_min"].to_numpy(float), p["answer_s"].fillna(0).to_numpy(float))
+        m = erlang_c_metrics(*common) if model == "erlang_c" else erlang_a_metrics(*common, p["patience_s"].to_numpy(float))
+        for col, val in m.items():
+            out.loc[rows, col] = val
+    no_target = f["sl"].isna() | f["answer_s"].isna()
+    out.loc[no_target.to_numpy(), "service_level"] = np.nan
+    return out
+
+
+def deadline_requirements(frame: pd.DataFrame) -> pd.DataFrame:
+    """E-mail/back-office staffing: each interval's work spread over the next ``deadline_h`` hours.
+
+    Input: ``queue``, ``interval_start`` (the queue's open intervals), ``calls``, ``aht_s``,
+    ``interval_min``, ``deadline_h``; optional ``max_occupancy``, ``shrinkage``, ``min_agents``.
+    Work arriving in an interval is shared evenly by the queue's open intervals from that one up
+    to ``deadline_h`` later, so each is answered within its deadline if agents work at
+    ``max_occupancy``. Output as :func:`requirements`; queueing metrics are NaN, ``occupancy``
+    is the workload over the agents.
+    """
+    f = _with_defaults(frame).sort_values(["queue", "interval_start"], kind="stable")
+    load = np.zeros(len(f))
+    for _, part in f.groupby("queue", sort=False):
+        t = part["interval_start"].to_numpy("datetime64[ns]")
+        window = (part["deadline_h"].to_numpy(float) * 3.6e12).astype("timedelta64[ns]")
+        end = np.searchsorted(t, t + window, side="left")
+        start = np.arange(len(t))
+        share = part["calls"].to_numpy(float) * part["aht_s"].to_numpy(float) / np.maximum(end - start, 1)
+        acc = np.zeros(len(t) + 1)
+        np.add.at(acc, start, share)
+        np.add.at(acc, end, -share)
+        load[f.index.get_indexer(part.index)] = np.cumsum(acc)[:-1]
+    interval_s = f["interval_min"].to_numpy(float) * 60
+    erlangs = load / interval_s
+    agents = np.maximum(ceil_tol(erlangs / f["max_occupancy"].to_numpy(float)), f["min_agents"].to_numpy(np.int64))
+    out = frame.loc[f.index].copy()
+    out["agents"] = agents
+    out["scheduled"] = scheduled_agents(agents, f["shrinkage"].to_numpy(float))
+    out["service_level"] = out["asa_s"] = out["p_wait"] = out["abandon"] = np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["occupancy"] = np.where(agents > 0, erlangs / agents, 0.0)
+    return out.loc[frame.index]
+
+
+# -- staffing a stored forecast --------------------------------------------------------------
+def quantile_calls(forecast: pd.DataFrame, quantile: float | None) -> np.ndarray:
+    """Contacts at a forecast quantile, from the 80 % band under a normal error shape.
+
+    ``hi_80`` is the 0.9 quantile, so 0.9 gives ``hi_80`` exactly; other quantiles scale the
+    band's half-width by the normal z-ratio. ``None`` gives the mean forecast.
+    """
+    mean = forecast["forecast"].to_numpy(float)
+    if quantile is None:
+        return mean
+
+    z = norm.ppf(quantile) / norm.ppf(0.9)
+    band = (forecast["hi_80"] if quantile >= 0.5 else forecast["lo_80"]).to_numpy(float)
+    half = np.where(np.isnan(band), 0.0, np.abs(band - mean))
+    return np.maximum(0.0, mean + z * half)
+
+
+def staff_forecast(forecast: pd.DataFrame, config, quantile: float | None = None,
+                   model: str = "erlang_c") -> pd.DataFrame:
+    """Requirements per queue and interval of a forecast (``queue, interval_start, forecast, ...``).
+
+    Each queue's settings come from the config; the forecast's ``aht_s`` is used where given,
+    else the queue's default. E-mail queues use :func:`deadline_requirements`.
+    """
+    f = forecast.copy()
+    f["calls"] = quantile_calls(f, quantile)
+    settings = pd.DataFrame([{
+        "queue": q.name, "channel": q.channel, "default_aht_s": q.aht_s, "sl": (q.sl_pct or np.nan) / 100,
+        "answer_s": q.answer_s, "asa_target_s": q.asa_s, "patience_s": q.patience_s, "shrinkage": q.shrinkage,
+        "max_occupancy": q.max_occupancy, "min_agents": q.min_agents, "concurrency": q.concurrency,
+        "deadline_h": q.deadline_h} for q in config.queues])
+    f = f.merge(settings, on="queue", how="left", validate="many_to_one")
+    aht = f["aht_s"] if "aht_s" in f else pd.Series(np.nan, index=f.index)
+    f["aht_s"] = aht.where(aht > 0, f["default_aht_s"])
+    f["interval_min"] = config.interval_min
+    f["model"] = model
+    email = (f["channel"] == "email").to_numpy()
+    parts = []
+    if (~email).any():
+        parts.append(requirements(f[~email].drop(columns=["deadline_h"])))
+    if email.any():
+        parts.append(deadline_requirements(f[email]))
+    out = pd.concat(parts).sort_values(["queue", "interval_start"], kind="stable")
+    keep = ["queue", "interval_start", "calls", "aht_s", "agents", "scheduled", "service_level", "asa_s",
+            "p_wait", "occupancy", "abandon"]
+    return out[keep].reset_index(drop=True)
+
+
+def daily_summary(req: pd.DataFrame, interval_min: int) -> pd.DataFrame:
+    """Per queue and day: contacts, required and scheduled agent-hours, peak agents."""
+    hours = interval_min / 60
+    day = pd.to_datetime(req["interval_start"]).dt.date
+    g = req.assign(day=day, agent_hours=req["agents"] * hours, scheduled_hours=req["scheduled"] * hours)
+    return g.groupby(["queue", "day"], as_index=False).agg(
+        contacts=("calls", "sum"), agent_hours=("agent_hours", "sum"),
+        scheduled_hours=("scheduled_hours", "sum"), peak_agents=("agents", "max")).round(1)
+
+
+def staff_run(runs, config, run_id: int | None = None, quantile: float | None = None,
+              model: str = "erlang_c") -> dict:
+    """Staff a stored forecast run at the mean and, if given, a quantile; store both with the run."""
+
+    run_id = run_id or runs.latest("forecast")
+    if run_id is None:
+        raise UserError("the store holds no forecast run yet; run 'forecaster forecast' first")
+    run = runs.get(run_id)
+    if run is None or run["kind"] not in ("forecast", "nightly"):
+        raise UserError(f"run {run_id} is not a forecast run; 'forecaster status' shows the runs")
+    if model == "erlang_a":
+        lacking = [q.name for q in config.queues if q.channel != "email" and q.patience_s is None]
+        if lacking:
+            raise UserError(f"--model erlang_a needs patience_s for queue(s) {', '.join(lacking)}; add it to the config")
+    forecast = runs.forecast(run_id)
+    out = {"run_id": run_id, "mean": staff_forecast(forecast, config, None, model)}
+    runs.save_requirements(run_id, "mean", out["mean"])
+    if quantile is not None:
+        out["quantile"] = staff_forecast(forecast, config, quantile, model)
+        runs.save_requirements(run_id, f"q{quantile:.2f}", out["quantile"])
+    return out
