@@ -46,17 +46,6 @@ def result(history, calendar, demo_config):
     return run_forecast(history, calendar, demo_config, AS_OF, 21)
 
 
-@pytest.mark.parametrize("model", MODELS)
-def test_model_contract(model, history, calendar, demo_config):
-    """Every model: one finite value >= 0 per open interval of the horizon, in grid order."""
-    grid = future_grid(demo_config, demo_config.queue_names, AS_OF + dt.timedelta(days=1), 14)
-    ctx = make_context(demo_config, calendar, dt.date(2026, 5, 1), dt.date(2027, 1, 31))
-    ctx.shapes = {"direct_mail": (3, 0.4), "email": (0, 0.4)}
-    p = predict(model, history, grid, ctx)
-    assert p.shape == (len(grid),) and np.isfinite(p).all() and (p >= 0).all()
-    assert p.sum() > 0
-
-
 def test_week_fill_takes_the_same_interval_a_week_away():
     from forecaster.demand.models.mstl import _filled_week_grid
 

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from forecaster.cli.app import cli
 from forecaster.jobs.nightly import EXIT_BUSY, EXIT_REJECTED, job_lock
 from forecaster.store.database import Store
-from tests.conftest import TINY_CONFIG, lock_held
+from tests.conftest import ROOT, TINY_CONFIG, lock_held
 from tests.test_scheduling import SHIFTS
 
 NIGHTLY = "nightly: {drop_dir: drop, horizon: 1w}\noutput_dir: out\n"
@@ -160,8 +160,7 @@ def test_locked_store_and_unwritable_output_leave_the_last_run_intact(site, tmp_
 
 def test_campaign_submitted_during_a_run_is_kept_for_the_next(site, tmp_path):
     drop(site, "a.csv", actuals())
-    env = {**os.environ, "FORECASTER_NIGHTLY_PAUSE": "forecast"}
-    job = subprocess.Popen([sys.executable, "-m", "forecaster", "--config", str(site), "nightly"], env=env,
+    job = subprocess.Popen(paused_at("forecast", "--config", str(site), "nightly"), cwd=ROOT,
                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     try:
         _wait_for_pause(job)
@@ -179,6 +178,11 @@ def test_campaign_submitted_during_a_run_is_kept_for_the_next(site, tmp_path):
         info = json.loads(s.con.execute("SELECT info FROM runs WHERE published").fetchall()[0][0])
         assert info["campaigns"] == 1
         assert s.con.execute("SELECT status FROM runs ORDER BY run_id").fetchall()[0] == ("killed",)
+
+
+def paused_at(point: str, *args: str) -> list[str]:
+    """The command that runs forecaster with the nightly job stopping at ``point`` (tests/nightly_harness.py)."""
+    return [sys.executable, "-m", "tests.nightly_harness", point, *args]
 
 
 def _wait_for_pause(job: subprocess.Popen, timeout: float = 120) -> None:
@@ -234,7 +238,7 @@ def test_kill_minus_9_at_random_and_named_points_never_loses_the_last_run(site):
         name = f"{point}.csv"
         drop(site, name, actuals(start="2026-11-16", end="2026-11-22", seed=100 + len(point)))
         delivered[name] = -1
-        job = subprocess.Popen(cmd, env={**os.environ, "FORECASTER_NIGHTLY_PAUSE": point},
+        job = subprocess.Popen(paused_at(point, "--config", str(site), "nightly"), cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             _wait_for_pause(job)

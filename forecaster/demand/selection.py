@@ -35,45 +35,18 @@ from forecaster.core.config import Config
 from forecaster.core.grid import future_grid
 from forecaster.demand.aht import aht_forecast
 from forecaster.demand.context import Context, make_context
-from forecaster.demand.models.baselines import seasonal_naive, weekday_mean
-from forecaster.demand.models.mstl import direct_mstl
-from forecaster.demand.models.topdown import topdown
-from forecaster.features.adstock import (
-    learn_adstock,
-)
+from forecaster.demand.models import REGISTRY, point_forecast, race
+from forecaster.features.adstock import learn_adstock
 
-MODELS = ("snaive_week", "mean4", "topdown", "topdown_pooled", "mstl")
-
-
-# Models from outside the package (the Prophet peer in benchmarks/): name -> f(hist, grid, ctx).
-# They run through the same backtest and metrics as ours; they never enter the production race.
-PEER_MODELS: dict = {}
+MODELS = race()          # snaive_week, mean4, topdown, topdown_pooled, mstl
 
 
 def predict(model: str, hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context) -> np.ndarray:
-    """Point forecast of ``model`` for every row of ``grid``; ``topdown_nocmp`` ignores campaigns."""
-    if model in PEER_MODELS:
-        return PEER_MODELS[model](hist, grid, ctx)
-    if model == "topdown_nocmp":
-        return topdown(hist, grid, Context(ctx.config, ctx.holidays, ctx.exposure, {}, ctx.daily_cache, ctx.engine),
-                       pooled=True)
-    if model == "snaive_week":
-        return seasonal_naive(hist, grid)
-    if model == "mean4":
-        return weekday_mean(hist, grid)
-    if model == "topdown":
-        return topdown(hist, grid, ctx)
-    if model == "topdown_pooled":
-        return topdown(hist, grid, ctx, pooled=True)
-    if model == "mstl":
-        return direct_mstl(hist, grid, ctx)
-    raise ValueError(f"unknown model {model!r}")
+    """Point forecast of the registered ``model`` for every row of ``grid``."""
+    return point_forecast(model, hist, grid, ctx)
 
 
 # -- selection, intervals and the run ------------------------------------------------------------
-MIN_DAYS = {"topdown": 56, "topdown_pooled": 56, "mstl": 28, "mean4": 7, "snaive_week": 7}
-
-
 LEVELS = (0.8, 0.95)
 
 
@@ -172,7 +145,7 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, resu
     if len(results):
         mine = results[results["queue"] == queue]
         scored = {m: wape(g) for m, g in mine.groupby("model")}
-    eligible = [m for m in MODELS if history_days >= MIN_DAYS[m]] or ["snaive_week"]
+    eligible = [m for m in MODELS if history_days >= REGISTRY[m].min_history_days] or ["snaive_week"]
     if len(eligible) < len(MODELS):
         info["warnings"].append(f"queue {queue}: only {history_days} days of history; using simpler models "
                                 f"({', '.join(eligible)})")

@@ -70,14 +70,6 @@ ACTUALS_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".txt")
 STEPS = ("intake", "campaigns", "forecast", "staff", "schedule", "capacity", "impact", "export", "publish", "report")
 
 
-def fault_point(name: str) -> None:
-    """Test hook for the kill harness: with ``FORECASTER_NIGHTLY_PAUSE=name`` the job says where it
-    is on stderr and waits there, so a test can kill -9 it at exactly that point."""
-    if os.environ.get("FORECASTER_NIGHTLY_PAUSE") == name:
-        print(f"paused at {name}", file=sys.stderr, flush=True)
-        time.sleep(3600)
-
-
 class NightlyBusy(ForecasterError):
     """Another nightly job holds the lock."""
 
@@ -146,7 +138,8 @@ def _move(path: Path, folder: Path, stamp: str) -> Path:
     return target
 
 
-def intake(config: Config, store_path: Path, lock_timeout_s: float, log: Log) -> Intake:
+def intake(config: Config, store_path: Path, lock_timeout_s: float, log: Log,
+           checkpoint: Callable[[str], None] = lambda _: None) -> Intake:
     """Check each dropped file alone, ingest the good ones together, move every file away."""
 
     drop = config.resolve(config.nightly.drop_dir)
@@ -168,7 +161,7 @@ def intake(config: Config, store_path: Path, lock_timeout_s: float, log: Log) ->
             ["queue", "interval_start"], keep="last")
         with Store(store_path, lock_timeout_s=lock_timeout_s) as store:
             counts = store.replace_actuals(frame, [f.path for f in good], [f.sha256 for f in good], by="nightly")
-        fault_point("intake-committed")
+        checkpoint("intake-committed")
         for f in good:                                   # only after the commit
             _move(Path(f.path), drop / "processed", stamp)
             out.ingested.append(Path(f.path).name)
@@ -227,16 +220,17 @@ def _impact(actuals, calendar, config, as_of, forecast, info, log) -> dict:
 
 def _report(store_path, config, run_id, folder, lock_timeout_s, info, log) -> None:
     """The planner report of the published run, into its folder. The run is already published, so a
-    failure here is logged and recorded, and the run stands."""
-
+    failure here is logged and recorded with the run, and the run stands."""
     try:
         write_report(store_path, config, folder / "report.html", run_id, lock_timeout_s)
     except Exception as exc:  # noqa: BLE001 - the published run stands without its report
-        log("report not written", "warning", error=f"{type(exc).__name__}: {exc}")
-        with contextlib.suppress(Exception):
-
+        error = f"{type(exc).__name__}: {exc}"
+        log("report not written", "warning", error=error)
+        try:
             with Store(store_path, lock_timeout_s=lock_timeout_s) as store:
-                Runs(store).set_info(run_id, "report_error", f"{type(exc).__name__}: {exc}")
+                Runs(store).set_info(run_id, "report_error", error)
+        except Exception as again:  # noqa: BLE001 - the log line above already tells the user
+            log("report error not recorded with the run", "warning", error=f"{type(again).__name__}: {again}")
 
 
 def export_run(folder: Path, outputs: dict[str, pd.DataFrame], ics: bytes) -> None:
@@ -267,165 +261,275 @@ def _prune(runs_dir: Path, keep: int) -> None:
 def run_nightly(config: Config, config_text: str, store_path: Path, as_of: dt.date | None = None,
                 lock_timeout_s: float = 30.0, engine: str = "local", dask_address: str | None = None,
                 force: bool = False, log: Log | None = None,
-                on_step: Callable[[str], None] | None = None) -> NightlyResult:
-    """The whole job; see the module docstring. Never raises for a failed step: the result says."""
-    log = log or Log()
+                on_step: Callable[[str], None] | None = None, *,
+                checkpoint: Callable[[str], None] | None = None) -> NightlyResult:
+    """The whole job; see the module docstring. Never raises for a failed step: the result says.
+
+    ``on_step(name)`` is called as each step starts (a progress bar); ``checkpoint(name)`` at each
+    step's start and at the points where something has just been committed (``intake-committed``,
+    ``export-written``, ``publish-commit``): the kill tests stop the job there."""
+    job = Job(config, config_text, Path(store_path), lock_timeout_s, engine, dask_address, force, log or Log(),
+              on_step or (lambda _: None), checkpoint or (lambda _: None), requested_as_of=as_of)
     with job_lock(store_path):
-        return _run(config, config_text, store_path, as_of, lock_timeout_s, engine, dask_address, force, log,
-                    on_step or (lambda _: None))
+        try:
+            return _run(job)
+        except Exception as exc:  # noqa: BLE001 - a failed step is recorded, then reported by the CLI
+            return _failed(job, exc)
 
 
-def _run(config, config_text, store_path, as_of, lock_timeout_s, engine, dask_address, force, log, on_step):
+@dataclass
+class Job:
+    """What the steps share: the settings, the run being made and what each step recorded."""
 
-    started = dt.datetime.now()
-    timings: dict[str, float] = {}
-    info: dict = {"version": __version__, "engine": engine}
-    run_id = None
+    config: Config
+    config_text: str
+    store_path: Path
+    lock_timeout_s: float
+    engine: str
+    dask_address: str | None
+    force: bool
+    log: Log
+    on_step: Callable[[str], None]
+    checkpoint: Callable[[str], None]
+    requested_as_of: dt.date | None = None
+    as_of: dt.date | None = None
+    started: dt.datetime = field(default_factory=dt.datetime.now)
+    run_id: int | None = None
+    step_name: str = "start"
+    timings: dict[str, float] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+    def store(self) -> Store:
+        return Store(self.store_path, lock_timeout_s=self.lock_timeout_s)
 
     @contextlib.contextmanager
-    def step(name: str):
-        on_step(name)
-        log("step started", step=name)
-        fault_point(name)
+    def step(self, name: str) -> Iterator[None]:
+        """Time and log one step; a failure inside names it."""
+        self.step_name = name
+        self.on_step(name)
+        self.log("step started", step=name)
+        self.checkpoint(name)
         t0 = time.perf_counter()
         yield
-        timings[name] = round(time.perf_counter() - t0, 2)
-        log("step done", step=name, seconds=timings[name])
+        self.timings[name] = round(time.perf_counter() - t0, 2)
+        self.log("step done", step=name, seconds=self.timings[name])
 
-    current_step = "start"
-    try:
-        with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
-            runs = Runs(store)
-            killed = _mark_killed(runs)
-            run_id = runs.create("nightly", status="running", params={"as_of": str(as_of) if as_of else None,
-                                                                      "engine": engine}, started_at=started)
-            runs.con.execute("UPDATE runs SET published = false, finished_at = NULL WHERE run_id = ?", [run_id])
-        if killed:
-            log("earlier runs never finished; marked killed", "warning", runs=killed)
-        log("run started", run_id=run_id)
-        current_step = "intake"
-        with step("intake"):
-            got = intake(config, store_path, lock_timeout_s, log)
-        info["intake"] = {"ingested": got.ingested, "rejected": got.rejected, "rows": got.rows}
-        current_step = "campaigns"
-        with step("campaigns"), Store(store_path, lock_timeout_s=lock_timeout_s) as store:
-            applied = drain_inbox(store)
-            calendar = current(store, include_withdrawn=False)
-            actuals = store.actuals()
-            hist = actuals.rename(columns={"interval_start": "ds", "contacts": "y"})
-            if hist.empty:
-                raise UserError("the store holds no actuals; drop an actuals file into "
-                                f"{config.resolve(config.nightly.drop_dir)} or run 'forecaster ingest FILE'")
-            last = hist["ds"].max().date()
-            as_of = as_of or last
-            if as_of > last:
-                raise UserError(f"--as-of {as_of} is after the last actuals ({last}); ingest newer actuals first")
-            fingerprint = _fingerprint(config_text, as_of, store)
-            same = Runs(store).con.execute(
-                """SELECT max(run_id) FROM runs WHERE kind = 'nightly' AND status = 'ok' AND published
-                   AND json_extract_string(info, '$.fingerprint') = ?""", [fingerprint]).fetchall()[0][0]
-        info.update(as_of=str(as_of), fingerprint=fingerprint, inbox_applied=len(applied),
-                    data_range=[str(hist["ds"].min()), str(hist["ds"].max())],
-                    campaigns=int(len(calendar)))
-        if same and not force and not got.rejected:
-            with Store(store_path, lock_timeout_s=lock_timeout_s) as store:
-                store.con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
-            log("up to date", published_run=same)
-            return NightlyResult(int(same), "unchanged", EXIT_OK, as_of, timings, info,
-                                 f"run #{same} already has these inputs (as of {as_of}); nothing to do (--force recomputes)")
-        current_step = "forecast"
-        with step("forecast"), engine_session(engine, dask_address):
-            fc = run_forecast(hist, calendar, config, as_of, parse_horizon(config.nightly.horizon), engine=engine)
-        frame = fc.frame
-        info.update({k: v for k, v in fc.info.items()})
-        current_step = "staff"
-        with step("staff"):
-            req_mean = staff_forecast(frame, config, None)
-            req_q = staff_forecast(frame, config, config.nightly.quantile)
-        current_step = "schedule"
-        with step("schedule"):
-            days = pd.to_datetime(frame["interval_start"]).dt.date
-            week = shifts.default_week(days.min())
-            basis = req_mean if config.scheduling.quantile is None else staff_forecast(frame, config, config.scheduling.quantile)
-            plan = shifts.schedule_week(basis[pd.to_datetime(basis["interval_start"]).dt.date.between(
-                week, week + dt.timedelta(days=6))], config, week)
-        s = plan["summary"]
-        info["schedule"] = {"week": f"{week:%G-W%V}", "week_start": str(week), "method": config.scheduling.method,
+
+@dataclass
+class Inputs:
+    """What the campaigns step read: the calendar, the actuals, and the run these inputs gave before."""
+
+    calendar: pd.DataFrame
+    actuals: pd.DataFrame
+    hist: pd.DataFrame
+    same_run: int | None
+
+
+def _run(job: Job) -> NightlyResult:
+    job.info = {"version": __version__, "engine": job.engine}
+    start_run(job)
+    got = step_intake(job)
+    inputs = step_campaigns(job)
+    if inputs.same_run and not job.force and not got.rejected:
+        return unchanged(job, inputs.same_run)
+    frame = step_forecast(job, inputs)
+    req_mean, req_q = step_staff(job, frame)
+    plan = step_schedule(job, frame, req_mean)
+    cap = step_capacity(job, frame, plan)
+    imp = step_impact(job, inputs, frame)
+    staging = step_export(job, frame, req_mean, req_q, plan, cap, imp)
+    step_publish(job, got, frame, req_mean, req_q, plan, cap, imp)
+    step_report(job, staging)
+    final = place_files(job, staging)
+    code = EXIT_REJECTED if got.rejected else EXIT_OK
+    status = "ok, with rejected input" if got.rejected else "ok"
+    job.log("run published", run_id=job.run_id, status=status,
+            seconds=round((dt.datetime.now() - job.started).total_seconds(), 1))
+    return NightlyResult(job.run_id, status, code, job.as_of, job.timings, job.info,
+                         f"run #{job.run_id} published (as of {job.as_of}); files in {final}")
+
+
+def start_run(job: Job) -> None:
+    """Record the run as ``running`` (earlier runs left ``running`` were killed: say so)."""
+    with job.store() as store, store.transaction():
+        runs = Runs(store)
+        killed = _mark_killed(runs)
+        job.run_id = runs.create("nightly", status="running", started_at=job.started, params={
+            "as_of": str(job.requested_as_of) if job.requested_as_of else None, "engine": job.engine})
+        runs.con.execute("UPDATE runs SET published = false, finished_at = NULL WHERE run_id = ?", [job.run_id])
+    if killed:
+        job.log("earlier runs never finished; marked killed", "warning", runs=killed)
+    job.log("run started", run_id=job.run_id)
+
+
+def step_intake(job: Job) -> Intake:
+    with job.step("intake"):
+        got = intake(job.config, job.store_path, job.lock_timeout_s, job.log, job.checkpoint)
+    job.info["intake"] = {"ingested": got.ingested, "rejected": got.rejected, "rows": got.rows}
+    return got
+
+
+def step_campaigns(job: Job) -> Inputs:
+    """Apply queued submissions, read the calendar and actuals, settle the as-of, and find a
+    published run with exactly these inputs."""
+    with job.step("campaigns"), job.store() as store:
+        applied = drain_inbox(store)
+        calendar = current(store, include_withdrawn=False)
+        actuals = store.actuals()
+        hist = actuals.rename(columns={"interval_start": "ds", "contacts": "y"})
+        job.as_of = _as_of(job, hist)
+        fingerprint = _fingerprint(job.config_text, job.as_of, store)
+        same = store.con.execute(
+            """SELECT max(run_id) FROM runs WHERE kind = 'nightly' AND status = 'ok' AND published
+               AND json_extract_string(info, '$.fingerprint') = ?""", [fingerprint]).fetchall()[0][0]
+    job.info.update(as_of=str(job.as_of), fingerprint=fingerprint, inbox_applied=len(applied),
+                    data_range=[str(hist["ds"].min()), str(hist["ds"].max())], campaigns=int(len(calendar)))
+    return Inputs(calendar, actuals, hist, same)
+
+
+def _as_of(job: Job, hist: pd.DataFrame) -> dt.date:
+    if hist.empty:
+        raise UserError("the store holds no actuals; drop an actuals file into "
+                        f"{job.config.resolve(job.config.nightly.drop_dir)} or run 'forecaster ingest FILE'")
+    last = hist["ds"].max().date()
+    as_of = job.requested_as_of or last
+    if as_of > last:
+        raise UserError(f"--as-of {as_of} is after the last actuals ({last}); ingest newer actuals first")
+    return as_of
+
+
+def unchanged(job: Job, same: int) -> NightlyResult:
+    """The published run ``same`` already has these inputs: drop this run's row, publish nothing."""
+    with job.store() as store:
+        store.con.execute("DELETE FROM runs WHERE run_id = ?", [job.run_id])
+    job.log("up to date", published_run=same)
+    return NightlyResult(int(same), "unchanged", EXIT_OK, job.as_of, job.timings, job.info,
+                         f"run #{same} already has these inputs (as of {job.as_of}); nothing to do (--force recomputes)")
+
+
+def step_forecast(job: Job, inputs: Inputs) -> pd.DataFrame:
+    with job.step("forecast"), engine_session(job.engine, job.dask_address):
+        fc = run_forecast(inputs.hist, inputs.calendar, job.config, job.as_of,
+                          parse_horizon(job.config.nightly.horizon), engine=job.engine)
+    job.info.update(fc.info)
+    return fc.frame
+
+
+def step_staff(job: Job, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Requirements at the mean and at the nightly's staffing quantile."""
+    with job.step("staff"):
+        return staff_forecast(frame, job.config, None), staff_forecast(frame, job.config, job.config.nightly.quantile)
+
+
+def step_schedule(job: Job, frame: pd.DataFrame, req_mean: pd.DataFrame) -> dict:
+    """Shifts for the first full week of the forecast."""
+    config = job.config
+    with job.step("schedule"):
+        week = shifts.default_week(pd.to_datetime(frame["interval_start"]).dt.date.min())
+        basis = req_mean if config.scheduling.quantile is None else staff_forecast(frame, config,
+                                                                                  config.scheduling.quantile)
+        in_week = pd.to_datetime(basis["interval_start"]).dt.date.between(week, week + dt.timedelta(days=6))
+        plan = shifts.schedule_week(basis[in_week], config, week)
+    s = plan["summary"]
+    job.info["schedule"] = {"week": f"{week:%G-W%V}", "week_start": str(week), "method": config.scheduling.method,
                             "quantile": config.scheduling.quantile, "statuses": s["status"].value_counts().to_dict(),
                             "solve_s": round(float(s["solve_s"].sum()), 2),
                             "required_agent_h": float(s["required_agent_h"].sum()),
                             "on_shift_agent_h": float(s["on_shift_agent_h"].sum()),
                             "paid_agent_h": float(s["paid_agent_h"].sum()), "short_agent_h": float(s["short_agent_h"].sum())}
-        current_step = "capacity"
-        with step("capacity"):
-            cap = capacity.spare_capacity(frame, plan["coverage"], config)
-        w = cap["windows"]
-        info["capacity"] = {"quantile": config.outbound.quantile, "windows": len(w),
+    return plan
+
+
+def step_capacity(job: Job, frame: pd.DataFrame, plan: dict) -> dict:
+    with job.step("capacity"):
+        cap = capacity.spare_capacity(frame, plan["coverage"], job.config)
+    w, cb = cap["windows"], cap["callbacks"]
+    job.info["capacity"] = {"quantile": job.config.outbound.quantile, "windows": len(w),
                             "spare_agent_hours": round(float(w["spare_agent_hours"].sum()), 1),
                             "outbound_calls": int(w["outbound_calls"].sum()),
-                            "callbacks": round(float(cap["callbacks"]["callbacks"].sum()) if len(cap["callbacks"]) else 0, 1)}
-        current_step = "impact"
-        with step("impact"):
-            imp = _impact(actuals, calendar, config, as_of, frame, info, log)
-        current_step = "export"
-        out_dir = config.resolve(config.output_dir)
-        runs_dir = out_dir / "runs"
-        staging = runs_dir / f".staging-{run_id}"
-        with step("export"):
-            try:
-                export_run(staging, {"forecast": frame, "requirements": req_mean,
-                                     f"requirements_q{config.nightly.quantile:.2f}": req_q,
-                                     "shifts": plan["shifts"], "coverage": plan["coverage"], "breaks": plan["breaks"],
-                                     "schedule_summary": plan["summary"], "capacity": w,
-                                     "campaign_impact": imp["campaigns"], "campaign_impact_days": imp["days"]},
-                           capacity.to_ics(w, config, pd.Timestamp(started).tz_localize("UTC")))
-            except UserError as exc:
-                raise UserError(f"cannot write the run's files under {out_dir}: {exc}".replace("--out ", "")) from None
-            fault_point("export-written")
-        current_step = "publish"
-        with step("publish"), Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
-            runs = Runs(store)
-            runs.save_forecast(run_id, frame)
-            runs.save_requirements(run_id, "mean", req_mean)
-            runs.save_requirements(run_id, f"q{config.nightly.quantile:.2f}", req_q)
-            runs.save_schedule(run_id, plan)
-            runs.save_capacity(run_id, cap)
-            runs.save_impact(run_id, imp["days"])
-            info["steps_s"] = timings
-            info["warnings"] = list(info.get("warnings", [])) + got.warnings
-            store.con.execute("""UPDATE runs SET status = 'ok', published = true, as_of = ?, finished_at = ?, info = ?
-                                 WHERE run_id = ?""", [as_of, dt.datetime.now(), json.dumps(info, default=str), run_id])
-            store.con.execute("""UPDATE runs SET published = false WHERE kind = 'nightly' AND as_of = ?
-                                 AND run_id <> ?""", [as_of, run_id])
-            fault_point("publish-commit")
-        current_step = "report"
-        with step("report"):
-            _report(store_path, config, run_id, staging, lock_timeout_s, info, log)
-        final = runs_dir / f"run-{run_id}"
-        with contextlib.suppress(OSError):   # the store is the truth; files follow, and the next run repairs
-            if final.exists():
-                shutil.rmtree(final)
-            os.replace(staging, final)
-            _switch_latest(out_dir, final)
-            _prune(runs_dir, config.nightly.keep_runs)
-        code = EXIT_REJECTED if got.rejected else EXIT_OK
-        status = "ok, with rejected input" if got.rejected else "ok"
-        log("run published", run_id=run_id, status=status,
-            seconds=round((dt.datetime.now() - started).total_seconds(), 1))
-        return NightlyResult(run_id, status, code, as_of, timings, info,
-                             f"run #{run_id} published (as of {as_of}); files in {final}")
-    except Exception as exc:  # noqa: BLE001 - a failed step is recorded, then reported by the CLI
-        user = isinstance(exc, UserError)
-        message = str(exc) if user else f"{type(exc).__name__}: {exc}"
-        log("run failed", "error", step=current_step, error=message)
-        if run_id is not None:
-            info.update(failed_step=current_step, error=message, steps_s=timings)
-            with contextlib.suppress(Exception), Store(store_path, lock_timeout_s=lock_timeout_s) as store:
-                store.con.execute("UPDATE runs SET status = 'failed', finished_at = ?, info = ? WHERE run_id = ?",
-                                  [dt.datetime.now(), json.dumps(info, default=str), run_id])
-        if not user and os.environ.get("FORECASTER_DEBUG"):
-            raise
-        code = EXIT_BUSY if isinstance(exc, StoreLockedError) else EXIT_FAILED
-        return NightlyResult(run_id, "failed", code, as_of, timings, info,
-                             f"step {current_step} failed: {message}; the last published run is unchanged")
+                            "callbacks": round(float(cb["callbacks"].sum()) if len(cb) else 0, 1)}
+    return cap
 
+
+def step_impact(job: Job, inputs: Inputs, frame: pd.DataFrame) -> dict:
+    with job.step("impact"):
+        return _impact(inputs.actuals, inputs.calendar, job.config, job.as_of, frame, job.info, job.log)
+
+
+def step_export(job: Job, frame, req_mean, req_q, plan, cap, imp) -> Path:
+    """The run's files, into a staging folder (renamed once the run is published)."""
+    out_dir = job.config.resolve(job.config.output_dir)
+    staging = out_dir / "runs" / f".staging-{job.run_id}"
+    q = job.config.nightly.quantile
+    with job.step("export"):
+        try:
+            export_run(staging, {"forecast": frame, "requirements": req_mean, f"requirements_q{q:.2f}": req_q,
+                                 "shifts": plan["shifts"], "coverage": plan["coverage"], "breaks": plan["breaks"],
+                                 "schedule_summary": plan["summary"], "capacity": cap["windows"],
+                                 "campaign_impact": imp["campaigns"], "campaign_impact_days": imp["days"]},
+                       capacity.to_ics(cap["windows"], job.config, pd.Timestamp(job.started).tz_localize("UTC")))
+        except UserError as exc:
+            raise UserError(f"cannot write the run's files under {out_dir}: {exc}".replace("--out ", "")) from None
+        job.checkpoint("export-written")
+    return staging
+
+
+def step_publish(job: Job, got: Intake, frame, req_mean, req_q, plan, cap, imp) -> None:
+    """The run's rows and its status in one transaction; earlier runs of the same as-of step back."""
+    with job.step("publish"), job.store() as store, store.transaction():
+        runs = Runs(store)
+        runs.save_forecast(job.run_id, frame)
+        runs.save_requirements(job.run_id, "mean", req_mean)
+        runs.save_requirements(job.run_id, f"q{job.config.nightly.quantile:.2f}", req_q)
+        runs.save_schedule(job.run_id, plan)
+        runs.save_capacity(job.run_id, cap)
+        runs.save_impact(job.run_id, imp["days"])
+        job.info["steps_s"] = job.timings
+        job.info["warnings"] = list(job.info.get("warnings", [])) + got.warnings
+        store.con.execute("""UPDATE runs SET status = 'ok', published = true, as_of = ?, finished_at = ?, info = ?
+                             WHERE run_id = ?""",
+                          [job.as_of, dt.datetime.now(), json.dumps(job.info, default=str), job.run_id])
+        store.con.execute("""UPDATE runs SET published = false WHERE kind = 'nightly' AND as_of = ?
+                             AND run_id <> ?""", [job.as_of, job.run_id])
+        job.checkpoint("publish-commit")
+
+
+def step_report(job: Job, staging: Path) -> None:
+    with job.step("report"):
+        _report(job.store_path, job.config, job.run_id, staging, job.lock_timeout_s, job.info, job.log)
+
+
+def place_files(job: Job, staging: Path) -> Path:
+    """Rename the staging folder to ``run-<id>``, point ``latest`` at it and prune old runs. The store
+    is the truth: a failure here is logged (files follow on the next run), never fatal."""
+    out_dir = job.config.resolve(job.config.output_dir)
+    final = out_dir / "runs" / f"run-{job.run_id}"
+    try:
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+        _switch_latest(out_dir, final)
+        _prune(out_dir / "runs", job.config.nightly.keep_runs)
+    except OSError as exc:
+        job.log("run files not placed", "warning", folder=str(final), error=f"{type(exc).__name__}: {exc}")
+    return final
+
+
+def _failed(job: Job, exc: Exception) -> NightlyResult:
+    """Record the failed step with the run; the last published run stays as it was."""
+    user = isinstance(exc, UserError)
+    message = str(exc) if user else f"{type(exc).__name__}: {exc}"
+    job.log("run failed", "error", step=job.step_name, error=message)
+    if job.run_id is not None:
+        job.info.update(failed_step=job.step_name, error=message, steps_s=job.timings)
+        try:
+            with job.store() as store:
+                store.con.execute("UPDATE runs SET status = 'failed', finished_at = ?, info = ? WHERE run_id = ?",
+                                  [dt.datetime.now(), json.dumps(job.info, default=str), job.run_id])
+        except Exception as again:  # noqa: BLE001 - the log line above already tells the user
+            job.log("failure not recorded with the run", "warning", error=f"{type(again).__name__}: {again}")
+    if not user and os.environ.get("FORECASTER_DEBUG"):
+        raise exc
+    code = EXIT_BUSY if isinstance(exc, StoreLockedError) else EXIT_FAILED
+    return NightlyResult(job.run_id, "failed", code, job.as_of, job.timings, job.info,
+                         f"step {job.step_name} failed: {message}; the last published run is unchanged")

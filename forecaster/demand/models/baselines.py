@@ -7,14 +7,31 @@ import numpy as np
 import pandas as pd
 
 from forecaster.core.grid import minute_of_day
+from forecaster.demand.models.base import ForecastModel, register
 
 
-# -- baselines -------------------------------------------------------------------------------
-def seasonal_naive(hist: pd.DataFrame, grid: pd.DataFrame) -> np.ndarray:
-    """Same interval k weeks earlier, for the smallest k that lands on an observed interval."""
-    known = hist.set_index(["queue", "ds"])["y"]
+@register
+class SeasonalNaiveWeek(ForecastModel):
+    """Same interval k weeks earlier, for the smallest k that lands on an observed interval; beyond
+    the first week the last observed week repeats."""
+
+    alias = "snaive_week"
+    race_order = 0
+    min_history_days = 7
+
+    def fit(self, history: pd.DataFrame) -> SeasonalNaiveWeek:
+        super().fit(history)
+        self.known_ = history.set_index(["queue", "ds"])["y"]
+        self.last_ = history["ds"].max()
+        return self
+
+    def _point(self, grid: pd.DataFrame) -> np.ndarray:
+        return seasonal_naive(self.known_, self.last_, grid)
+
+
+def seasonal_naive(known: pd.Series, last: pd.Timestamp, grid: pd.DataFrame) -> np.ndarray:
+    """``known`` contacts by (queue, ds), the last observed interval ``last``; see :class:`SeasonalNaiveWeek`."""
     out = np.full(len(grid), np.nan)
-    last = hist["ds"].max()
     weeks = np.maximum(1, np.ceil((grid["ds"] - last) / pd.Timedelta(days=7)).astype(int))
     for extra in range(0, 8):
         todo = np.isnan(out)
@@ -26,10 +43,28 @@ def seasonal_naive(hist: pd.DataFrame, grid: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num(out, nan=0.0)
 
 
-def weekday_mean(hist: pd.DataFrame, grid: pd.DataFrame, weeks: int = 4) -> np.ndarray:
-    """Mean of the same weekday and time over the last ``weeks`` weeks of history."""
-    since = hist["ds"].max().normalize() - pd.Timedelta(days=7 * weeks - 1)
-    recent = hist[hist["ds"] >= since]
-    means = recent.groupby([recent["queue"], recent["ds"].dt.weekday, minute_of_day(recent["ds"])])["y"].mean()
+@register
+class WeekdayMean(ForecastModel):
+    """Mean of the same weekday and time over the last ``weeks`` (4) weeks of history."""
+
+    alias = "mean4"
+    race_order = 1
+    min_history_days = 7
+    weeks = 4
+
+    def fit(self, history: pd.DataFrame) -> WeekdayMean:
+        super().fit(history)
+        since = history["ds"].max().normalize() - pd.Timedelta(days=7 * self.weeks - 1)
+        recent = history[history["ds"] >= since]
+        self.means_ = recent.groupby([recent["queue"], recent["ds"].dt.weekday,
+                                      minute_of_day(recent["ds"])])["y"].mean()
+        return self
+
+    def _point(self, grid: pd.DataFrame) -> np.ndarray:
+        return slot_values(self.means_, grid)
+
+
+def slot_values(means: pd.Series, grid: pd.DataFrame) -> np.ndarray:
+    """Values by (queue, weekday, minute of day) looked up for every grid row; 0 where unknown."""
     idx = pd.MultiIndex.from_arrays([grid["queue"], grid["ds"].dt.weekday, minute_of_day(grid["ds"])])
     return np.nan_to_num(means.reindex(idx).to_numpy(), nan=0.0)

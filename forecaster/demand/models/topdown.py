@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from forecaster.core.grid import minute_of_day
 from forecaster.demand.context import Context, campaign_contacts
+from forecaster.demand.models.base import ForecastModel, register
 from forecaster.features.design import daily_design
 
 PROFILE_WEEKS = 16
@@ -102,7 +104,55 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
             for q, (_, _, xf) in series.items()}
 
 
-def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, pooled: bool = False) -> np.ndarray:
+def special_days(hol: pd.DataFrame) -> set[dt.date]:
+    """Holidays, days after a closed holiday and bridge days: left out of intraday profiles."""
+    return set(hol.index[(hol["after_holiday"] == 1) | (hol["bridge"] == 1) | (hol["holiday"] == 1)].date)
+
+
+@register
+class TopDown(ForecastModel):
+    """Daily totals by ARIMA with regressors (:func:`topdown`), split over the day by the queue's
+    intraday profile per weekday over the last 16 ordinary weeks."""
+
+    alias = "topdown"
+    race_order = 2
+    min_history_days = 56
+    pooled = False
+
+    def fit(self, history: pd.DataFrame) -> TopDown:
+        super().fit(history)
+        profile = hours_profile if self.pooled else weekday_profile
+        self.profile_ = profile(history, special_days(self.ctx.holidays))
+        return self
+
+    def _point(self, grid: pd.DataFrame) -> np.ndarray:
+        # the daily ARIMA fit needs the horizon's regressors, so it runs here (as statsforecast's
+        # forecast does), once per history end and horizon: both profiles share it (ctx.daily_cache)
+        return topdown(self.history_, grid, self.ctx, self.profile_)
+
+
+@register
+class TopDownPooled(TopDown):
+    """Like :class:`TopDown`, but days with the same opening hours share one intraday profile."""
+
+    alias = "topdown_pooled"
+    race_order = 3
+    pooled = True
+
+
+@register
+class TopDownNoCampaigns(TopDownPooled):
+    """:class:`TopDownPooled` without the campaign offsets: what the calendar adds, for the accuracy
+    report. Never chosen in production."""
+
+    alias = "topdown_nocmp"
+    in_race = False
+
+    def __init__(self, ctx: Context):
+        super().__init__(replace(ctx, shapes={}, campaigns=None, impact_shapes={}))
+
+
+def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, profile: pd.Series) -> np.ndarray:
     """Daily totals by ARIMA with regressors (:func:`daily_fits`), split by an intraday profile.
 
     Campaigns enter as an offset in contacts, not as a regressor on the log scale: a campaign adds
@@ -116,8 +166,6 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, pooled: bool =
     """
     out = np.zeros(len(grid))
     hol = ctx.holidays
-    special = set(hol.index[(hol["after_holiday"] == 1) | (hol["bridge"] == 1) | (hol["holiday"] == 1)].date)
-    profile = (hours_profile if pooled else weekday_profile)(hist, special)
     groups = grid.groupby("queue").groups
     key = (hist["ds"].max(), tuple(sorted(ctx.shapes.items())), tuple(
         (q, grid.loc[rows, "ds"].dt.normalize().min(), grid.loc[rows, "ds"].dt.normalize().max()) for q, rows in groups.items()))

@@ -1,0 +1,97 @@
+"""The contract every forecasting model keeps (CONVENTIONS.md 12), parametrised over the registry:
+one row per open interval of the horizon for every series, in grid order and gap-free; finite
+values >= 0; lo <= mean <= hi once the backtest's conformal intervals are added; and fit then
+predict equals forecast."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.core.config import load_config
+from forecaster.core.grid import future_grid
+from forecaster.demand.context import make_context
+from forecaster.demand.models import REGISTRY, ForecastModel, race, register
+from forecaster.demand.selection import backtest, conformal_widths, with_intervals
+from tests.conftest import ROOT
+
+DEMO = ROOT / "data" / "demo"
+AS_OF = dt.date(2026, 11, 22)
+SHAPES = {"direct_mail": (3, 0.4), "email": (0, 0.4)}
+
+
+@pytest.fixture(scope="module")
+def demo_config():
+    return load_config(ROOT / "configs" / "example.yaml")
+
+
+@pytest.fixture(scope="module")
+def history():
+    act = pd.read_csv(DEMO / "actuals.csv.gz", parse_dates=["interval_start"])
+    act = act.rename(columns={"interval_start": "ds", "contacts": "y"})
+    return act[act["ds"] >= "2026-05-01"].reset_index(drop=True)          # 29 weeks keep the tests quick
+
+
+@pytest.fixture(scope="module")
+def calendar():
+    cal = pd.read_csv(DEMO / "campaigns.csv", keep_default_na=False)
+    return cal.assign(start_ts=pd.to_datetime(cal.start), end_ts=pd.to_datetime(cal.end),
+                      queues=cal.queues.str.split(";"), reach=cal.reach.astype(float))
+
+
+def context(config, calendar):
+    ctx = make_context(config, calendar, dt.date(2026, 5, 1), dt.date(2027, 1, 31))
+    ctx.shapes = dict(SHAPES)
+    return ctx
+
+
+def test_the_race_is_the_registered_production_models_in_order():
+    assert race() == ("snaive_week", "mean4", "topdown", "topdown_pooled", "mstl")
+    assert not REGISTRY["topdown_nocmp"].in_race
+    assert all(issubclass(cls, ForecastModel) and cls.alias == name for name, cls in REGISTRY.items())
+
+
+def test_an_alias_cannot_be_registered_twice():
+    class Impostor(ForecastModel):
+        alias = "mean4"
+
+    with pytest.raises(ValueError, match="already registered as 'mean4'"):
+        register(Impostor)
+
+
+@pytest.mark.parametrize("alias", [a for a, cls in REGISTRY.items() if cls.__module__.startswith("forecaster.")])
+def test_model_contract(alias, history, calendar, demo_config):
+    model_cls = REGISTRY[alias]
+    grid = future_grid(demo_config, demo_config.queue_names, AS_OF + dt.timedelta(days=1), 14)
+
+    model = model_cls(context(demo_config, calendar))
+    with pytest.raises(RuntimeError, match="before fit"):
+        model.predict(grid)
+    fitted = model.fit(history)
+    assert fitted is model and model.history_ is history          # fit returns self, state in trailing _
+    out = model.predict(grid)
+
+    # one row per open interval of every series, in grid order, with no gaps or repeats
+    assert list(out.columns) == ["queue", "ds", alias]
+    assert out[["queue", "ds"]].equals(grid[["queue", "ds"]].reset_index(drop=True))
+    for queue, rows in out.groupby("queue"):
+        assert len(rows) == (grid["queue"] == queue).sum() and rows["ds"].is_monotonic_increasing
+        assert not rows["ds"].duplicated().any()
+    point = out[alias].to_numpy()
+    assert np.isfinite(point).all() and (point >= 0).all() and point.sum() > 0
+
+    # fit + predict equals forecast (a fresh context: nothing carried over from the first fit)
+    again = model_cls(context(demo_config, calendar)).forecast(history, grid)
+    pd.testing.assert_frame_equal(out, again)
+
+    # intervals from the model's own backtest errors keep lo <= mean <= hi at both levels
+    origin = pd.Timestamp(AS_OF) - pd.Timedelta(days=6)
+    res, failures = backtest(history, context(demo_config, calendar), [origin], 7, models=(alias,))
+    assert not failures and len(res)
+    band = with_intervals(point, conformal_widths(res))
+    assert (band["lo_95"] <= band["lo_80"]).all() and (band["lo_80"] <= point).all()
+    assert (point <= band["hi_80"]).all() and (band["hi_80"] <= band["hi_95"]).all()
+    assert (band["hi_80"] > band["lo_80"]).any()
