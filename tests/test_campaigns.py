@@ -138,9 +138,9 @@ def test_calendar_round_trip_through_the_store(tmp_path, config, rows):
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     cal = read_calendar(path, config)
     store_path = tmp_path / f"rt{abs(hash(str(data)))}.duckdb"
-    from forecaster.campaigns.calendar import submit
+    from forecaster.jobs.actions import submit_calendar
 
-    submit(store_path, cal, "tester", 5)
+    submit_calendar(store_path, cal, "tester", 5)
     with Store(store_path, read_only=True) as s:
         back = current(s).sort_values("campaign_id").reset_index(drop=True)
     want = cal.frame.sort_values("campaign_id").reset_index(drop=True)

@@ -35,9 +35,9 @@ from pydantic import (
 )
 
 from forecaster.core.config import Config
-from forecaster.core.errors import InputError, Problem, StoreLockedError, UserError
+from forecaster.core.errors import InputError, Problem, UserError
 from forecaster.io.actuals import read_raw
-from forecaster.store.database import Store, scalar
+from forecaster.store.database import Store, inbox_dir, scalar
 
 Channel = Literal["direct_mail", "email", "sms", "tv", "radio", "social", "web", "push", "other"]
 FIELDS = ["campaign_id", "name", "channel", "start", "end", "queues", "reach", "notes"]
@@ -310,13 +310,9 @@ def _apply(store: Store, cal: Calendar, by: str, at: dt.datetime, via_inbox: boo
     return {"submission_id": int(submission_id), **counts}
 
 
-def inbox_dir(store_path: Path) -> Path:
-    return store_path.with_name(store_path.name + ".inbox")
-
-
-def _spool(store_path: Path, cal: Calendar, by: str, at: dt.datetime) -> Path:
-    """Write the checked submission to the inbox atomically (temp file, fsync, rename)."""
-    folder = inbox_dir(store_path)
+def spool(folder: Path, cal: Calendar, by: str, at: dt.datetime) -> Path:
+    """Queue ``cal`` in the store's inbox when the store is locked, atomically (temp file, fsync,
+    rename); the next writer applies it (:func:`drain_inbox`)."""
     folder.mkdir(parents=True, exist_ok=True)
     payload = {"file": cal.file, "sha256": cal.sha256, "by": by, "at": at.isoformat(),
                "rows": json.loads(cal.frame.drop(columns=["row"]).to_json(orient="records", date_format="iso"))}
@@ -348,17 +344,11 @@ def drain_inbox(store: Store) -> list[dict]:
     return applied
 
 
-def submit(store_path: Path, cal: Calendar, by: str, lock_timeout_s: float) -> dict:
-    """Store a checked calendar, or queue it in the inbox if the store stays locked."""
-    at = dt.datetime.now()
-    try:
-        store = Store(store_path, lock_timeout_s=lock_timeout_s)
-    except StoreLockedError:
-        return {"queued": str(_spool(store_path, cal, by, at))}
-    with store:
-        earlier = drain_inbox(store)
-        with store.transaction():
-            counts = _apply(store, cal, by, at, via_inbox=False)
+def store_submission(store: Store, cal: Calendar, by: str, at: dt.datetime) -> dict:
+    """Apply queued submissions first (they were made earlier), then store ``cal`` in one transaction."""
+    earlier = drain_inbox(store)
+    with store.transaction():
+        counts = _apply(store, cal, by, at, via_inbox=False)
     return {**counts, "inbox_applied": len(earlier)}
 
 

@@ -4,7 +4,8 @@ agents than the latest published schedule has.
 
 from __future__ import annotations
 
-from pathlib import Path
+import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,34 +20,36 @@ from forecaster.store.runs import Runs
 MAX_CHECKED = 100
 
 
-def peak_warnings(store_path, config: Config, submitted: pd.DataFrame, lock_timeout_s: float = 2.0) -> list[str]:
+@dataclass
+class PeakInputs:
+    """What the check reads from the store: the latest published run with a schedule, and history."""
+
+    run_id: int
+    as_of: dt.date
+    forecast: pd.DataFrame
+    coverage: pd.DataFrame
+    calendar: pd.DataFrame
+    actuals: pd.DataFrame
+
+
+def read_inputs(store: Store) -> PeakInputs | None:
+    """The inputs of :func:`peak_warnings`, or None when no published run has a schedule yet."""
+    runs = Runs(store)
+    run_id = runs.latest("forecast")
+    if run_id is None:
+        return None
+    coverage = runs.schedule(run_id)["coverage"]
+    if coverage.empty:
+        return None
+    return PeakInputs(run_id, pd.Timestamp(runs.get(run_id)["as_of"]).date(), runs.forecast(run_id), coverage,
+                      current(store, include_withdrawn=False), store.actuals())
+
+
+def peak_warnings(inputs: PeakInputs, config: Config, submitted: pd.DataFrame) -> list[str]:
     """Warnings for a calendar being submitted: campaigns whose expected response pushes the
-    agents needed above the latest published schedule. Never raises (a warning must not stand
-    between marketing and a safe submission): without a scheduled run, history, or a free store
-    it says nothing."""
-    try:
-        return _peak_warnings(store_path, config, submitted, lock_timeout_s)
-    except Exception:  # noqa: BLE001 - advisory only
-        return []
-
-
-def _peak_warnings(store_path, config, submitted, lock_timeout_s) -> list[str]:
-
-
-    if not Path(store_path).exists():
-        return []
-    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
-        runs = Runs(store)
-        run_id = runs.latest("forecast")
-        if run_id is None:
-            return []
-        coverage = runs.schedule(run_id)["coverage"]
-        if coverage.empty:
-            return []
-        forecast = runs.forecast(run_id)
-        as_of = pd.Timestamp(runs.get(run_id)["as_of"]).date()
-        calendar = current(store, include_withdrawn=False)
-        actuals = store.actuals()
+    agents needed above the run's schedule, one line per campaign."""
+    run_id, as_of, forecast, coverage = inputs.run_id, inputs.as_of, inputs.forecast, inputs.coverage
+    calendar, actuals = inputs.calendar, inputs.actuals
     last = pd.to_datetime(forecast["interval_start"]).max()
     new = submitted[(submitted["start_ts"].dt.date > as_of) & (submitted["start_ts"] <= last)]
     if new.empty or calendar.empty:

@@ -13,18 +13,16 @@ from forecaster.campaigns.calendar import (
     json_schema,
     plan,
     read_calendar,
-    submit,
     versions,
     withdraw,
 )
 from forecaster.campaigns.effects import unexplained as spikes
-from forecaster.campaigns.peaks import peak_warnings
 from forecaster.cli.app import App, cli, format_option, warn
 from forecaster.core.errors import (
     UserError,
 )
 from forecaster.io.output import render, to_json, write_table
-from forecaster.jobs.actions import advise_store, impact_store
+from forecaster.jobs.actions import advise_store, check_peaks, impact_store, submit_calendar
 
 
 @cli.group("campaigns")
@@ -65,9 +63,8 @@ def campaigns_validate(app: App, file: str) -> None:
       forecaster --config configs/example.yaml campaigns validate data/demo/campaigns.csv
     """
 
-
     cal = read_calendar(file, app.config)
-    cal.warnings += peak_warnings(app.store_path, app.config, cal.frame)
+    cal.warnings += check_peaks(app.store_path, app.config, cal.frame)
     store = app.store(read_only=True) if app.store_path.exists() else None
     try:
         planned = plan(store, cal)
@@ -93,10 +90,9 @@ def campaigns_submit(app: App, file: str, by: str) -> None:
       forecaster --config configs/example.yaml campaigns submit data/demo/campaigns.csv --by "Marketing NL"
     """
 
-
     cal = read_calendar(file, app.config)
-    warn(cal.warnings + peak_warnings(app.store_path, app.config, cal.frame))
-    result = submit(app.store_path, cal, by, app.lock_timeout_s)
+    warn(cal.warnings + check_peaks(app.store_path, app.config, cal.frame))
+    result = submit_calendar(app.store_path, cal, by, app.lock_timeout_s)
     if "queued" in result:
         click.echo(f"The store is busy (a long job is running); your submission is checked and queued as "
                    f"{result['queued']}. It is applied by the next run; nothing is lost.")

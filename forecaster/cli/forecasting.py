@@ -20,9 +20,8 @@ from forecaster.core.errors import (
 from forecaster.core.grid import parse_horizon
 from forecaster.demand.evaluation import evaluate
 from forecaster.io.output import render, to_json, write_table
-from forecaster.jobs.actions import forecast_store
+from forecaster.jobs.actions import forecast_store, write_report
 from forecaster.jobs.nightly import STEPS, Log, run_nightly
-from forecaster.report.page import write_report
 from forecaster.store.runs import Runs
 
 
@@ -216,7 +215,6 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
     Example:
       forecaster --config configs/example.yaml runs show 1
     """
-
 
     with app.store(read_only=True) as store:
         runs = Runs(store)

@@ -97,7 +97,6 @@ def schedule(app: App, run_id, week, method, quantile, out, coverage_out, agents
 
 
 def _roster(result: dict, agents: pd.DataFrame, config: Config, roster_out: str | None) -> None:
-
     week_start = dt.date.fromisoformat(result["meta"]["week_start"])
     ros = roster_week(result["shifts"], agents, week_start, config.scheduling.time_limit_s)
     if roster_out:

@@ -17,7 +17,6 @@ from forecaster.store.runs import Runs
 
 
 def _sl_option(value: str | None) -> tuple[float, float] | None:
-
     return None if value is None else parse_sl(value)
 
 

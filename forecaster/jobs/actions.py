@@ -11,16 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from pathlib import Path
 
 import pandas as pd
 
-from forecaster.campaigns.calendar import current
+from forecaster.campaigns import peaks
+from forecaster.campaigns.calendar import Calendar, current, spool, store_submission
 from forecaster.campaigns.effects import analyse, past_impact
 from forecaster.core.config import Config
-from forecaster.core.errors import UserError
+from forecaster.core.errors import StoreLockedError, UserError
 from forecaster.demand.engine import engine_session
 from forecaster.demand.selection import run_forecast
-from forecaster.planning.shifts import forecast_run
+from forecaster.io.output import write_bytes
+from forecaster.report.page import gather, render
 from forecaster.scenarios.advice import advise
 from forecaster.scenarios.whatif import (
     METRICS,
@@ -29,7 +32,7 @@ from forecaster.scenarios.whatif import (
     check,
     evaluate,
 )
-from forecaster.store.database import Store
+from forecaster.store.database import Store, inbox_dir
 from forecaster.store.runs import Runs
 from forecaster.store.scenarios import Scenarios
 
@@ -130,12 +133,11 @@ def scenario_store(store_path, config: Config, spec: Scenario, run_id: int | Non
     """Evaluate ``spec`` on a stored forecast run (default: the latest published) and store it with
     its parameters under ``name``. The run itself is only read."""
 
-
     check(spec, config)
     t0 = time.perf_counter()
     with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
         runs = Runs(store)
-        run_id, run = forecast_run(runs, run_id or runs.latest("forecast"))
+        run_id, run = runs.forecast_run(run_id)
         forecast = runs.forecast(run_id)
         coverage = runs.schedule(run_id)["coverage"]
         delta, notes = None, []
@@ -157,3 +159,39 @@ def scenario_store(store_path, config: Config, spec: Scenario, run_id: int | Non
         sid = Scenarios(store).save(name, run_id, by, spec.model_dump(mode="json"), info, base_days,
                                     days[["queue", "day", *METRICS]])
     return {**result, "scenario_id": sid, "name": name, "run_id": run_id, "info": info}
+
+
+def submit_calendar(store_path: Path, cal: Calendar, by: str, lock_timeout_s: float) -> dict:
+    """Store a checked calendar, or queue it in the inbox if the store stays locked: a submission
+    is never lost."""
+    at = dt.datetime.now()
+    try:
+        store = Store(store_path, lock_timeout_s=lock_timeout_s)
+    except StoreLockedError:
+        return {"queued": str(spool(inbox_dir(store_path), cal, by, at))}
+    with store:
+        return store_submission(store, cal, by, at)
+
+
+def check_peaks(store_path: Path, config: Config, submitted: pd.DataFrame, lock_timeout_s: float = 2.0) -> list[str]:
+    """Peak warnings for a calendar being checked or submitted (:func:`forecaster.campaigns.peaks.peak_warnings`).
+    Never raises: a warning must not stand between marketing and a safe submission. Without a
+    store or a scheduled run it says nothing; when the check itself fails, it says so."""
+    if not Path(store_path).exists():
+        return []
+    try:
+        with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+            inputs = peaks.read_inputs(store)
+        return peaks.peak_warnings(inputs, config, submitted) if inputs else []
+    except Exception as exc:  # noqa: BLE001 - advisory only, and the user is told it did not run
+        return [f"the campaigns were not checked against the schedule ({type(exc).__name__}: {exc}); "
+                "the calendar itself is valid"]
+
+
+def write_report(store_path: Path, config: Config, out, run_id: int | None = None,
+                 lock_timeout_s: float = 30.0) -> tuple[Path, int]:
+    """Gather the run's data with the store open, render with it closed, write atomically; returns
+    (path, run id)."""
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        data = gather(store, config, run_id)
+    return write_bytes(out, render(data, config).encode("utf-8")), data["run_id"]

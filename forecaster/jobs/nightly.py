@@ -54,8 +54,8 @@ from forecaster.demand.engine import engine_session
 from forecaster.demand.selection import run_forecast
 from forecaster.io.actuals import load_actuals
 from forecaster.io.output import write_bytes, write_table
+from forecaster.jobs.actions import write_report
 from forecaster.planning import capacity, shifts
-from forecaster.report.page import write_report
 from forecaster.staffing.requirements import staff_forecast
 from forecaster.store.database import Store, scalar
 from forecaster.store.runs import Runs

@@ -33,7 +33,6 @@ import pandas as pd
 
 from forecaster.core.config import Config
 from forecaster.core.errors import UserError
-from forecaster.planning.shifts import forecast_run
 from forecaster.staffing.erlang import scheduled_agents
 from forecaster.staffing.requirements import staff_forecast
 
@@ -160,7 +159,6 @@ def to_ics(wins: pd.DataFrame, config: Config, stamp: pd.Timestamp | None = None
     ``stamp`` (UTC) is every event's DTSTAMP: pass the run's time so that the same run always
     gives the same file."""
 
-
     tz = ZoneInfo(config.timezone)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//forecaster//spare capacity//EN")
@@ -185,7 +183,7 @@ def capacity_run(runs, config: Config, run_id: int | None = None, quantile: floa
                  min_minutes: int | None = None, min_agents: int | None = None) -> dict:
     """Spare capacity of a stored run's schedule; stored with the run."""
 
-    run_id, _ = forecast_run(runs, run_id)
+    run_id, _ = runs.forecast_run(run_id)
     plan = runs.schedule(run_id)
     if plan["coverage"].empty:
         raise UserError(f"run {run_id} has no schedule yet; run 'forecaster schedule' first")

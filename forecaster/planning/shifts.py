@@ -305,22 +305,11 @@ def schedule_week(req: pd.DataFrame, config: Config, week_start: dt.date, method
     return out
 
 
-def forecast_run(runs, run_id: int | None) -> tuple[int, dict]:
-    """The forecast run ``run_id`` (default: the latest), or a clear error."""
-    run_id = run_id or runs.latest("forecast")
-    if run_id is None:
-        raise UserError("the store holds no forecast run yet; run 'forecaster forecast' first")
-    run = runs.get(run_id)
-    if run is None or run["kind"] not in ("forecast", "nightly"):
-        raise UserError(f"run {run_id} is not a forecast run; 'forecaster runs' lists the runs")
-    return run_id, run
-
-
 def schedule_run(runs, config: Config, run_id: int | None = None, week: str | None = None,
                  method: str | None = None, quantile: float | None = None) -> dict:
     """Schedule one week of a stored forecast run and store the plan with the run."""
 
-    run_id, _ = forecast_run(runs, run_id)
+    run_id, _ = runs.forecast_run(run_id)
     forecast = runs.forecast(run_id)
     quantile = quantile if quantile is not None else config.scheduling.quantile
     days = pd.to_datetime(forecast["interval_start"]).dt.date

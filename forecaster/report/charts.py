@@ -99,7 +99,6 @@ def impact_chart(campaigns: pd.DataFrame) -> str:
 
 
 def response_chart(curves: pd.DataFrame) -> str:
-
     if curves.empty:
         return ""
     fig, ax = _figure(9.5, 2.4)

@@ -29,7 +29,6 @@ from forecaster.campaigns.calendar import current
 from forecaster.core.config import Config
 from forecaster.core.errors import UserError
 from forecaster.core.site_calendar import public_holidays
-from forecaster.io.output import write_bytes
 from forecaster.report.charts import (
     accuracy_chart,
     capacity_heatmap,
@@ -38,7 +37,6 @@ from forecaster.report.charts import (
     response_chart,
     staffing_chart,
 )
-from forecaster.store.database import Store
 from forecaster.store.runs import Runs
 from forecaster.store.scenarios import Scenarios
 
@@ -200,11 +198,3 @@ def _campaign_totals(days: pd.DataFrame, calendar: pd.DataFrame, as_of: dt.date,
     out = g.join(info, on="campaign_id", how="inner")
     out = out[out["start"].dt.date >= as_of - dt.timedelta(weeks=past_weeks)]
     return out[cols].sort_values("start").reset_index(drop=True)
-
-
-def write_report(store_path, config: Config, out, run_id: int | None = None, lock_timeout_s: float = 30.0):
-    """Gather, render and write atomically; returns (path, run id)."""
-
-    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
-        data = gather(store, config, run_id)
-    return write_bytes(out, render(data, config).encode("utf-8")), data["run_id"]

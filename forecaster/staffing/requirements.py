@@ -196,13 +196,7 @@ def daily_summary(req: pd.DataFrame, interval_min: int) -> pd.DataFrame:
 def staff_run(runs, config, run_id: int | None = None, quantile: float | None = None,
               model: str = "erlang_c") -> dict:
     """Staff a stored forecast run at the mean and, if given, a quantile; store both with the run."""
-
-    run_id = run_id or runs.latest("forecast")
-    if run_id is None:
-        raise UserError("the store holds no forecast run yet; run 'forecaster forecast' first")
-    run = runs.get(run_id)
-    if run is None or run["kind"] not in ("forecast", "nightly"):
-        raise UserError(f"run {run_id} is not a forecast run; 'forecaster status' shows the runs")
+    run_id, _ = runs.forecast_run(run_id)
     if model == "erlang_a":
         lacking = [q.name for q in config.queues if q.channel != "email" and q.patience_s is None]
         if lacking:

@@ -121,6 +121,11 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, args: list[object] | None =
     return rows[0][0] if rows else None
 
 
+def inbox_dir(store_path: Path) -> Path:
+    """Where submissions wait while the store is locked (beside the store file)."""
+    return store_path.with_name(store_path.name + ".inbox")
+
+
 def _is_lock_error(exc: Exception) -> bool:
     return "lock" in str(exc).lower()
 

@@ -8,6 +8,7 @@ import json
 
 import pandas as pd
 
+from forecaster.core.errors import UserError
 from forecaster.store.database import Store, scalar
 
 
@@ -22,6 +23,16 @@ class Runs:
         kinds = ["forecast", "nightly"] if kind == "forecast" else [kind]
         return scalar(self.con, """SELECT max(run_id) FROM runs WHERE list_contains(?, kind) AND status = 'ok'
                                    AND published""", [kinds])
+
+    def forecast_run(self, run_id: int | None = None) -> tuple[int, dict]:
+        """The forecast (or nightly) run ``run_id``, by default the latest published one, or a clear error."""
+        run_id = run_id or self.latest("forecast")
+        if run_id is None:
+            raise UserError("the store holds no forecast run yet; run 'forecaster forecast' first")
+        run = self.get(run_id)
+        if run is None or run["kind"] not in ("forecast", "nightly"):
+            raise UserError(f"run {run_id} is not a forecast run; 'forecaster runs' lists the runs")
+        return run_id, run
 
     def get(self, run_id: int) -> dict | None:
         rows = self.con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()
