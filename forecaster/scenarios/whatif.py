@@ -45,7 +45,7 @@ from forecaster.demand.context import make_context
 from forecaster.demand.selection import predict
 from forecaster.planning.capacity import productive_agents
 from forecaster.staffing.erlang import erlang_a_metrics
-from forecaster.staffing.requirements import metrics_at, staff_forecast
+from forecaster.staffing.requirements import metrics_at, queue_settings, staff_forecast
 from forecaster.store.scenarios import Scenarios
 
 _CHANGE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(s|%)\s*$")
@@ -229,10 +229,8 @@ def measure(fc: pd.DataFrame, config: Config, model: str, quantile: float | None
             on_shift: pd.DataFrame) -> pd.DataFrame:
     """Per interval: required agents, and service with the agents on shift today."""
     req = staff_forecast(fc, config, quantile, model)
-    settings = pd.DataFrame([{
-        "queue": q.name, "channel": q.channel, "sl": (q.sl_pct or np.nan) / 100, "answer_s": q.answer_s,
-        "asa_target_s": q.asa_s, "patience_s": q.patience_s, "shrinkage": q.shrinkage,
-        "max_occupancy": q.max_occupancy, "concurrency": q.concurrency} for q in config.queues])
+    settings = queue_settings(config)[["queue", "channel", "sl", "answer_s", "asa_target_s", "patience_s",
+                                       "shrinkage", "max_occupancy", "concurrency"]]
     f = req.merge(settings, on="queue", how="left").merge(on_shift, on=["queue", "interval_start"], how="left")
     f["interval_min"] = config.interval_min
     f["productive"] = productive_agents(f["on_shift"].fillna(0).to_numpy(np.int64), f["shrinkage"].to_numpy(float))

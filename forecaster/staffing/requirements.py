@@ -152,6 +152,15 @@ def quantile_calls(forecast: pd.DataFrame, quantile: float | None) -> np.ndarray
     return np.maximum(0.0, mean + z * half)
 
 
+def queue_settings(config) -> pd.DataFrame:
+    """One row per queue with its staffing settings, in the column names of :func:`requirements`."""
+    return pd.DataFrame([{
+        "queue": q.name, "channel": q.channel, "default_aht_s": q.aht_s, "sl": (q.sl_pct or np.nan) / 100,
+        "answer_s": q.answer_s, "asa_target_s": q.asa_s, "patience_s": q.patience_s, "shrinkage": q.shrinkage,
+        "max_occupancy": q.max_occupancy, "min_agents": q.min_agents, "concurrency": q.concurrency,
+        "deadline_h": q.deadline_h} for q in config.queues])
+
+
 def staff_forecast(forecast: pd.DataFrame, config, quantile: float | None = None,
                    model: str = "erlang_c") -> pd.DataFrame:
     """Requirements per queue and interval of a forecast (``queue, interval_start, forecast, ...``).
@@ -161,12 +170,7 @@ def staff_forecast(forecast: pd.DataFrame, config, quantile: float | None = None
     """
     f = forecast.copy()
     f["calls"] = quantile_calls(f, quantile)
-    settings = pd.DataFrame([{
-        "queue": q.name, "channel": q.channel, "default_aht_s": q.aht_s, "sl": (q.sl_pct or np.nan) / 100,
-        "answer_s": q.answer_s, "asa_target_s": q.asa_s, "patience_s": q.patience_s, "shrinkage": q.shrinkage,
-        "max_occupancy": q.max_occupancy, "min_agents": q.min_agents, "concurrency": q.concurrency,
-        "deadline_h": q.deadline_h} for q in config.queues])
-    f = f.merge(settings, on="queue", how="left", validate="many_to_one")
+    f = f.merge(queue_settings(config), on="queue", how="left", validate="many_to_one")
     aht = f["aht_s"] if "aht_s" in f else pd.Series(np.nan, index=f.index)
     f["aht_s"] = aht.where(aht > 0, f["default_aht_s"])
     f["interval_min"] = config.interval_min
