@@ -32,8 +32,8 @@ import pandas as pd
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from forecaster.demand.evaluation import evaluate  # noqa: E402
 from forecaster.core.config import load_config  # noqa: E402
+from forecaster.demand.evaluation import evaluate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT.parent / "shared" / "data" / "anonymous_bank_1999" / "calls_6min.csv.gz"

@@ -42,11 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.forecast_accuracy import BANK, load_bank, load_demo, pooled  # noqa: E402
 from forecaster.demand import selection as F  # noqa: E402
 from forecaster.demand.context import Context  # noqa: E402
+from forecaster.demand.evaluation import evaluate  # noqa: E402
 from forecaster.demand.models import ForecastModel, register  # noqa: E402
 from forecaster.demand.models.topdown import hours_profile, split_by_profile  # noqa: E402
-from forecaster.features.design import interval_design  # noqa: E402
-from forecaster.demand.evaluation import evaluate  # noqa: E402
 from forecaster.features.adstock import campaign_features  # noqa: E402
+from forecaster.features.design import interval_design  # noqa: E402
 
 OURS = ("snaive_week", "mean4", "topdown", "topdown_pooled", "mstl")
 PEERS = ("prophet_daily", "prophet_interval")

@@ -16,8 +16,8 @@ import time
 import pandas as pd
 
 from benchmarks.common import DEMO_ACTUALS, DEMO_CONFIG
-from forecaster.scenarios import whatif as sc
 from forecaster.core.config import load_config
+from forecaster.scenarios import whatif as sc
 from forecaster.staffing.requirements import staff_forecast
 
 FIRST = dt.date(2026, 10, 12)   # a Monday; 6 weeks to 2026-11-22
@@ -59,7 +59,7 @@ def main() -> None:
     config = config.model_copy(update={"interval_min": 15})
     fc = six_weeks_at_15()
     base_s, base = timed(lambda: staff_forecast(fc, config))
-    coverage = base[["queue", "interval_start"]].assign(on_shift=base["scheduled"] + 1, on_break=0)
+    coverage = base[["queue", "interval_start"]].assign(scheduled_agents=base["required_with_shrinkage"] + 1, on_break=0)
     print(f"{len(fc):,} intervals ({fc['queue'].nunique()} queues, {fc['interval_start'].dt.date.nunique()} days, "
           f"15 min); baseline: staffing the base once with Erlang C {base_s:.2f} s")
     rows = []

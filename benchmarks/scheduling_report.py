@@ -16,9 +16,9 @@ import time
 import pandas as pd
 
 from benchmarks.common import DEMO_ACTUALS, DEMO_CONFIG
+from forecaster.core.config import load_config
 from forecaster.planning import capacity
 from forecaster.planning import shifts as scheduling
-from forecaster.core.config import load_config
 from forecaster.staffing.requirements import staff_forecast
 
 WEEK = dt.date(2026, 11, 16)
@@ -56,8 +56,8 @@ def one(interval_min: int) -> dict:
             "solver_s": round(s["solve_s"].sum(), 2), "headcount_wall_s": round(t_solve, 2),
             "with_breaks_wall_s": round(t_breaks, 2), "max_solver_gap": float(s["solver_gap"].max()),
             "required_agent_h": round(s["required_agent_h"].sum(), 1),
-            "on_shift_agent_h": round(s["on_shift_agent_h"].sum(), 1),
-            "objective_vs_bound": round(s["on_shift_agent_h"].sum() / s["required_agent_h"].sum(), 3),
+            "scheduled_agent_h": round(s["scheduled_agent_h"].sum(), 1),
+            "objective_vs_bound": round(s["scheduled_agent_h"].sum() / s["required_with_shrinkage_agent_h"].sum(), 3),
             "short_agent_h": float(s["short_agent_h"].sum()),
             "break_notes": int((with_breaks["summary"]["notes"] != "").sum()),
             "capacity_s": round(t_cap, 2), "windows": len(cap["windows"]),

@@ -36,7 +36,7 @@ def main() -> None:
     from pyworkforce.queuing import ErlangA, ErlangC
 
     f = week_of_intervals()
-    calls, aht, pat = f["calls"].to_numpy(), f["aht_s"].to_numpy(), f["patience_s"].to_numpy()
+    calls, aht, pat = f["contacts"].to_numpy(), f["aht_s"].to_numpy(), f["patience_s"].to_numpy()
     live = calls > 0
     ours_c, agents_c = best_of(lambda: erlang_c_agents(calls, aht, 15.0, 20.0, sl=0.8), 7)
 

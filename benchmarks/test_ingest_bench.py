@@ -11,8 +11,8 @@ import itertools
 import pytest
 
 from benchmarks.common import DEMO_ACTUALS, DEMO_CONFIG, make_big
-from forecaster.io.actuals import ingest
 from forecaster.core.config import load_config
+from forecaster.io.actuals import ingest
 from forecaster.store.database import Store
 
 counter = itertools.count()

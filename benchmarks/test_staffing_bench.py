@@ -12,7 +12,7 @@ from forecaster.staffing.erlang import erlang_a_agents, erlang_c_agents
 @pytest.fixture(scope="module")
 def week():
     f = week_of_intervals()
-    return f["calls"].to_numpy(), f["aht_s"].to_numpy(), f["patience_s"].to_numpy()
+    return f["contacts"].to_numpy(), f["aht_s"].to_numpy(), f["patience_s"].to_numpy()
 
 
 def test_erlang_c_ours(benchmark, week):

@@ -3,7 +3,7 @@
 import os as _os
 import sys as _sys
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # One BLAS thread. Our linear algebra is thousands of small least-squares fits (carry-over searches,
 # campaign-impact fits, ARIMA), on which OpenBLAS's thread pool only spins: on this 2-core machine the

@@ -13,8 +13,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecaster.store import database as store_mod
 from forecaster.campaigns.calendar import current, read_calendar, versions
+from forecaster.store import database as store_mod
 from forecaster.store.database import Store
 from tests.conftest import lock_held
 

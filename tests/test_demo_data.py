@@ -7,8 +7,8 @@ import importlib.util
 import pandas as pd
 import pytest
 
-from forecaster.io.actuals import load_actuals
 from forecaster.core.config import load_config
+from forecaster.io.actuals import load_actuals
 from tests.conftest import ROOT
 
 DEMO = ROOT / "data" / "demo"

@@ -21,6 +21,7 @@ def all_commands(group: click.Group, prefix: tuple[str, ...] = ()):
             yield path
 
 
+cli.load_all()
 COMMANDS = list(all_commands(cli))
 
 

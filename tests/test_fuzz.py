@@ -6,8 +6,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecaster.io.actuals import load_actuals
 from forecaster.core.errors import InputError
+from forecaster.io.actuals import load_actuals
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from forecaster.campaigns import effects
 from forecaster.cli.app import cli
 from forecaster.core.config import load_config
-from forecaster.features.adstock import adstock
 from forecaster.core.grid import future_grid
+from forecaster.features.adstock import adstock
 from tests.conftest import TINY_CONFIG
 
 START, AS_OF = dt.date(2025, 9, 1), dt.date(2026, 8, 30)

@@ -11,13 +11,13 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecaster.scenarios import whatif as sc
 from forecaster.cli.app import cli
+from forecaster.core.config import load_config
 from forecaster.core.errors import UserError
 from forecaster.core.grid import future_grid
+from forecaster.scenarios import whatif as sc
 from forecaster.store.database import Store
 from forecaster.store.runs import Runs
-from forecaster.core.config import load_config
 from tests.conftest import ROOT, TINY_CONFIG
 
 FIRST = dt.date(2026, 12, 7)  # a Monday
@@ -54,7 +54,7 @@ def assert_same_as_base(result):
         for m in sc.METRICS:
             pd.testing.assert_series_equal(frame[m], frame[f"{m}_base"], check_names=False)
     iv = result["intervals"]
-    assert (iv["agents"] == iv["agents_base"]).all() and (iv["calls"] == iv["calls_base"]).all()
+    assert (iv["required_agents"] == iv["required_agents_base"]).all() and (iv["contacts"] == iv["contacts_base"]).all()
 
 
 def test_no_changes_equal_the_base_exactly(config, fc):
@@ -83,8 +83,8 @@ def test_more_handling_time_or_volume_never_lowers_required_agents(site, change,
     model = "erlang_a" if erlang_a else None
     base = sc.evaluate(fc, config, sc.Scenario(model=model))["intervals"]
     more = sc.evaluate(fc, config, sc.Scenario(model=model, aht=change, volume=("%", volume)))["intervals"]
-    assert (more["agents"].to_numpy() >= base["agents"].to_numpy()).all()
-    assert (more["scheduled"].to_numpy() >= base["scheduled"].to_numpy()).all()
+    assert (more["required_agents"].to_numpy() >= base["required_agents"].to_numpy()).all()
+    assert (more["required_with_shrinkage"].to_numpy() >= base["required_with_shrinkage"].to_numpy()).all()
 
 
 def test_deflection_removes_that_share_and_harder_contacts_take_longer(config, fc):
@@ -116,7 +116,7 @@ def test_a_stricter_target_costs_more_and_lifts_service_with_today_staffing_unch
 
 def test_longer_handling_with_todays_schedule_lowers_service_and_uses_the_schedule(config, fc):
     base_req = sc.staff_forecast(fc, config)
-    coverage = base_req[["queue", "interval_start"]].assign(on_shift=base_req["scheduled"] + 1, on_break=1)
+    coverage = base_req[["queue", "interval_start"]].assign(scheduled_agents=base_req["required_with_shrinkage"] + 1, on_break=1)
     result = sc.evaluate(fc, config, sc.Scenario(aht=("s", 60)), coverage=coverage)
     assert (result["intervals"]["staffed_from"] == "schedule").all()
     voice = result["queues"].set_index("queue").loc["voice"]
@@ -128,10 +128,10 @@ def test_longer_handling_with_todays_schedule_lowers_service_and_uses_the_schedu
 def test_fte_and_cost_follow_the_config(config, fc):
     total = sc.evaluate(fc, config, sc.Scenario())["total"].iloc[0]
     days = 7                                       # the forecast spans Monday to Friday plus e-mail's weekend
-    assert total["cost"] == pytest.approx(total["scheduled_agent_h"] * config.scheduling.hourly_cost)
+    assert total["cost"] == pytest.approx(total["required_with_shrinkage_agent_h"] * config.scheduling.hourly_cost)
     n_days = fc["interval_start"].dt.date.nunique()
     assert n_days <= days
-    assert total["fte"] == pytest.approx(total["scheduled_agent_h"] / (config.scheduling.fte_hours_week * n_days / 7))
+    assert total["fte"] == pytest.approx(total["required_with_shrinkage_agent_h"] / (config.scheduling.fte_hours_week * n_days / 7))
 
 
 @pytest.mark.parametrize(("parse", "text", "message"), [

@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecaster.planning import capacity
-from forecaster.planning import shifts as scheduling
 from forecaster.cli.app import cli
 from forecaster.core.config import load_config
 from forecaster.core.errors import ConfigError
-from forecaster.staffing.erlang import scheduled_agents
+from forecaster.planning import capacity
+from forecaster.planning import shifts as scheduling
+from forecaster.staffing.erlang import with_shrinkage
 from forecaster.staffing.requirements import staff_forecast
 from forecaster.store.database import Store
 from forecaster.store.runs import Runs
@@ -50,8 +50,8 @@ def _req(config, seed: int = 1, scale: float = 12.0) -> pd.DataFrame:
         for k in range(20):  # 08:00-18:00
             agents = max(0, round(scale * np.sin(np.pi * (k + 0.5) / 20) + rng.integers(-2, 3)))
             rows.append(("voice", day + pd.Timedelta(minutes=480 + 30 * k), agents))
-    f = pd.DataFrame(rows, columns=["queue", "interval_start", "agents"])
-    return f.assign(scheduled=scheduled_agents(f["agents"], 0.3))
+    f = pd.DataFrame(rows, columns=["queue", "interval_start", "required_agents"])
+    return f.assign(required_with_shrinkage=with_shrinkage(f["required_agents"], 0.3))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -63,9 +63,9 @@ def test_optimal_cover_leaves_no_interval_under_covered(site, seed):
     assert voice.loc[voice["status"] == "FEASIBLE", "notes"].str.contains("at max_headcount").all()
     assert plan["shortfalls"].empty
     cov = plan["coverage"]
-    assert (cov["on_shift"] >= cov["required"]).all() and (cov["under"] == 0).all()
+    assert (cov["scheduled_agents"] >= cov["required_with_shrinkage"]).all() and (cov["under"] == 0).all()
     # the objective against the lower bound: shift time is at least the required agent-time
-    assert (voice["on_shift_agent_h"] >= voice["required_agent_h"]).all()
+    assert (voice["scheduled_agent_h"] >= voice["required_with_shrinkage_agent_h"]).all()
 
 
 def test_caps_min_headcount_and_allowed_days_are_kept(site):
@@ -81,7 +81,7 @@ def test_caps_min_headcount_and_allowed_days_are_kept(site):
 def test_uncoverable_intervals_are_listed_and_the_rest_planned(site):
     req = _req(site)
     late = pd.DataFrame({"queue": "voice", "interval_start": [pd.Timestamp(WEEK) + pd.Timedelta(hours=19)],
-                         "agents": [3], "scheduled": [5]})                 # no shift runs at 19:00
+                         "required_agents": [3], "required_with_shrinkage": [5]})                 # no shift runs at 19:00
     plan = scheduling.schedule_week(pd.concat([req, late]), site, WEEK)
     short = plan["shortfalls"]
     assert short[["interval_start", "agents_missing"]].values.tolist() == [[late["interval_start"][0], 5]]
@@ -93,7 +93,7 @@ def test_breaks_never_drop_the_floor_below_the_productive_requirement(site):
     plan = scheduling.schedule_week(_req(site), site, WEEK)
     assert not plan["breaks"].empty and not plan["summary"]["notes"].str.contains("below").any()
     cov = plan["coverage"]
-    assert (cov["on_shift"] - cov["on_break"] >= cov["productive_required"]).all()
+    assert (cov["scheduled_agents"] - cov["on_break"] >= cov["required_agents"]).all()
     per_agent = plan["breaks"].groupby(["queue", "day", "shift", "slot"])["break"].apply(sorted)
     full = per_agent[per_agent.index.get_level_values("shift").str.match("early|late")]
     assert all(b == ["paid", "unpaid"] for b in full)                      # one of each per full shift
@@ -104,7 +104,7 @@ def test_breaks_never_drop_the_floor_below_the_productive_requirement(site):
 def test_fit_method_runs_min_abs_difference(site):
     plan = scheduling.schedule_week(_req(site), site, WEEK, method="fit")
     assert set(plan["summary"]["status"]) <= {"OPTIMAL", "FEASIBLE"}
-    assert plan["coverage"]["on_shift"].sum() > 0
+    assert plan["coverage"]["scheduled_agents"].sum() > 0
 
 
 def test_shift_past_midnight_is_a_config_error(tmp_path):
@@ -117,7 +117,7 @@ def test_shift_past_midnight_is_a_config_error(tmp_path):
 @given(on_shift=st.integers(0, 400), shrinkage=st.floats(0, 0.6))
 def test_productive_agents_inverts_the_shrinkage_rule(on_shift, shrinkage):
     a = capacity.productive_agents(np.array([on_shift]), np.array([shrinkage]))[0]
-    assert scheduled_agents(a, shrinkage) <= on_shift < scheduled_agents(a + 1, shrinkage)
+    assert with_shrinkage(a, shrinkage) <= on_shift < with_shrinkage(a + 1, shrinkage)
 
 
 @settings(max_examples=60, deadline=None)
@@ -130,14 +130,14 @@ def test_windows_never_include_an_interval_below_the_requirement(site, data, shr
         "outbound": site.outbound.model_copy(update={"min_agents": min_agents, "min_minutes": 30})})
     ts = pd.Timestamp(WEEK) + pd.to_timedelta(np.arange(len(data)) * 30 + 480, unit="min")
     agents = np.array([a for a, _ in data])
-    req = pd.DataFrame({"queue": "voice", "interval_start": ts, "agents": agents,
-                        "scheduled": scheduled_agents(agents, shrinkage)})
-    cov = pd.DataFrame({"queue": "voice", "interval_start": ts, "on_shift": [o for _, o in data]})
+    req = pd.DataFrame({"queue": "voice", "interval_start": ts, "required_agents": agents,
+                        "required_with_shrinkage": with_shrinkage(agents, shrinkage)})
+    cov = pd.DataFrame({"queue": "voice", "interval_start": ts, "scheduled_agents": [o for _, o in data]})
     spare = capacity.spare_per_interval(cov, req, cfg).assign(risk=0.1)
     wins = capacity.windows(spare, cfg, 30)
     for w in wins.itertuples():
         inside = spare[(spare["interval_start"] >= w.start) & (spare["interval_start"] < w.end)]
-        assert (inside["on_shift"] >= inside["scheduled"]).all()
+        assert (inside["scheduled_agents"] >= inside["required_with_shrinkage"]).all()
         assert inside["spare"].min() == w.spare_agents_min >= min_agents
 
 

@@ -12,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyworkforce.queuing import ErlangA, ErlangC
 
-from forecaster.staffing.erlang import erlang_a_agents, erlang_a_metrics, erlang_c_agents, erlang_c_metrics, scheduled_agents
+from forecaster.staffing.erlang import (
+    erlang_a_agents,
+    erlang_a_metrics,
+    erlang_c_agents,
+    erlang_c_metrics,
+    with_shrinkage,
+)
 from forecaster.staffing.requirements import deadline_requirements, requirements
 from tests.conftest import SHARED_DATA
 
@@ -20,7 +26,7 @@ from tests.conftest import SHARED_DATA
 def random_intervals(n, seed, max_calls=800):
     rng = np.random.default_rng(seed)
     return pd.DataFrame({
-        "calls": rng.uniform(0.5, max_calls, n), "aht_s": rng.uniform(60, 900, n),
+        "contacts": rng.uniform(0.5, max_calls, n), "aht_s": rng.uniform(60, 900, n),
         "interval_min": rng.choice([15, 30, 60], n).astype(float), "sl": rng.uniform(0.5, 0.99, n),
         "answer_s": rng.uniform(5, 60, n), "max_occupancy": rng.uniform(0.6, 1.0, n),
         "shrinkage": rng.uniform(0.0, 0.5, n)})
@@ -30,14 +36,14 @@ def test_erlang_c_equals_pyworkforce_on_10000_random_intervals():
     f = random_intervals(10_000, seed=3)
     ours = requirements(f)
     for i, r in enumerate(f.itertuples()):
-        ref = ErlangC(transactions=r.calls, aht=r.aht_s / 60, asa=r.answer_s / 60, interval=r.interval_min,
+        ref = ErlangC(transactions=r.contacts, aht=r.aht_s / 60, asa=r.answer_s / 60, interval=r.interval_min,
                       shrinkage=r.shrinkage).required_positions(service_level=r.sl, max_occupancy=r.max_occupancy)
         got = ours.iloc[i]
-        assert got.agents == ref["raw_positions"], (i, r)
+        assert got.required_agents == ref["raw_positions"], (i, r)
         exact = ref["raw_positions"] / (1 - r.shrinkage)
         # pyworkforce rounds raw/(1-s) up without tolerance; we differ only where that is float noise
         expected_positions = ref["positions"] if abs(exact - round(exact)) > 1e-9 else round(exact)
-        assert got.scheduled == expected_positions, (i, r)
+        assert got.required_with_shrinkage == expected_positions, (i, r)
         assert got.service_level == pytest.approx(ref["service_level"], abs=1e-9)
         assert got.occupancy == pytest.approx(ref["occupancy"], abs=1e-9)
         assert got.p_wait == pytest.approx(ref["waiting_probability"], abs=1e-9)
@@ -50,11 +56,11 @@ def test_erlang_a_equals_pyworkforce_on_300_random_intervals():
     f["max_abandon"] = np.where(np.arange(300) % 3 == 0, 0.05, 1.0)
     ours = requirements(f)
     for i, r in enumerate(f.itertuples()):
-        ref = ErlangA(transactions=r.calls, aht=r.aht_s / 60, asa=r.answer_s / 60, interval=r.interval_min,
+        ref = ErlangA(transactions=r.contacts, aht=r.aht_s / 60, asa=r.answer_s / 60, interval=r.interval_min,
                       patience=r.patience_s / 60, shrinkage=r.shrinkage).required_positions(
             service_level=r.sl, max_occupancy=r.max_occupancy, max_abandonment=r.max_abandon)
         got = ours.iloc[i]
-        assert got.agents == ref["raw_positions"], (i, r)
+        assert got.required_agents == ref["raw_positions"], (i, r)
         assert got.service_level == pytest.approx(ref["service_level"], abs=1e-9)
         assert got.abandon == pytest.approx(ref["abandonment_probability"], abs=1e-9)
         assert got.occupancy == pytest.approx(ref["occupancy"], abs=1e-9)
@@ -64,9 +70,9 @@ def test_erlang_a_equals_pyworkforce_on_300_random_intervals():
 def test_shrinkage_rounding_ignores_float_noise():
     # pyworkforce: ceil(21 / 0.7) = ceil(30.000000000000004) = 31; 21 agents at 30 % need 30 scheduled.
     assert math.ceil(21 / (1 - 0.3)) == 31
-    assert scheduled_agents(21, 0.3) == 30
-    assert scheduled_agents(14, 0.3) == 20
-    assert scheduled_agents(10, 0.25) == 14
+    assert with_shrinkage(21, 0.3) == 30
+    assert with_shrinkage(14, 0.3) == 20
+    assert with_shrinkage(10, 0.25) == 14
 
 
 def _tolerance(text: str) -> float:
@@ -96,27 +102,27 @@ def test_published_reference_figures():
                 a = erlang_a_metrics(n, calls, aht, interval, answer, float(row["patience_s"]))
                 assert abs(a["abandon"] * 100 - float(row["abandon_pct"])) <= _tolerance(row["abandon_pct"])
                 checked += 1
-        target = dict(calls=calls, aht_s=aht, interval_min=interval, sl=float(row["target_sl_pct"]) / 100,
+        target = dict(contacts=calls, aht_s=aht, interval_min=interval, sl=float(row["target_sl_pct"]) / 100,
                       answer_s=answer, max_occupancy=float(row["max_occupancy_pct"]) / 100,
                       shrinkage=float(row["shrinkage_pct"]) / 100)
         req = requirements(pd.DataFrame([target])).iloc[0]
         if "headline" in row["model"]:
             # the site prints agents / (1 - shrinkage) rounded to the nearest 0.5
-            unrounded = req.agents / (1 - target["shrinkage"])
+            unrounded = req.required_agents / (1 - target["shrinkage"])
             assert abs(round(unrounded * 2) / 2 - float(row["scheduled_with_shrinkage"])) < 1e-9, row["scenario"]
             assert abs(req.service_level * 100 - float(row["service_level_pct"])) <= _tolerance(row["service_level_pct"])
             checked += 1
         elif row["model"] == "Erlang C" and row["agents"]:
-            assert req.agents == int(row["agents"]) and req.scheduled == int(row["scheduled_with_shrinkage"] or req.scheduled)
+            assert req.required_agents == int(row["agents"]) and req.required_with_shrinkage == int(row["scheduled_with_shrinkage"] or req.required_with_shrinkage)
             checked += 1
     assert checked > 100
 
 
 def test_zero_volume_gets_minimum_agents_and_no_error():
-    f = pd.DataFrame({"calls": [0.0, 0.0], "aht_s": 300.0, "interval_min": 30.0, "sl": 0.8, "answer_s": 20.0,
+    f = pd.DataFrame({"contacts": [0.0, 0.0], "aht_s": 300.0, "interval_min": 30.0, "sl": 0.8, "answer_s": 20.0,
                       "min_agents": [0, 2], "model": ["erlang_c", "erlang_a"], "patience_s": 60.0})
     out = requirements(f)
-    assert out["agents"].tolist() == [0, 2]
+    assert out["required_agents"].tolist() == [0, 2]
     assert out["service_level"].tolist() == [1.0, 1.0] and out["asa_s"].tolist() == [0.0, 0.0]
 
 
@@ -145,21 +151,21 @@ def test_asa_target():
 
 
 def test_chat_concurrency_divides_session_servers():
-    base = dict(calls=120.0, aht_s=600.0, interval_min=30.0, sl=0.8, answer_s=60.0)
+    base = dict(contacts=120.0, aht_s=600.0, interval_min=30.0, sl=0.8, answer_s=60.0)
     single = requirements(pd.DataFrame([base])).iloc[0]
     double = requirements(pd.DataFrame([{**base, "concurrency": 2}])).iloc[0]
-    assert double.agents == math.ceil(single.agents / 2)
+    assert double.required_agents == math.ceil(single.required_agents / 2)
     assert double.service_level >= 0.8
 
 
 def test_email_work_is_spread_over_the_deadline_window():
     t = pd.date_range("2026-01-05 08:00", periods=6, freq="30min")
-    f = pd.DataFrame({"queue": "email", "interval_start": t, "calls": [30, 0, 0, 0, 0, 0], "aht_s": 360.0,
+    f = pd.DataFrame({"queue": "email", "interval_start": t, "contacts": [30, 0, 0, 0, 0, 0], "aht_s": 360.0,
                       "interval_min": 30.0, "deadline_h": 1.5})
     out = deadline_requirements(f)
     # 30 x 360 s = 10,800 s of work over the 3 intervals of the next 1.5 h: 3,600 s = 2 agents each
-    assert out["agents"].tolist() == [2, 2, 2, 0, 0, 0]
-    assert (out["agents"] * 1800)[:3].sum() >= 30 * 360
+    assert out["required_agents"].tolist() == [2, 2, 2, 0, 0, 0]
+    assert (out["required_agents"] * 1800)[:3].sum() >= 30 * 360
 
 
 settings_ = settings(max_examples=60, deadline=None)

@@ -18,18 +18,18 @@ def invoke(*args):
 
 
 def test_single_interval_with_what_if_table():
-    result = invoke("erlang", "--calls", 100, "--interval", 30, "--aht", 180, "--sl", "80/20", "--shrinkage", 0.3)
+    result = invoke("erlang", "--contacts", 100, "--interval", 30, "--aht", 180, "--sl", "80/20", "--shrinkage", 0.3)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == ("Required: 14 agents (20 scheduled with 30% shrinkage): service level 88.8%, ASA 7.8 s, "
+    assert lines[0] == ("Required: 14 agents (20 to schedule with 30% shrinkage): service level 88.8%, ASA 7.8 s, "
                         "P(wait) 17.4%, occupancy 71.4%")
-    assert lines[1].split() == ["agents", "scheduled", "service_level", "asa_s", "p_wait", "occupancy"]
+    assert lines[1].split() == ["agents", "agents_with_shrinkage", "service_level", "asa_s", "p_wait", "occupancy"]
     assert [int(line.split()[0]) for line in lines[2:]] == list(range(11, 20))
 
 
 def test_json_reverse_question_erlang_a():
     result = invoke("erlang", "--calls", 100, "--aht", 180, "--model", "erlang_a", "--patience", 60,
-                    "--agents", 10, "--format", "json")
+                    "--agents", 10, "--format", "json")                      # --calls: the 0.1 name, still read
     data = json.loads(result.stdout)
     assert data["mode"] == "given_agents" and data["agents"] == 10 and data["required_agents"] == 12
     assert {"service_level", "asa_s", "p_wait", "occupancy", "abandon", "what_if"} <= set(data)
@@ -38,22 +38,22 @@ def test_json_reverse_question_erlang_a():
 
 
 def test_asa_target_and_occupancy_cap():
-    data = json.loads(invoke("erlang", "--calls", 400, "--aht", 257, "--sl", "80/20", "--max-occupancy", 0.85,
+    data = json.loads(invoke("erlang", "--contacts", 400, "--aht", 257, "--sl", "80/20", "--max-occupancy", 0.85,
                              "--shrinkage", 0.3, "--format", "json").stdout)
-    assert data["agents"] == 68 and data["scheduled"] == 98
-    data = json.loads(invoke("erlang", "--calls", 100, "--aht", 180, "--asa", 20, "--format", "json").stdout)
+    assert data["agents"] == 68 and data["agents_with_shrinkage"] == 98
+    data = json.loads(invoke("erlang", "--contacts", 100, "--aht", 180, "--asa", 20, "--format", "json").stdout)
     assert data["asa_s"] <= 20
 
 
 BAD = [
-    (["--calls", -5, "--aht", 180], "Error: --calls must be a number >= 0, got -5"),
-    (["--calls", 10, "--aht", 0], "Error: --aht must be > 0 seconds, got 0"),
-    (["--calls", 10, "--aht", 180, "--sl", "120/20"], "Error: --sl 120/20: the percentage must be above 0 and at most 100"),
-    (["--calls", 10, "--aht", 180, "--sl", "80/"], "Error: --sl 80/: write the service level as PERCENT/SECONDS, e.g. 80/20"),
-    (["--calls", 10, "--aht", 180, "--shrinkage", 1], "Error: --shrinkage must be a fraction from 0 to below 1 (0.3 = 30 %), got 1"),
-    (["--calls", 10, "--aht", 180, "--model", "erlang_a"],
+    (["--contacts", -5, "--aht", 180], "Error: --contacts must be a number >= 0, got -5"),
+    (["--contacts", 10, "--aht", 0], "Error: --aht must be > 0 seconds, got 0"),
+    (["--contacts", 10, "--aht", 180, "--sl", "120/20"], "Error: --sl 120/20: the percentage must be above 0 and at most 100"),
+    (["--contacts", 10, "--aht", 180, "--sl", "80/"], "Error: --sl 80/: write the service level as PERCENT/SECONDS, e.g. 80/20"),
+    (["--contacts", 10, "--aht", 180, "--shrinkage", 1], "Error: --shrinkage must be a fraction from 0 to below 1 (0.3 = 30 %), got 1"),
+    (["--contacts", 10, "--aht", 180, "--model", "erlang_a"],
      "Error: --model erlang_a needs --patience SECONDS (mean time callers wait before hanging up), > 0"),
-    (["--aht", 180], "Error: give --calls and --aht (or --input FILE); see 'forecaster erlang --help'"),
+    (["--aht", 180], "Error: give --contacts and --aht (or --input FILE); see 'forecaster erlang --help'"),
 ]
 
 
@@ -72,8 +72,13 @@ def test_bulk_file_round_trip(tmp_path):
     result = invoke("erlang", "--input", src, "--out", out)
     assert result.exit_code == 0 and "Staffed 3 rows" in result.stdout
     got = pd.read_csv(out)
-    assert got["agents"].tolist() == [14, 12, 0]
-    assert {"scheduled", "service_level", "asa_s", "p_wait", "occupancy", "abandon"} <= set(got.columns)
+    assert got["required_agents"].tolist() == [14, 12, 0]
+    assert {"required_with_shrinkage", "service_level", "asa_s", "p_wait", "occupancy", "abandon"} <= set(got.columns)
+    # the input's old column name is read, and the 0.1 output names are kept beside the new ones for 0.2
+    assert got["agents"].tolist() == [14, 12, 0] and got["scheduled"].equals(got["required_with_shrinkage"])
+    src.write_text("contacts,interval_min,aht_s\n100,30,180\n")
+    assert invoke("erlang", "--input", src, "--out", out).exit_code == 0
+    assert pd.read_csv(out)["required_agents"].tolist() == [14]
 
 
 def test_malformed_bulk_file(tmp_path):
@@ -109,10 +114,10 @@ def test_staff_a_stored_forecast_run(config_path, tmp_path):
     assert result.exit_code == 0, result.output
     req = pd.read_csv(out)
     voice = req[req.queue == "voice"]
-    assert voice["calls"].tolist() == [60.0, 115.0, 115.0, 2.0]          # 0.9 quantile = hi_80
-    assert voice["agents"].iloc[1] == voice["agents"].iloc[2]            # missing AHT falls back to the default 300 s
+    assert voice["contacts"].tolist() == [60.0, 115.0, 115.0, 2.0]          # 0.9 quantile = hi_80
+    assert voice["required_agents"].iloc[1] == voice["required_agents"].iloc[2]            # missing AHT falls back to the default 300 s
     email = req[req.queue == "email"]
-    assert email["agents"].sum() > 0
+    assert email["required_agents"].sum() > 0
     with Store(store_path, read_only=True) as store:
         stored = Runs(store)
         assert len(stored.requirements(run_id, "mean")) == 8 and len(stored.requirements(run_id, "q0.90")) == 8

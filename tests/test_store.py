@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecaster.store import database as store_mod
 from forecaster.cli.app import cli
 from forecaster.core.errors import StoreError, StoreLockedError, StoreVersionError
+from forecaster.store import database as store_mod
 from forecaster.store.database import SCHEMA_VERSION, Store
 from tests.conftest import lock_held
 
@@ -103,3 +104,27 @@ def test_an_empty_file_is_waited_for_as_if_being_created_then_reported(tmp_path)
     with pytest.raises(StoreError, match="cannot open store .*not a valid DuckDB database"):
         Store(p, lock_timeout_s=0.3)
     assert time.monotonic() - start >= 0.3
+
+
+def test_a_0_1_store_gets_the_0_2_names(tmp_path, monkeypatch):
+    """Schema 5 renames the columns of 0.1 (calls, agents, scheduled, required, on_shift, ...) and the
+    schedule summary's keys in each run's info; the rows themselves are kept."""
+    p = tmp_path / "s.duckdb"
+    with monkeypatch.context() as m:                 # a store as 0.1 wrote it (schema 4)
+        m.setattr(store_mod, "SCHEMA_VERSION", 4)
+        with Store(p) as s:
+            s.con.execute("""INSERT INTO runs (run_id, kind, status, as_of, started_at, published, info) VALUES
+                (1, 'nightly', 'ok', DATE '2026-03-02', TIMESTAMP '2026-03-02 01:00', true,
+                 '{"schedule": {"week": "2026-W10", "required_agent_h": 10.5, "on_shift_agent_h": 12.0}}')""")
+            s.con.execute("""INSERT INTO run_requirements VALUES (1, 'voice', TIMESTAMP '2026-03-02 08:00', 'mean',
+                             60, 300, 12, 18, 0.81, 14.0, 0.77, NULL)""")
+            s.con.execute("""INSERT INTO run_coverage VALUES (1, 'voice', TIMESTAMP '2026-03-02 08:00', 18, 12, 19, 1, 1, 0)""")
+    with Store(p, check_version=False) as s:
+        assert s.migrate()[:2] == (4, SCHEMA_VERSION)
+    with Store(p, read_only=True) as s:
+        req = s.con.execute("SELECT contacts, required_agents, required_with_shrinkage FROM run_requirements").fetchall()
+        cov = s.con.execute("SELECT required_with_shrinkage, required_agents, scheduled_agents FROM run_coverage").fetchall()
+        info = s.con.execute("SELECT info FROM runs").fetchall()[0][0]
+    assert req == [(60.0, 12, 18)] and cov == [(18, 12, 19)]
+    assert json.loads(info)["schedule"] == {"week": "2026-W10", "required_with_shrinkage_agent_h": 10.5,
+                                            "scheduled_agent_h": 12.0}

@@ -371,7 +371,7 @@ def extra_agent_hours(per_day: pd.DataFrame, intervals: pd.DataFrame, config: Co
         with_it = staff_forecast(part[["queue", "interval_start", "forecast", "aht_s"]], config)
         without = staff_forecast(part[["queue", "interval_start", "aht_s"]].assign(
             forecast=part["without"].to_numpy()), config)
-        diff = (with_it["agents"] - without["agents"]).to_numpy() * hours
+        diff = (with_it["required_agents"] - without["required_agents"]).to_numpy() * hours
         rows.append(pd.DataFrame({"campaign_id": part["campaign_id"].to_numpy(), "queue": part["queue"].to_numpy(),
                                   "extra_agent_hours": diff}))
     out = pd.concat(rows).groupby(["campaign_id", "queue"], as_index=False)["extra_agent_hours"].sum()

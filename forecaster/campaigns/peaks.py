@@ -74,17 +74,17 @@ def peak_warnings(inputs: PeakInputs, config: Config, submitted: pd.DataFrame) -
     cov = coverage.assign(interval_start=pd.to_datetime(coverage["interval_start"]))
     req = staff_forecast(with_new, config).assign(interval_start=lambda f: pd.to_datetime(f["interval_start"]))
     base = staff_forecast(forecast, config).assign(interval_start=lambda f: pd.to_datetime(f["interval_start"]))
-    f = req.merge(cov[["queue", "interval_start", "on_shift"]], on=["queue", "interval_start"]).merge(
-        base[["queue", "interval_start", "scheduled"]].rename(columns={"scheduled": "before"}),
+    f = req.merge(cov[["queue", "interval_start", "scheduled_agents"]], on=["queue", "interval_start"]).merge(
+        base[["queue", "interval_start", "required_with_shrinkage"]].rename(columns={"required_with_shrinkage": "before"}),
         on=["queue", "interval_start"])
-    pushed = f[(f["scheduled"] > f["on_shift"]) & (f["before"] <= f["on_shift"])]
+    pushed = f[(f["required_with_shrinkage"] > f["scheduled_agents"]) & (f["before"] <= f["scheduled_agents"])]
     out = []
     for cid, d in deltas.items():
         mine = pushed[d.reindex(pd.MultiIndex.from_arrays([pushed["queue"], pushed["interval_start"]]))
                       .fillna(0).to_numpy() > 0]
         if len(mine):
-            worst = mine.assign(gap=mine["scheduled"] - mine["on_shift"]).sort_values("gap").iloc[-1]
+            worst = mine.assign(gap=mine["required_with_shrinkage"] - mine["scheduled_agents"]).sort_values("gap").iloc[-1]
             out.append(f"{cid}: its expected response needs more agents than run #{run_id}'s schedule has in "
                        f"{len(mine)} interval(s); worst {worst['queue']} {worst['interval_start']:%a %Y-%m-%d %H:%M}: "
-                       f"{int(worst['scheduled'])} needed, {int(worst['on_shift'])} on shift. Tell the planners")
+                       f"{int(worst['required_with_shrinkage'])} needed, {int(worst['scheduled_agents'])} on shift. Tell the planners")
     return out

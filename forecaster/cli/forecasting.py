@@ -265,7 +265,7 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
     if run["info"].get("schedule"):
         s = run["info"]["schedule"]
         click.echo(f"Schedule: week {s['week']} ({s['method']}), queue-days {s['statuses']}, solver {s['solve_s']} s; "
-                   f"required {s['required_agent_h']:,.0f} agent-h, on shift {s['on_shift_agent_h']:,.0f}, "
+                   f"required with shrinkage {s['required_with_shrinkage_agent_h']:,.0f} agent-h, scheduled {s['scheduled_agent_h']:,.0f}, "
                    f"short {s['short_agent_h']:,.1f}")
     if run["info"].get("capacity"):
         c = run["info"]["capacity"]

@@ -1,9 +1,8 @@
-"""The entry point: the ``forecaster`` group with every command group registered on it."""
+"""The entry point: the ``forecaster`` group; each command's module is loaded when it runs
+(:data:`forecaster.cli.app.COMMAND_MODULES`)."""
 
 from __future__ import annotations
 
-# each module registers its commands on the group when imported
-from forecaster.cli import campaigns, data, forecasting, planning, scenarios, staffing  # noqa: F401
 from forecaster.cli.app import cli
 
 

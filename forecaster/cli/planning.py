@@ -68,7 +68,7 @@ def schedule(app: App, run_id, week, method, quantile, out, coverage_out, agents
         else:
             write_table(shifts, out)
     if coverage_out:
-        write_table(result["coverage"], coverage_out)
+        write_table(result["coverage"], coverage_out, "coverage")
     if fmt != "table":
         click.echo(render(shifts, fmt))
         return
@@ -81,8 +81,8 @@ def schedule(app: App, run_id, week, method, quantile, out, coverage_out, agents
     click.echo(f"Run #{result['run_id']}, week {meta['week']} ({meta['method']}, "
                f"{'mean' if meta['quantile'] is None else 'quantile ' + format(meta['quantile'], 'g')}): "
                f"queue-days {statuses}; solver {meta['solve_s']:.1f} s")
-    click.echo(f"Required {meta['required_agent_h']:,.0f} agent-h, on shift {meta['on_shift_agent_h']:,.0f} "
-               f"({meta['required_agent_h'] / max(meta['on_shift_agent_h'], 1e-9):.0%} of shift time needed), "
+    click.echo(f"Required with shrinkage {meta['required_with_shrinkage_agent_h']:,.0f} agent-h, scheduled {meta['scheduled_agent_h']:,.0f} "
+               f"({meta['required_with_shrinkage_agent_h'] / max(meta['scheduled_agent_h'], 1e-9):.0%} of shift time needed), "
                f"paid {meta['paid_agent_h']:,.0f}")
     click.echo(render(pivot, "table"))
     short = result["shortfalls"]

@@ -85,7 +85,7 @@ def scenario_group(ctx: click.Context, run_id, name, queues, start, end, volume,
         campaign_drop=list(drops), quantile=quantile)
     result = scenario_store(app.store_path, app.config, spec, run_id, name, getpass.getuser(), app.lock_timeout_s)
     if out:
-        write_table(result["days"], out)
+        write_table(result["days"], out, "scenario_days")
     if fmt == "csv":
         click.echo(render(result["queues"] if by_what == "queue" else result["days"], "csv"))
         return
@@ -120,7 +120,7 @@ def scenario_compare(app: App, names: tuple[str, ...], fmt: str) -> None:
     with app.store(read_only=True) as store:
         frame = stored_comparison(store, list(names))
     if fmt == "table":
-        frame = frame.round({"contacts": 0, "required_agent_h": 0, "scheduled_agent_h": 0, "fte": 1,
+        frame = frame.round({"contacts": 0, "required_agent_h": 0, "required_with_shrinkage_agent_h": 0, "fte": 1,
                              "service_level": 3, "asa_s": 1, "abandon": 3, "spare_agent_h": 0, "cost": 0})
     click.echo(render(frame, fmt))
 

@@ -21,7 +21,8 @@ def _sl_option(value: str | None) -> tuple[float, float] | None:
 
 
 @cli.command()
-@click.option("--calls", type=float, help="Contacts offered in the interval.")
+@click.option("--contacts", "--calls", "contacts", type=float,
+              help="Contacts offered in the interval (--calls: the old name, still read in 0.2).")
 @click.option("--interval", "interval_min", type=float, default=30, show_default=True, help="Interval length, minutes.")
 @click.option("--aht", "aht_s", type=float, help="Average handling time, seconds.")
 @click.option("--sl", "sl_text", metavar="PCT/SEC", help="Service-level target, e.g. 80/20. Default 80/20 unless --asa.")
@@ -36,20 +37,20 @@ def _sl_option(value: str | None) -> tuple[float, float] | None:
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), help="Staff every row of a CSV/Parquet file.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the bulk result here (.csv, .parquet, .json).")
 @format_option
-def erlang(calls, interval_min, aht_s, sl_text, asa_s, model, patience_s, shrinkage, max_occupancy, max_abandon,
+def erlang(contacts, interval_min, aht_s, sl_text, asa_s, model, patience_s, shrinkage, max_occupancy, max_abandon,
            concurrency, agents, input_path, out, fmt) -> None:
     """Erlang C / Erlang A calculator: agents for one interval, or for every row of a file.
 
     Prints the required agents and a what-if table of agent counts around it (service level,
     ASA, probability of waiting, occupancy, and abandonment for Erlang A). With --input, reads
-    rows with columns calls, interval_min, aht_s and optionally sl, answer_s, patience_s,
+    rows with columns contacts (or calls, the old name), interval_min, aht_s and optionally sl, answer_s, patience_s,
     shrinkage, max_occupancy, model (the options give the defaults) and writes them back with
     the result columns.
 
     \b
     Example:
-      forecaster erlang --calls 100 --interval 30 --aht 180 --sl 80/20 --shrinkage 0.3
-      forecaster erlang --calls 100 --aht 180 --model erlang_a --patience 60 --agents 12 --format json
+      forecaster erlang --contacts 100 --interval 30 --aht 180 --sl 80/20 --shrinkage 0.3
+      forecaster erlang --contacts 100 --aht 180 --model erlang_a --patience 60 --agents 12 --format json
       forecaster erlang --input intervals.csv --out staffed.csv
     """
 
@@ -58,15 +59,15 @@ def erlang(calls, interval_min, aht_s, sl_text, asa_s, model, patience_s, shrink
                     asa_target_s=asa_s, model=model, patience_s=patience_s, shrinkage=shrinkage,
                     max_occupancy=max_occupancy, max_abandon=max_abandon, concurrency=concurrency)
     if input_path:
-        result = bulk(input_path, Inputs(calls=0.0, aht_s=1.0, **defaults))
+        result = bulk(input_path, Inputs(contacts=0.0, aht_s=1.0, **defaults))
         if out:
-            click.echo(f"Staffed {len(result):,} rows; wrote {write_table(result, out)}.")
+            click.echo(f"Staffed {len(result):,} rows; wrote {write_table(result, out, "erlang_bulk")}.")
         else:
             click.echo(render(result, fmt))
         return
-    if calls is None or aht_s is None:
-        raise UserError("give --calls and --aht (or --input FILE); see 'forecaster erlang --help'")
-    result = single(Inputs(calls=calls, aht_s=aht_s, **defaults), agents=agents)
+    if contacts is None or aht_s is None:
+        raise UserError("give --contacts and --aht (or --input FILE); see 'forecaster erlang --help'")
+    result = single(Inputs(contacts=contacts, aht_s=aht_s, **defaults), agents=agents)
     table = result.pop("what_if")
     if fmt == "json":
         click.echo(to_json({**result, "what_if": table.to_dict("records")}))
@@ -74,7 +75,7 @@ def erlang(calls, interval_min, aht_s, sl_text, asa_s, model, patience_s, shrink
     if fmt == "csv":
         click.echo(render(table, "csv"))
         return
-    head = (f"Required: {result['required_agents']} agents ({result['scheduled']:.0f} scheduled with "
+    head = (f"Required: {result['required_agents']} agents ({result['agents_with_shrinkage']:.0f} to schedule with "
             f"{shrinkage:.0%} shrinkage)" if agents is None else
             f"With {agents} agents (target needs {result['required_agents']})")
     parts = [f"service level {result['service_level']:.1%}" if pd.notna(result.get("service_level")) else None,
@@ -109,7 +110,7 @@ def staff(app: App, run_id, quantile, model, out, fmt) -> None:
     chosen = result.get("quantile", result["mean"])
     summary = daily_summary(chosen, config.interval_min)
     if out:
-        write_table(chosen, out)
+        write_table(chosen, out, "requirements")
     basis = f"quantile {quantile:g}" if quantile is not None else "mean forecast"
     if fmt == "table":
         click.echo(f"Run #{result['run_id']}, staffed to the {basis} ({model}):")

@@ -83,9 +83,9 @@ def staffing_error(results: pd.DataFrame, config: Config) -> pd.DataFrame:
         base = g[["queue", "ds"]].rename(columns={"ds": "interval_start"})
         need = staff_forecast(base.assign(forecast=g["y"].to_numpy()), config)
         plan = staff_forecast(base.assign(forecast=g["p"].to_numpy()), config)
-        diff = (plan["agents"] - need["agents"]).to_numpy() * hours
+        diff = (plan["required_agents"] - need["required_agents"]).to_numpy() * hours
         parts.append(pd.DataFrame({"queue": need["queue"], "model": model, "short_h": np.clip(-diff, 0, None),
-                                   "over_h": np.clip(diff, 0, None), "needed_h": need["agents"] * hours}))
+                                   "over_h": np.clip(diff, 0, None), "needed_h": need["required_agents"] * hours}))
     frame = pd.concat(parts).groupby(["queue", "model"], as_index=False).sum()
     frame["staffing_error_h"] = frame["short_h"] + frame["over_h"]
     return frame

@@ -42,11 +42,41 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
     return frame.to_string(index=False)
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` to ``path``: CSV, Parquet or JSON by the file's extension.
+# Columns renamed in 0.2 so that one quantity has one name everywhere. For this one release the
+# files that had them carry the old names too, as copies after the new columns, so scripts that read
+# them keep working; 0.3 drops the copies. Per kind of file: new name -> old name.
+OLD_NAMES: dict[str, dict[str, str]] = {
+    "requirements": {"contacts": "calls", "required_agents": "agents", "required_with_shrinkage": "scheduled"},
+    "coverage": {"required_with_shrinkage": "required", "required_agents": "productive_required",
+                 "scheduled_agents": "on_shift"},
+    "schedule_summary": {"required_with_shrinkage_agent_h": "required_agent_h", "scheduled_agent_h": "on_shift_agent_h"},
+    "staff_days": {"required_agent_h": "agent_hours", "required_with_shrinkage_agent_h": "scheduled_hours",
+                   "peak_required_agents": "peak_agents"},
+    "scenario_days": {"required_with_shrinkage_agent_h": "scheduled_agent_h"},
+    "erlang_bulk": {"contacts": "calls", "required_agents": "agents", "required_with_shrinkage": "scheduled"},
+}
+
+
+def with_old_names(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """``frame`` with copies of its renamed columns under their 0.1 names (see :data:`OLD_NAMES`).
+
+    A copy is added only where the old name is free: a column renamed onto another's old name
+    (``scenario_days``' ``required_agent_h``) keeps the new meaning."""
+    extra = {}
+    for new, old in OLD_NAMES[kind].items():
+        for suffix in ("", "_base", "_delta"):       # a scenario's base, scenario and change
+            if new + suffix in frame and old + suffix not in frame:
+                extra[old + suffix] = frame[new + suffix]
+    return frame.assign(**extra) if extra else frame
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, old_names: str | None = None) -> Path:
+    """Write ``frame`` to ``path``: CSV, Parquet or JSON by the file's extension; ``old_names``
+    (a kind of :data:`OLD_NAMES`) adds the 0.1 column names for this release.
 
     The file is written beside its target and renamed over it, so a reader never sees half a file.
     """
+    frame = with_old_names(frame, old_names) if old_names else frame
     p = Path(path)
     suffix = "".join(p.suffixes[-2:]).lower() if p.suffix.lower() == ".gz" else p.suffix.lower()
     if suffix not in (".csv", ".csv.gz", ".parquet", ".pq", ".json"):

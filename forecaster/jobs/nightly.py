@@ -233,11 +233,15 @@ def _report(store_path, config, run_id, folder, lock_timeout_s, info, log) -> No
             log("report error not recorded with the run", "warning", error=f"{type(again).__name__}: {again}")
 
 
+# the exported files whose columns were renamed in 0.2 carry the old names too for this release
+EXPORT_OLD_NAMES = {"requirements": "requirements", "coverage": "coverage", "schedule_summary": "schedule_summary"}
+
+
 def export_run(folder: Path, outputs: dict[str, pd.DataFrame], ics: bytes) -> None:
     """Write the run's files into ``folder`` (a staging folder, renamed once the run is published)."""
 
     for name, frame in outputs.items():
-        write_table(frame, folder / f"{name}.csv")
+        write_table(frame, folder / f"{name}.csv", EXPORT_OLD_NAMES.get(name.split("_q")[0]))
     write_bytes(folder / "outbound.ics", ics)
 
 
@@ -434,8 +438,8 @@ def step_schedule(job: Job, frame: pd.DataFrame, req_mean: pd.DataFrame) -> dict
     job.info["schedule"] = {"week": f"{week:%G-W%V}", "week_start": str(week), "method": config.scheduling.method,
                             "quantile": config.scheduling.quantile, "statuses": s["status"].value_counts().to_dict(),
                             "solve_s": round(float(s["solve_s"].sum()), 2),
-                            "required_agent_h": float(s["required_agent_h"].sum()),
-                            "on_shift_agent_h": float(s["on_shift_agent_h"].sum()),
+                            "required_with_shrinkage_agent_h": float(s["required_with_shrinkage_agent_h"].sum()),
+                            "scheduled_agent_h": float(s["scheduled_agent_h"].sum()),
                             "paid_agent_h": float(s["paid_agent_h"].sum()), "short_agent_h": float(s["short_agent_h"].sum())}
     return plan
 

@@ -1,7 +1,7 @@
 """Spare capacity: where the schedule leaves agents idle even if demand runs high.
 
 Per interval, the agents a schedule puts on the floor give ``productive`` agents: the most
-productive agents whose shrinkage-adjusted headcount (``scheduled_agents``, the rule staffing
+productive agents whose shrinkage-adjusted headcount (``with_shrinkage``, the rule staffing
 uses) still fits in ``on_shift``. Spare agents are ``productive`` minus the agents needed at a
 forecast *quantile* (0.8 by default), so an interval is only called quiet when it is likely to
 stay quiet. An interval whose ``on_shift`` is below the requirement at that quantile therefore
@@ -33,7 +33,7 @@ import pandas as pd
 
 from forecaster.core.config import Config
 from forecaster.core.errors import UserError
-from forecaster.staffing.erlang import scheduled_agents
+from forecaster.staffing.erlang import with_shrinkage
 from forecaster.staffing.requirements import staff_forecast
 
 RISK_GRID = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99)
@@ -41,24 +41,24 @@ WINDOW_COLUMNS = ["queue", "start", "end", "spare_agents_min", "spare_agent_hour
 
 
 def productive_agents(on_shift: np.ndarray, shrinkage: np.ndarray) -> np.ndarray:
-    """Most agents ``a`` with ``scheduled_agents(a, shrinkage) <= on_shift`` (vectorised)."""
+    """Most agents ``a`` with ``with_shrinkage(a, shrinkage) <= on_shift`` (vectorised)."""
     on_shift = np.asarray(on_shift, np.int64)
     s = np.asarray(shrinkage, float)
     a = np.floor(on_shift * (1 - s)).astype(np.int64) + 1
     for _ in range(3):  # float noise moves the first guess by at most one either way
-        a = np.where(scheduled_agents(a, s) > on_shift, a - 1, a)
-    a = np.where(scheduled_agents(a + 1, s) <= on_shift, a + 1, a)
+        a = np.where(with_shrinkage(a, s) > on_shift, a - 1, a)
+    a = np.where(with_shrinkage(a + 1, s) <= on_shift, a + 1, a)
     return np.maximum(a, 0)
 
 
 def spare_per_interval(coverage: pd.DataFrame, req_q: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Join a schedule's coverage (``queue, interval_start, on_shift``) with the requirement at
     the quantile (``queue, interval_start, agents, scheduled``); add ``productive`` and ``spare``."""
-    f = req_q[["queue", "interval_start", "agents", "scheduled"]].merge(
-        coverage[["queue", "interval_start", "on_shift"]], on=["queue", "interval_start"], how="inner")
+    f = req_q[["queue", "interval_start", "required_agents", "required_with_shrinkage"]].merge(
+        coverage[["queue", "interval_start", "scheduled_agents"]], on=["queue", "interval_start"], how="inner")
     shrink = f["queue"].map({q.name: q.shrinkage for q in config.queues}).to_numpy(float)
-    f["productive"] = productive_agents(f["on_shift"].to_numpy(), shrink)
-    f["spare"] = f["productive"] - f["agents"]
+    f["productive"] = productive_agents(f["scheduled_agents"].to_numpy(), shrink)
+    f["spare"] = f["productive"] - f["required_agents"]
     return f
 
 
@@ -69,7 +69,7 @@ def interval_risk(forecast: pd.DataFrame, remaining: pd.DataFrame, config: Confi
     fc = keys.merge(forecast, on=["queue", "interval_start"], how="left")
     best = np.zeros(len(keys))
     for q in RISK_GRID:
-        need = staff_forecast(fc, config, q)["agents"].to_numpy()
+        need = staff_forecast(fc, config, q)["required_agents"].to_numpy()
         best = np.where(need <= remaining["remaining"].to_numpy(), q, best)
     return np.round(1.0 - best, 3)
 

@@ -256,8 +256,8 @@ def schedule_week(req: pd.DataFrame, config: Config, week_start: dt.date, method
             need = np.zeros(periods, np.int64)
             prod = np.zeros(periods, np.int64)
             idx = _grid_index(d["interval_start"], step)
-            need[idx] = d["scheduled"].to_numpy(np.int64)
-            prod[idx] = d["agents"].to_numpy(np.int64)
+            need[idx] = d["required_with_shrinkage"].to_numpy(np.int64)
+            prod[idx] = d["required_agents"].to_numpy(np.int64)
             variants = shift_variants(config, queue, day.weekday())
             plan = solve_day(need, variants, periods, method, time_limit_s)
             on_shift = coverage_of(plan.headcount, variants, periods)
@@ -282,13 +282,13 @@ def schedule_week(req: pd.DataFrame, config: Config, week_start: dt.date, method
             grid = pd.Timestamp(day) + pd.to_timedelta(np.arange(periods)[active] * step, unit="min")
             under = np.maximum(need - on_shift, 0)
             coverage.append(pd.DataFrame({
-                "queue": queue, "interval_start": grid, "required": need[active], "productive_required": prod[active],
-                "on_shift": on_shift[active], "on_break": on_break[active],
+                "queue": queue, "interval_start": grid, "required_with_shrinkage": need[active], "required_agents": prod[active],
+                "scheduled_agents": on_shift[active], "on_break": on_break[active],
                 "over": np.maximum(on_shift - need, 0)[active], "under": under[active]}))
             summary.append({"queue": queue, "day": day, "status": plan.status, "solve_s": round(plan.solve_s, 3),
                             "solver_gap": round(plan.gap, 4),
-                            "required_agent_h": round(need.sum() * hours, 2),
-                            "on_shift_agent_h": round(on_shift.sum() * hours, 2),
+                            "required_with_shrinkage_agent_h": round(need.sum() * hours, 2),
+                            "scheduled_agent_h": round(on_shift.sum() * hours, 2),
                             "paid_agent_h": round(plan.cost * hours, 2),
                             "short_intervals": int((under > 0).sum()), "short_agent_h": round(under.sum() * hours, 2),
                             "notes": "; ".join(notes)})
@@ -300,7 +300,7 @@ def schedule_week(req: pd.DataFrame, config: Config, week_start: dt.date, method
                    pd.DataFrame(columns=["queue", "day", "shift", "slot", "break", "start", "end"])),
         "summary": pd.DataFrame(summary),
     }
-    out["shortfalls"] = cov.loc[cov["under"] > 0, ["queue", "interval_start", "required", "on_shift", "under"]] \
+    out["shortfalls"] = cov.loc[cov["under"] > 0, ["queue", "interval_start", "required_with_shrinkage", "scheduled_agents", "under"]] \
         .rename(columns={"under": "agents_missing"}).reset_index(drop=True) if len(cov) else pd.DataFrame()
     return out
 
@@ -325,7 +325,7 @@ def schedule_run(runs, config: Config, run_id: int | None = None, week: str | No
     meta = {"week": f"{start:%G-W%V}", "week_start": str(start), "method": method or config.scheduling.method,
             "quantile": quantile, "statuses": s["status"].value_counts().to_dict(),
             "solve_s": round(float(s["solve_s"].sum()), 2),
-            "required_agent_h": float(s["required_agent_h"].sum()), "on_shift_agent_h": float(s["on_shift_agent_h"].sum()),
+            "required_with_shrinkage_agent_h": float(s["required_with_shrinkage_agent_h"].sum()), "scheduled_agent_h": float(s["scheduled_agent_h"].sum()),
             "paid_agent_h": float(s["paid_agent_h"].sum()), "short_agent_h": float(s["short_agent_h"].sum())}
     runs.set_info(run_id, "schedule", meta)
     return {"run_id": run_id, **plan, "meta": meta}

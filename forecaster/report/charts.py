@@ -129,8 +129,8 @@ def staffing_chart(coverage: pd.DataFrame, step_min: int) -> str:
         full = pd.date_range(g["interval_start"].min(), g["interval_start"].max(), freq=f"{step_min}min")
         g = g.set_index("interval_start").reindex(full).rename_axis("interval_start").reset_index()  # gaps: closed
         t = g["interval_start"]
-        ax.step(t, g["required"], where="post", color="#b03a2e", lw=1, label="required (with shrinkage)")
-        ax.step(t, g["on_shift"], where="post", color="#1f5fa8", lw=1, label="scheduled on shift")
+        ax.step(t, g["required_with_shrinkage"], where="post", color="#b03a2e", lw=1, label="required (with shrinkage)")
+        ax.step(t, g["scheduled_agents"], where="post", color="#1f5fa8", lw=1, label="scheduled on shift")
         ax.set_ylabel(q, fontsize=8)
     axes[0, 0].legend(fontsize=7, frameon=False, loc="upper right", ncol=2)
     fig.autofmt_xdate()

@@ -132,7 +132,7 @@ def render(data: dict, config: Config) -> str:
     sched = info.get("schedule", {})
     cap = data["capacity"]["windows"]
     kpis = [("contacts next 7 days", f"{week['forecast'].sum():,.0f}"),
-            ("required agent-hours next 7 days", f"{(req[pd.to_datetime(req['interval_start']) < days.min().normalize() + pd.Timedelta(days=7)]['agents'].sum() * config.interval_min / 60):,.0f}" if len(req) else "-"),
+            ("required agent-hours next 7 days", f"{(req[pd.to_datetime(req['interval_start']) < days.min().normalize() + pd.Timedelta(days=7)]['required_agents'].sum() * config.interval_min / 60):,.0f}" if len(req) else "-"),
             ("scheduled week", sched.get("week", "-")),
             ("spare agent-hours for outbound", f"{cap['spare_agent_hours'].sum():,.0f}" if len(cap) else "0")]
     summary = "".join(f'<span class="kpi"><b>{esc(v)}</b>{esc(k)}</span>' for k, v in kpis)

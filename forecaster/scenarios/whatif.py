@@ -18,7 +18,7 @@ and config, never to the run itself:
 Both the base and the scenario go through the same steps (staff each interval, then measure),
 so a scenario without changes equals the base exactly. Measured per queue and day:
 
-* ``contacts``, ``required_agent_h`` (productive agents), ``scheduled_agent_h`` (with
+* ``contacts``, ``required_agent_h`` (productive agents), ``required_with_shrinkage_agent_h`` (with
   shrinkage: what is paid), ``fte`` (scheduled hours over the config's ``fte_hours_week``,
   averaged over the days covered) and ``cost`` (scheduled hours at ``hourly_cost``);
 * what happens **with today's staffing** if nobody re-staffs: the agents on shift in the run's
@@ -54,7 +54,7 @@ _CHANGE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(s|%)\s*$")
 _PCT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
 
-METRICS = ["contacts", "required_agent_h", "scheduled_agent_h", "fte", "service_level", "asa_s", "abandon",
+METRICS = ["contacts", "required_agent_h", "required_with_shrinkage_agent_h", "fte", "service_level", "asa_s", "abandon",
            "overloaded_intervals", "spare_agent_h", "cost"]
 
 
@@ -213,13 +213,13 @@ def staffing_today(base_req: pd.DataFrame, coverage: pd.DataFrame | None) -> pd.
 
     As in spare capacity, shrinkage (which includes breaks) turns agents on shift into productive
     agents, so breaks are not subtracted twice."""
-    on = base_req[["queue", "interval_start", "scheduled"]].rename(columns={"scheduled": "on_shift"})
+    on = base_req[["queue", "interval_start", "required_with_shrinkage"]].rename(columns={"required_with_shrinkage": "scheduled_agents"})
     on["source"] = "base requirement"
     if coverage is not None and len(coverage):
-        sched = coverage[["queue", "interval_start", "on_shift"]].rename(columns={"on_shift": "working"})
+        sched = coverage[["queue", "interval_start", "scheduled_agents"]].rename(columns={"scheduled_agents": "working"})
         on = on.merge(sched, on=["queue", "interval_start"], how="left")
         has = on["working"].notna()
-        on.loc[has, "on_shift"] = on.loc[has, "working"].astype(int)
+        on.loc[has, "scheduled_agents"] = on.loc[has, "working"].astype(int)
         on.loc[has, "source"] = "schedule"
         on = on.drop(columns="working")
     return on
@@ -233,15 +233,15 @@ def measure(fc: pd.DataFrame, config: Config, model: str, quantile: float | None
                                        "shrinkage", "max_occupancy", "concurrency"]]
     f = req.merge(settings, on="queue", how="left").merge(on_shift, on=["queue", "interval_start"], how="left")
     f["interval_min"] = config.interval_min
-    f["productive"] = productive_agents(f["on_shift"].fillna(0).to_numpy(np.int64), f["shrinkage"].to_numpy(float))
+    f["productive"] = productive_agents(f["scheduled_agents"].fillna(0).to_numpy(np.int64), f["shrinkage"].to_numpy(float))
     queueing = (f["channel"] != "email").to_numpy()
-    out = f[["queue", "interval_start", "calls", "aht_s", "agents", "scheduled", "productive"]].copy()
+    out = f[["queue", "interval_start", "contacts", "aht_s", "required_agents", "required_with_shrinkage", "productive"]].copy()
     out["interval_min"] = config.interval_min
     for col in ("service_level", "asa_s", "abandon"):
         out[col] = np.nan
     if queueing.any():
         q = f[queueing]
-        today = metrics_at(q.drop(columns=["agents", "scheduled", "service_level", "asa_s", "p_wait",
+        today = metrics_at(q.drop(columns=["required_agents", "required_with_shrinkage", "service_level", "asa_s", "p_wait",
                                            "occupancy", "abandon"]).assign(model="erlang_c"),
                            q["productive"].to_numpy())
         out.loc[queueing, "service_level"] = today["service_level"].to_numpy()
@@ -251,7 +251,7 @@ def measure(fc: pd.DataFrame, config: Config, model: str, quantile: float | None
             p = q[patient]
             rows = np.flatnonzero(queueing)[patient]
             a = erlang_a_metrics(p["productive"].to_numpy(float) * p["concurrency"].to_numpy(float),
-                                 p["calls"].to_numpy(float), p["aht_s"].to_numpy(float),
+                                 p["contacts"].to_numpy(float), p["aht_s"].to_numpy(float),
                                  p["interval_min"].to_numpy(float), p["answer_s"].fillna(0).to_numpy(float),
                                  p["patience_s"].to_numpy(float))
             out.loc[rows, "abandon"] = a["abandon"]
@@ -259,7 +259,7 @@ def measure(fc: pd.DataFrame, config: Config, model: str, quantile: float | None
                 out.loc[rows, "service_level"] = np.where(p["sl"].notna(), a["service_level"], np.nan)
                 out.loc[rows, "asa_s"] = a["asa_s"]
     asa = out["asa_s"].to_numpy(float)
-    out["overloaded"] = queueing & (out["calls"].to_numpy(float) > 0) & np.isinf(asa)
+    out["overloaded"] = queueing & (out["contacts"].to_numpy(float) > 0) & np.isinf(asa)
     out["asa_s"] = np.where(np.isinf(asa), np.nan, asa)     # no steady state: counted, not averaged
     return out
 
@@ -268,24 +268,24 @@ def summarise(per_interval: pd.DataFrame, config: Config, by: list[str]) -> pd.D
     """Metrics per group (``by``: e.g. ``["queue", "day"]``, ``["queue"]`` or ``[]`` for the total)."""
     hours = config.interval_min / 60
     f = per_interval.assign(day=pd.to_datetime(per_interval["interval_start"]).dt.date, all="total")
-    f["required_agent_h"] = f["agents"] * hours
-    f["scheduled_agent_h"] = f["scheduled"] * hours
-    f["spare_agent_h"] = np.maximum(f["productive"] - f["agents"], 0) * hours
+    f["required_agent_h"] = f["required_agents"] * hours
+    f["required_with_shrinkage_agent_h"] = f["required_with_shrinkage"] * hours
+    f["spare_agent_h"] = np.maximum(f["productive"] - f["required_agents"], 0) * hours
     for col in ("service_level", "asa_s", "abandon"):
-        ok = f[col].notna() & (f["calls"] > 0)
-        f[f"w_{col}"] = np.where(ok, f[col].fillna(0) * f["calls"], 0.0)
-        f[f"n_{col}"] = np.where(ok, f["calls"], 0.0)
+        ok = f[col].notna() & (f["contacts"] > 0)
+        f[f"w_{col}"] = np.where(ok, f[col].fillna(0) * f["contacts"], 0.0)
+        f[f"n_{col}"] = np.where(ok, f["contacts"], 0.0)
     keys = by or ["all"]
     g = f.groupby(keys, sort=True)
-    out = g.agg(contacts=("calls", "sum"), required_agent_h=("required_agent_h", "sum"),
-                scheduled_agent_h=("scheduled_agent_h", "sum"), spare_agent_h=("spare_agent_h", "sum"),
+    out = g.agg(contacts=("contacts", "sum"), required_agent_h=("required_agent_h", "sum"),
+                required_with_shrinkage_agent_h=("required_with_shrinkage_agent_h", "sum"), spare_agent_h=("spare_agent_h", "sum"),
                 overloaded_intervals=("overloaded", "sum"),
                 days=("day", "nunique"))
     for col in ("service_level", "asa_s", "abandon"):
         w, n = g[f"w_{col}"].sum(), g[f"n_{col}"].sum()
         out[col] = (w / n).where(n > 0)
-    out["fte"] = out["scheduled_agent_h"] / (config.scheduling.fte_hours_week * out["days"] / 7)
-    out["cost"] = out["scheduled_agent_h"] * config.scheduling.hourly_cost
+    out["fte"] = out["required_with_shrinkage_agent_h"] / (config.scheduling.fte_hours_week * out["days"] / 7)
+    out["cost"] = out["required_with_shrinkage_agent_h"] * config.scheduling.hourly_cost
     out = out.reset_index()
     if not by:
         out = out.drop(columns="all")
@@ -311,8 +311,8 @@ def evaluate(forecast: pd.DataFrame, config: Config, spec: Scenario, coverage: p
     scen_config = scenario_config(config, spec)
     scen = measure(apply_forecast(forecast, spec, delta), scen_config, spec.model or "erlang_c", spec.quantile,
                    on_shift)
-    out = {"intervals": base[["queue", "interval_start", "calls", "agents"]].rename(
-        columns={"calls": "calls_base", "agents": "agents_base"}).join(scen.drop(columns=["queue", "interval_start"]))}
+    out = {"intervals": base[["queue", "interval_start", "contacts", "required_agents"]].rename(
+        columns={"contacts": "contacts_base", "required_agents": "required_agents_base"}).join(scen.drop(columns=["queue", "interval_start"]))}
     out["intervals"]["staffed_from"] = on_shift["source"].to_numpy()
     for name, by in (("days", ["queue", "day"]), ("queues", ["queue"]), ("total", [])):
         out[name] = compare(summarise(base, config, by), summarise(scen, scen_config, by), by)
@@ -397,7 +397,7 @@ def stored_comparison(store, names: list[str]) -> pd.DataFrame:
 
 def _totals(days: pd.DataFrame) -> dict:
     """Totals of daily rows: sums, and contact-weighted service (as :func:`summarise` does)."""
-    out = {c: float(days[c].sum()) for c in ("contacts", "required_agent_h", "scheduled_agent_h",
+    out = {c: float(days[c].sum()) for c in ("contacts", "required_agent_h", "required_with_shrinkage_agent_h",
                                               "spare_agent_h", "cost")}
     out["overloaded_intervals"] = int(days["overloaded_intervals"].sum())
     n_days = days["day"].nunique()

@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecaster.core.errors import InputError, Problem, UserError
 from forecaster.io.actuals import read_raw
-from forecaster.staffing.requirements import OUTPUT_COLUMNS, metrics_at, requirements
+from forecaster.staffing.requirements import metrics_at, requirements
 
 MODELS = ("erlang_c", "erlang_a")
 _SL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*$")
@@ -21,7 +21,7 @@ _SL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*$")
 class Inputs:
     """One interval to staff; fractions for shrinkage and occupancy, seconds for times."""
 
-    calls: float
+    contacts: float
     interval_min: float
     aht_s: float
     sl: float | None = 0.8
@@ -35,7 +35,7 @@ class Inputs:
     concurrency: int = 1
 
     def row(self, **extra) -> dict:
-        return {"calls": self.calls, "interval_min": self.interval_min, "aht_s": self.aht_s,
+        return {"contacts": self.contacts, "interval_min": self.interval_min, "aht_s": self.aht_s,
                 "sl": np.nan if self.sl is None else self.sl, "answer_s": np.nan if self.answer_s is None else self.answer_s,
                 "asa_target_s": np.nan if self.asa_target_s is None else self.asa_target_s, "model": self.model,
                 "patience_s": np.nan if self.patience_s is None else self.patience_s, "shrinkage": self.shrinkage,
@@ -57,7 +57,7 @@ def parse_sl(text: str, where: str = "--sl") -> tuple[float, float]:
 def check(inputs: Inputs) -> None:
     """Raise UserError naming the option for any value outside its range."""
     rules = [
-        (inputs.calls >= 0 and np.isfinite(inputs.calls), f"--calls must be a number >= 0, got {inputs.calls:g}"),
+        (inputs.contacts >= 0 and np.isfinite(inputs.contacts), f"--contacts must be a number >= 0, got {inputs.contacts:g}"),
         (inputs.aht_s > 0, f"--aht must be > 0 seconds, got {inputs.aht_s:g}"),
         (inputs.interval_min > 0, f"--interval must be > 0 minutes, got {inputs.interval_min:g}"),
         (0 <= inputs.shrinkage < 1, f"--shrinkage must be a fraction from 0 to below 1 (0.3 = 30 %), got {inputs.shrinkage:g}"),
@@ -77,8 +77,8 @@ def check(inputs: Inputs) -> None:
 
 def _table(inputs: Inputs, agents: np.ndarray) -> pd.DataFrame:
     """Metrics at each agent count in ``agents``."""
-    got = metrics_at(pd.DataFrame([inputs.row()] * len(agents)), agents)
-    cols = ["agents", "scheduled", "service_level", "asa_s", "p_wait", "occupancy"]
+    got = metrics_at(pd.DataFrame([inputs.row()] * len(agents)), agents).rename(columns=WHAT_IF_NAMES)
+    cols = ["agents", "agents_with_shrinkage", "service_level", "asa_s", "p_wait", "occupancy"]
     if inputs.model == "erlang_a":
         cols.append("abandon")
     return got[cols].reset_index(drop=True)
@@ -87,19 +87,22 @@ def _table(inputs: Inputs, agents: np.ndarray) -> pd.DataFrame:
 def single(inputs: Inputs, agents: int | None = None, span: tuple[int, int] = (3, 5)) -> dict:
     """Required agents (or what ``agents`` achieve) with a what-if table around that count."""
     check(inputs)
-    needed = int(requirements(pd.DataFrame([inputs.row()]))["agents"].iloc[0])
+    needed = int(requirements(pd.DataFrame([inputs.row()]))["required_agents"].iloc[0])
     center = needed if agents is None else agents
     if agents is not None and agents < 0:
         raise UserError(f"--agents must be >= 0, got {agents}")
-    counts = np.arange(max(0 if inputs.calls == 0 else 1, center - span[0]), center + span[1] + 1)
+    counts = np.arange(max(0 if inputs.contacts == 0 else 1, center - span[0]), center + span[1] + 1)
     table = _table(inputs, counts)
     at = table[table["agents"] == center].iloc[0].to_dict()
-    at["agents"], at["scheduled"] = int(at["agents"]), int(at["scheduled"])
-    return {"mode": "required" if agents is None else "given_agents", "required_agents": needed,
-            **{k: at.get(k) for k in OUTPUT_COLUMNS if k in at}, "what_if": table}
+    at["agents"], at["agents_with_shrinkage"] = int(at["agents"]), int(at["agents_with_shrinkage"])
+    return {"mode": "required" if agents is None else "given_agents", "required_agents": needed, **at,
+            "what_if": table}
 
 
-BULK_REQUIRED = ["calls", "interval_min", "aht_s"]
+# the what-if table's rows are agent counts tried, not requirements
+WHAT_IF_NAMES = {"required_agents": "agents", "required_with_shrinkage": "agents_with_shrinkage"}
+BULK_REQUIRED = ["contacts", "interval_min", "aht_s"]
+BULK_OLD_NAMES = {"calls": "contacts"}       # read for one release (0.2); say 'contacts' in new files
 BULK_OPTIONAL = ["sl", "answer_s", "patience_s", "shrinkage", "max_occupancy", "model", "asa_target_s",
                  "max_abandon", "concurrency"]
 
@@ -109,6 +112,8 @@ def bulk(path: str | Path, defaults: Inputs) -> pd.DataFrame:
     frame, first_row, _ = read_raw(path)
     name = str(path)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    renamed = {new: old for old, new in BULK_OLD_NAMES.items() if old in frame.columns and new not in frame.columns}
+    frame = frame.rename(columns={old: new for new, old in renamed.items()})
     missing = [c for c in BULK_REQUIRED if c not in frame.columns]
     unknown = [c for c in frame.columns if c not in BULK_REQUIRED + BULK_OPTIONAL]
     hint = f"expected {', '.join(BULK_REQUIRED)} and optionally {', '.join(BULK_OPTIONAL)}"
@@ -128,11 +133,12 @@ def bulk(path: str | Path, defaults: Inputs) -> pd.DataFrame:
         given = text != ""                          # a blank cell takes the default, unchecked
         val = pd.to_numeric(text, errors="coerce").where(given, base[col])
         bad = ~ok(val) & given
+        shown = renamed.get(col, col)              # the column as the user's file names it
         for i in np.flatnonzero(bad.to_numpy())[:50]:
-            problems.append(Problem(name, int(rows[i]), col, f"{col} {rule}, got {raw.iat[i]!r}"))
+            problems.append(Problem(name, int(rows[i]), shown, f"{shown} {rule}, got {raw.iat[i]!r}"))
         work[col] = val.astype(float)
 
-    numbers("calls", lambda v: (v >= 0) & np.isfinite(v), "must be a number >= 0")
+    numbers("contacts", lambda v: (v >= 0) & np.isfinite(v), "must be a number >= 0")
     numbers("interval_min", lambda v: v > 0, "must be a number of minutes > 0")
     numbers("aht_s", lambda v: v > 0, "must be a number of seconds > 0")
     numbers("shrinkage", lambda v: (v >= 0) & (v < 1), "must be a fraction from 0 to below 1")

@@ -4,7 +4,7 @@ pyworkforce computes one interval at a time in pure Python; these functions take
 frame of intervals) and compute every interval at once with NumPy. The maths and the search
 rules are pyworkforce's, so the agents agree exactly:
 
-* Erlang C: traffic ``A = calls / interval_min * aht_min``; the search starts at Python-style
+* Erlang C: traffic ``A = contacts / interval_min * aht_min``; the search starts at Python-style
   ``round(A + 1)`` and takes the first agent count whose service level reaches the target. When
   the occupancy at that count exceeds ``max_occupancy``, the count becomes ``ceil(A / max_occ)``.
   Erlang B at the start count comes from the Poisson pmf/cdf (exact, no overflow at 5,000+
@@ -25,7 +25,7 @@ and no wait. Chat: an agent handles ``concurrency`` sessions at once; we size th
 servers with the session's handling time (``aht_s`` is the elapsed time of one chat while the
 agent works several) and divide by ``concurrency``, rounding up. This assumes handling time does
 not grow with concurrency beyond what ``aht_s`` already reflects and that an agent takes any
-free session slot. E-mail: no queueing model; each interval's work (``calls * aht_s``) is spread
+free session slot. E-mail: no queueing model; each interval's work (``contacts * aht_s``) is spread
 evenly over the queue's open intervals in the following ``deadline_h`` hours, and agents cover
 that workload at ``max_occupancy``.
 """
@@ -46,9 +46,9 @@ ROUND_TOL = 1e-9           # tolerance when rounding agents up for shrinkage or 
 SEARCH_LIMIT = 100_000     # agents above the load at which a search gives up (as pyworkforce)
 
 
-def traffic(calls, aht_s, interval_min) -> np.ndarray:
-    """Offered load in Erlangs, computed as pyworkforce does (``calls / interval * aht_min``)."""
-    return (np.asarray(calls, float) / np.asarray(interval_min, float)) * (np.asarray(aht_s, float) / 60.0)
+def traffic(contacts, aht_s, interval_min) -> np.ndarray:
+    """Offered load in Erlangs, computed as pyworkforce does (``contacts / interval * aht_min``)."""
+    return (np.asarray(contacts, float) / np.asarray(interval_min, float)) * (np.asarray(aht_s, float) / 60.0)
 
 
 def ceil_tol(x) -> np.ndarray:
@@ -56,7 +56,7 @@ def ceil_tol(x) -> np.ndarray:
     return np.ceil(np.asarray(x, float) - ROUND_TOL).astype(np.int64)
 
 
-def scheduled_agents(agents, shrinkage) -> np.ndarray:
+def with_shrinkage(agents, shrinkage) -> np.ndarray:
     """Agents to schedule so that ``agents`` remain after ``shrinkage`` (a fraction)."""
     return ceil_tol(np.asarray(agents, float) / (1.0 - np.asarray(shrinkage, float)))
 
@@ -81,13 +81,13 @@ def _pw_from_b(n, a, b):
     return n * b / (n - a * (1 - b))
 
 
-def erlang_c_metrics(agents, calls, aht_s, interval_min, answer_s) -> dict[str, np.ndarray]:
+def erlang_c_metrics(agents, contacts, aht_s, interval_min, answer_s) -> dict[str, np.ndarray]:
     """Service level, ASA (s), P(wait) and occupancy for given agents (Erlang C).
 
     Where agents <= load the queue is unstable: service level 0, ASA and P(wait) infinite/1.
     """
     n = np.asarray(agents, float)
-    a = traffic(calls, aht_s, interval_min)
+    a = traffic(contacts, aht_s, interval_min)
     aht = np.asarray(aht_s, float)
     n, a, aht, ans = np.broadcast_arrays(n, a, aht, np.asarray(answer_s, float))
     out = {k: np.empty(n.shape) for k in ("service_level", "asa_s", "p_wait", "occupancy")}
@@ -108,14 +108,14 @@ def erlang_c_metrics(agents, calls, aht_s, interval_min, answer_s) -> dict[str, 
     return out
 
 
-def erlang_c_agents(calls, aht_s, interval_min, answer_s, sl=None, asa_s=None,
+def erlang_c_agents(contacts, aht_s, interval_min, answer_s, sl=None, asa_s=None,
                     max_occupancy=1.0) -> np.ndarray:
     """Least agents meeting a service level ``sl`` (fraction within ``answer_s``) or an ASA target.
 
     Exactly pyworkforce's ``ErlangC.required_positions(...)["raw_positions"]`` for the SL target.
     Zero-load rows get 0.
     """
-    a = traffic(calls, aht_s, interval_min)
+    a = traffic(contacts, aht_s, interval_min)
     shape = a.shape
     a = a.ravel()
     aht = np.broadcast_to(np.asarray(aht_s, float), shape).ravel()
@@ -204,29 +204,29 @@ def _served_within(q, stop, c, mu, theta, t):
     return result
 
 
-def erlang_a_metrics(agents, calls, aht_s, interval_min, answer_s, patience_s) -> dict[str, np.ndarray]:
+def erlang_a_metrics(agents, contacts, aht_s, interval_min, answer_s, patience_s) -> dict[str, np.ndarray]:
     """Service level, ASA (s), P(wait), occupancy and abandonment for given agents (Erlang A)."""
     arrays = np.broadcast_arrays(*(np.asarray(x, float) for x in
-                                   (agents, calls, aht_s, interval_min, answer_s, patience_s)))
-    c, calls_, aht, interval, ans, patience = (x.ravel() for x in arrays)
+                                   (agents, contacts, aht_s, interval_min, answer_s, patience_s)))
+    c, contacts_, aht, interval, ans, patience = (x.ravel() for x in arrays)
     out = {k: np.zeros(c.size) for k in ("service_level", "asa_s", "p_wait", "occupancy", "abandon")}
     out["service_level"][:] = 1.0
-    live = (calls_ > 0) & (c > 0)
-    nobody = (calls_ > 0) & (c <= 0)                  # contacts but no agents: nobody is answered
+    live = (contacts_ > 0) & (c > 0)
+    nobody = (contacts_ > 0) & (c <= 0)                  # contacts but no agents: nobody is answered
     out["service_level"][nobody], out["p_wait"][nobody], out["abandon"][nobody] = 0.0, 1.0, 1.0
     out["asa_s"][nobody] = np.inf
     if live.any():
         order = np.flatnonzero(live)
         order = order[np.argsort(c[order], kind="stable")]          # similar sizes share a chunk
         for chunk in np.array_split(order, max(1, order.size // 2048)):
-            for key, val in _erlang_a_chunk(c[chunk], calls_[chunk], aht[chunk], interval[chunk],
+            for key, val in _erlang_a_chunk(c[chunk], contacts_[chunk], aht[chunk], interval[chunk],
                                             ans[chunk], patience[chunk]).items():
                 out[key][chunk] = val
     return {k: v.reshape(arrays[0].shape) for k, v in out.items()}
 
 
-def _erlang_a_chunk(c, calls, aht_s, interval_min, answer_s, patience_s):
-    lam = calls / interval_min                      # per minute, as pyworkforce
+def _erlang_a_chunk(c, contacts, aht_s, interval_min, answer_s, patience_s):
+    lam = contacts / interval_min                      # per minute, as pyworkforce
     mu = 1.0 / (aht_s / 60.0)
     theta = 1.0 / (patience_s / 60.0)
     a = lam / mu
@@ -253,30 +253,30 @@ def _erlang_a_from_b(c, lam, mu, theta, b, answer_s):
     return out
 
 
-def erlang_a_agents(calls, aht_s, interval_min, answer_s, patience_s, sl=None, asa_s=None,
+def erlang_a_agents(contacts, aht_s, interval_min, answer_s, patience_s, sl=None, asa_s=None,
                     max_occupancy=1.0, max_abandon=1.0) -> np.ndarray:
     """Least agents from ``max(1, ceil(A))`` meeting SL (or ASA), occupancy and abandonment caps.
 
     Exactly pyworkforce's ``ErlangA.required_positions(...)["raw_positions"]``. Zero-load rows: 0.
     """
-    cols = np.broadcast_arrays(*(np.asarray(x, float) for x in (calls, aht_s, interval_min, answer_s, patience_s,
+    cols = np.broadcast_arrays(*(np.asarray(x, float) for x in (contacts, aht_s, interval_min, answer_s, patience_s,
                                                                   max_occupancy, max_abandon,
                                                                   sl if sl is not None else asa_s)))
-    calls_, aht, interval, ans, pat, occ, ab, target = (x.ravel() for x in cols)
+    contacts_, aht, interval, ans, pat, occ, ab, target = (x.ravel() for x in cols)
     _check_target(target, sl is not None)
-    a = traffic(calls_, aht, interval)
+    a = traffic(contacts_, aht, interval)
     result = np.zeros(a.size, np.int64)
     idx = np.flatnonzero(a > 0)
     if not idx.size:
         return result.reshape(cols[0].shape)
 
     def meets(rows, agents):
-        m = erlang_a_metrics(agents, calls_[rows], aht[rows], interval[rows], ans[rows], pat[rows])
+        m = erlang_a_metrics(agents, contacts_[rows], aht[rows], interval[rows], ans[rows], pat[rows])
         goal = m["service_level"] >= target[rows] if sl is not None else m["asa_s"] <= target[rows]
         return goal & (m["occupancy"] <= occ[rows]) & (m["abandon"] <= ab[rows])
 
     start = np.maximum(1, np.ceil(a[idx]))
-    guess = np.maximum(start, erlang_c_agents(calls_[idx], aht[idx], interval[idx], ans[idx],
+    guess = np.maximum(start, erlang_c_agents(contacts_[idx], aht[idx], interval[idx], ans[idx],
                                               sl=target[idx] if sl is not None else None,
                                               asa_s=target[idx] if sl is None else None, max_occupancy=occ[idx]))
     lo, hi = start - 1, guess.astype(float)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri  # the normal quantile, as scipy.stats.norm.ppf, without its 0.5 s import
 
 from forecaster.core.errors import UserError
 from forecaster.staffing.erlang import (
@@ -14,10 +14,10 @@ from forecaster.staffing.erlang import (
     erlang_a_metrics,
     erlang_c_agents,
     erlang_c_metrics,
-    scheduled_agents,
+    with_shrinkage,
 )
 
-OUTPUT_COLUMNS = ["agents", "scheduled", "service_level", "asa_s", "p_wait", "occupancy", "abandon"]
+OUTPUT_COLUMNS = ["required_agents", "required_with_shrinkage", "service_level", "asa_s", "p_wait", "occupancy", "abandon"]
 
 
 # -- the column-wise layer -----------------------------------------------------------------
@@ -39,11 +39,11 @@ def _with_defaults(frame: pd.DataFrame) -> pd.DataFrame:
 def requirements(frame: pd.DataFrame) -> pd.DataFrame:
     """Add staffing columns to a frame of intervals, computed for all rows at once.
 
-    Input columns: ``calls``, ``aht_s``, ``interval_min``; a target, either ``sl`` (a fraction)
+    Input columns: ``contacts``, ``aht_s``, ``interval_min``; a target, either ``sl`` (a fraction)
     with ``answer_s`` or ``asa_target_s``; optional ``model`` (``erlang_c``/``erlang_a``),
     ``patience_s`` (Erlang A), ``shrinkage``, ``max_occupancy``, ``max_abandon``, ``min_agents``,
-    ``concurrency``. Output columns: ``agents`` (productive agents needed), ``scheduled`` (with
-    shrinkage), ``service_level``, ``asa_s``, ``p_wait``, ``occupancy`` and ``abandon`` (Erlang A
+    ``concurrency``. Output columns: ``required_agents`` (productive agents needed),
+    ``required_with_shrinkage`` (the agents to schedule for them), ``service_level``, ``asa_s``, ``p_wait``, ``occupancy`` and ``abandon`` (Erlang A
     only; NaN for Erlang C), all at the agents returned.
     """
     f = _with_defaults(frame)
@@ -55,7 +55,7 @@ def requirements(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         part = f[rows]
         use_sl = part["sl"].notna().to_numpy()
-        args = dict(calls=part["calls"].to_numpy(float), aht_s=part["aht_s"].to_numpy(float),
+        args = dict(contacts=part["contacts"].to_numpy(float), aht_s=part["aht_s"].to_numpy(float),
                     interval_min=part["interval_min"].to_numpy(float),
                     answer_s=part["answer_s"].fillna(0).to_numpy(float),
                     max_occupancy=part["max_occupancy"].to_numpy(float))
@@ -81,8 +81,8 @@ def metrics_at(frame: pd.DataFrame, agents) -> pd.DataFrame:
 def _attach(frame: pd.DataFrame, f: pd.DataFrame, agents: np.ndarray) -> pd.DataFrame:
     """``frame`` with the metrics at ``agents`` (times concurrency sessions) and shrinkage."""
     out = frame.copy()
-    out["agents"] = agents
-    out["scheduled"] = scheduled_agents(agents, f["shrinkage"].to_numpy(float))
+    out["required_agents"] = agents
+    out["required_with_shrinkage"] = with_shrinkage(agents, f["shrinkage"].to_numpy(float))
     servers = agents * f["concurrency"].to_numpy(float)
     for col in OUTPUT_COLUMNS[2:]:
         out[col] = np.nan
@@ -91,7 +91,7 @@ def _attach(frame: pd.DataFrame, f: pd.DataFrame, agents: np.ndarray) -> pd.Data
         if not rows.any():
             continue
         p = f[rows]
-        common = (servers[rows], p["calls"].to_numpy(float), p["aht_s"].to_numpy(float),
+        common = (servers[rows], p["contacts"].to_numpy(float), p["aht_s"].to_numpy(float),
                   p["interval_min"].to_numpy(float), p["answer_s"].fillna(0).to_numpy(float))
         m = erlang_c_metrics(*common) if model == "erlang_c" else erlang_a_metrics(*common, p["patience_s"].to_numpy(float))
         for col, val in m.items():
@@ -104,7 +104,7 @@ def _attach(frame: pd.DataFrame, f: pd.DataFrame, agents: np.ndarray) -> pd.Data
 def deadline_requirements(frame: pd.DataFrame) -> pd.DataFrame:
     """E-mail/back-office staffing: each interval's work spread over the next ``deadline_h`` hours.
 
-    Input: ``queue``, ``interval_start`` (the queue's open intervals), ``calls``, ``aht_s``,
+    Input: ``queue``, ``interval_start`` (the queue's open intervals), ``contacts``, ``aht_s``,
     ``interval_min``, ``deadline_h``; optional ``max_occupancy``, ``shrinkage``, ``min_agents``.
     Work arriving in an interval is shared evenly by the queue's open intervals from that one up
     to ``deadline_h`` later, so each is answered within its deadline if agents work at
@@ -118,7 +118,7 @@ def deadline_requirements(frame: pd.DataFrame) -> pd.DataFrame:
         window = (part["deadline_h"].to_numpy(float) * 3.6e12).astype("timedelta64[ns]")
         end = np.searchsorted(t, t + window, side="left")
         start = np.arange(len(t))
-        share = part["calls"].to_numpy(float) * part["aht_s"].to_numpy(float) / np.maximum(end - start, 1)
+        share = part["contacts"].to_numpy(float) * part["aht_s"].to_numpy(float) / np.maximum(end - start, 1)
         acc = np.zeros(len(t) + 1)
         np.add.at(acc, start, share)
         np.add.at(acc, end, -share)
@@ -127,8 +127,8 @@ def deadline_requirements(frame: pd.DataFrame) -> pd.DataFrame:
     erlangs = load / interval_s
     agents = np.maximum(ceil_tol(erlangs / f["max_occupancy"].to_numpy(float)), f["min_agents"].to_numpy(np.int64))
     out = frame.loc[f.index].copy()
-    out["agents"] = agents
-    out["scheduled"] = scheduled_agents(agents, f["shrinkage"].to_numpy(float))
+    out["required_agents"] = agents
+    out["required_with_shrinkage"] = with_shrinkage(agents, f["shrinkage"].to_numpy(float))
     out["service_level"] = out["asa_s"] = out["p_wait"] = out["abandon"] = np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
         out["occupancy"] = np.where(agents > 0, erlangs / agents, 0.0)
@@ -136,7 +136,7 @@ def deadline_requirements(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- staffing a stored forecast --------------------------------------------------------------
-def quantile_calls(forecast: pd.DataFrame, quantile: float | None) -> np.ndarray:
+def quantile_contacts(forecast: pd.DataFrame, quantile: float | None) -> np.ndarray:
     """Contacts at a forecast quantile, from the 80 % band under a normal error shape.
 
     ``hi_80`` is the 0.9 quantile, so 0.9 gives ``hi_80`` exactly; other quantiles scale the
@@ -146,7 +146,7 @@ def quantile_calls(forecast: pd.DataFrame, quantile: float | None) -> np.ndarray
     if quantile is None:
         return mean
 
-    z = norm.ppf(quantile) / norm.ppf(0.9)
+    z = ndtri(quantile) / ndtri(0.9)
     band = (forecast["hi_80"] if quantile >= 0.5 else forecast["lo_80"]).to_numpy(float)
     half = np.where(np.isnan(band), 0.0, np.abs(band - mean))
     return np.maximum(0.0, mean + z * half)
@@ -169,7 +169,7 @@ def staff_forecast(forecast: pd.DataFrame, config, quantile: float | None = None
     else the queue's default. E-mail queues use :func:`deadline_requirements`.
     """
     f = forecast.copy()
-    f["calls"] = quantile_calls(f, quantile)
+    f["contacts"] = quantile_contacts(f, quantile)
     f = f.merge(queue_settings(config), on="queue", how="left", validate="many_to_one")
     aht = f["aht_s"] if "aht_s" in f else pd.Series(np.nan, index=f.index)
     f["aht_s"] = aht.where(aht > 0, f["default_aht_s"])
@@ -182,19 +182,21 @@ def staff_forecast(forecast: pd.DataFrame, config, quantile: float | None = None
     if email.any():
         parts.append(deadline_requirements(f[email]))
     out = pd.concat(parts).sort_values(["queue", "interval_start"], kind="stable")
-    keep = ["queue", "interval_start", "calls", "aht_s", "agents", "scheduled", "service_level", "asa_s",
+    keep = ["queue", "interval_start", "contacts", "aht_s", "required_agents", "required_with_shrinkage", "service_level", "asa_s",
             "p_wait", "occupancy", "abandon"]
     return out[keep].reset_index(drop=True)
 
 
 def daily_summary(req: pd.DataFrame, interval_min: int) -> pd.DataFrame:
-    """Per queue and day: contacts, required and scheduled agent-hours, peak agents."""
+    """Per queue and day: contacts, required agent-hours without and with shrinkage, peak agents."""
     hours = interval_min / 60
     day = pd.to_datetime(req["interval_start"]).dt.date
-    g = req.assign(day=day, agent_hours=req["agents"] * hours, scheduled_hours=req["scheduled"] * hours)
+    g = req.assign(day=day, required_agent_h=req["required_agents"] * hours,
+                   required_with_shrinkage_agent_h=req["required_with_shrinkage"] * hours)
     return g.groupby(["queue", "day"], as_index=False).agg(
-        contacts=("calls", "sum"), agent_hours=("agent_hours", "sum"),
-        scheduled_hours=("scheduled_hours", "sum"), peak_agents=("agents", "max")).round(1)
+        contacts=("contacts", "sum"), required_agent_h=("required_agent_h", "sum"),
+        required_with_shrinkage_agent_h=("required_with_shrinkage_agent_h", "sum"),
+        peak_required_agents=("required_agents", "max")).round(1)
 
 
 def staff_run(runs, config, run_id: int | None = None, quantile: float | None = None,

@@ -27,7 +27,7 @@ import pandas as pd
 
 from forecaster.core.errors import StoreError, StoreLockedError, StoreVersionError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 MIGRATIONS: dict[int, list[str]] = {
@@ -108,6 +108,27 @@ MIGRATIONS: dict[int, list[str]] = {
             service_level DOUBLE, asa_s DOUBLE, abandon DOUBLE, overloaded_intervals INTEGER,
             spare_agent_h DOUBLE, cost DOUBLE)""",
         "ALTER TABLE run_impact ADD COLUMN IF NOT EXISTS status VARCHAR",   # past or planned
+    ],
+    5: [  # one name per quantity: contacts; required_agents (productive), required_with_shrinkage, scheduled_agents
+        *(f"ALTER TABLE {table} RENAME COLUMN {old} TO {new}" for table, old, new in (
+            ("run_requirements", "calls", "contacts"),
+            ("run_requirements", "agents", "required_agents"),
+            ("run_requirements", "scheduled", "required_with_shrinkage"),
+            ("run_coverage", "required", "required_with_shrinkage"),
+            ("run_coverage", "productive_required", "required_agents"),
+            ("run_coverage", "on_shift", "scheduled_agents"),
+            ("run_schedule_summary", "required_agent_h", "required_with_shrinkage_agent_h"),
+            ("run_schedule_summary", "on_shift_agent_h", "scheduled_agent_h"),
+            ("run_spare", "agents", "required_agents"),
+            ("run_spare", "scheduled", "required_with_shrinkage"),
+            ("run_spare", "on_shift", "scheduled_agents"),
+            ("scenario_days", "scheduled_agent_h", "required_with_shrinkage_agent_h"))),
+        # and the same two keys in each run's schedule summary (info JSON; JSON null removes a key)
+        """UPDATE runs SET info = json_merge_patch(info, json_object('schedule', json_object(
+               'required_with_shrinkage_agent_h', info->'$.schedule.required_agent_h',
+               'scheduled_agent_h', info->'$.schedule.on_shift_agent_h',
+               'required_agent_h', NULL::JSON, 'on_shift_agent_h', NULL::JSON)))
+           WHERE json_exists(info, '$.schedule.on_shift_agent_h')""",
     ],
 }
 

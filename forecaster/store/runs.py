@@ -71,8 +71,9 @@ class Runs:
         """Replace the run's requirements on ``basis`` (``mean`` or ``q0.80``) with ``frame``."""
         self.con.execute("DELETE FROM run_requirements WHERE run_id = ? AND basis = ?", [run_id, basis])
         self.con.register("staged_req", frame.assign(run_id=run_id, basis=basis))
-        self.con.execute("""INSERT INTO run_requirements SELECT run_id, queue, interval_start, basis, calls, aht_s,
-                            agents, scheduled, service_level, asa_s, occupancy, abandon FROM staged_req""")
+        self.con.execute("""INSERT INTO run_requirements SELECT run_id, queue, interval_start, basis, contacts, aht_s,
+                            required_agents, required_with_shrinkage, service_level, asa_s, occupancy, abandon
+                            FROM staged_req""")
         self.con.unregister("staged_req")
 
     def set_info(self, run_id: int, key: str, value: object) -> None:
@@ -99,7 +100,7 @@ class Runs:
             "queue": "queue", "day": "day", "shift": "shift", "start_ts": "start", "end_ts": "end",
             "paid_h": "paid_h", "headcount": "headcount"})
         self._replace("run_coverage", run_id, plan["coverage"], {c: c for c in (
-            "queue", "interval_start", "required", "productive_required", "on_shift", "on_break", "over", "under")})
+            "queue", "interval_start", "required_with_shrinkage", "required_agents", "scheduled_agents", "on_break", "over", "under")})
         self._replace("run_breaks", run_id, plan["breaks"], {
             "queue": "queue", "day": "day", "shift": "shift", "slot": "slot", "break": "break",
             "start_ts": "start", "end_ts": "end"})
@@ -122,7 +123,7 @@ class Runs:
             "queue": "queue", "start_ts": "start", "end_ts": "end", "spare_agents_min": "spare_agents_min",
             "spare_agent_hours": "spare_agent_hours", "outbound_calls": "outbound_calls", "risk": "risk"})
         self._replace("run_spare", run_id, cap["intervals"], {c: c for c in (
-            "queue", "interval_start", "agents", "scheduled", "on_shift", "productive", "spare", "risk", "callbacks")})
+            "queue", "interval_start", "required_agents", "required_with_shrinkage", "scheduled_agents", "productive", "spare", "risk", "callbacks")})
 
     def capacity(self, run_id: int) -> dict[str, pd.DataFrame]:
         q = lambda sql: self.con.execute(sql, [run_id]).df()  # noqa: E731

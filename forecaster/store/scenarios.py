@@ -14,7 +14,7 @@ from forecaster.store.database import Store, scalar
 class Scenarios:
     """Stored what-if scenarios (see :mod:`forecaster.scenario`): parameters and daily results."""
 
-    COLUMNS = ["contacts", "required_agent_h", "scheduled_agent_h", "fte", "service_level", "asa_s", "abandon",
+    COLUMNS = ["contacts", "required_agent_h", "required_with_shrinkage_agent_h", "fte", "service_level", "asa_s", "abandon",
                "overloaded_intervals", "spare_agent_h", "cost"]
 
     def __init__(self, store: Store):
