@@ -75,7 +75,7 @@ def main() -> None:
     base_totals = effects.totals(pd.concat(days, ignore_index=True), calendar[calendar["start_ts"].dt.date <= AS_OF])
     baseline, _ = score(base_totals, truth, shares)
     print(f"{len(result['totals'])} past campaigns, 4 queues, 2 years of days; analysis {secs:.1f} s")
-    print("learned shapes (lag, ramp, decay):", result["shapes"])
+    print("learned shapes:", result["shapes"])
     print(pd.DataFrame({"pooled (ours)": ours, "each campaign alone (baseline)": baseline}).to_string())
     by_channel = detail.groupby("channel").agg(campaigns=("truth", "size"), truth=("truth", "sum"),
                                                estimate=("extra_contacts", "sum"),

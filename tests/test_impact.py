@@ -13,12 +13,12 @@ from forecaster.campaigns import effects
 from forecaster.cli.app import cli
 from forecaster.core.config import load_config
 from forecaster.core.grid import future_grid
-from forecaster.features.adstock import adstock
+from forecaster.features.adstock import Carryover, adstock
 from tests.conftest import TINY_CONFIG
 
 START, AS_OF = dt.date(2025, 9, 1), dt.date(2026, 8, 30)
 PER_1000 = 4.0           # true extra contacts per 1,000 reached, all on the voice queue
-SHAPE = (1, 1, 0.5)      # true lag, ramp, decay
+SHAPE = Carryover(lag_days=1, decay=0.5, ramp_days=1)      # the true carry-over
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def world(site):
     for c in cal.itertuples():
         x = np.zeros(len(days))
         x[days.get_loc(c.start_ts.normalize())] = c.reach / 1000
-        kernel_days = adstock(x, SHAPE[0], SHAPE[2], SHAPE[1])
+        kernel_days = adstock(x, *SHAPE)
         response = PER_1000 * c.reach / 1000 * kernel_days / kernel_days.sum()
         resp = pd.Series(response, index=days)
         open_resp = resp[resp.index.weekday < 5]                 # closed at weekends: those responses are lost
@@ -70,7 +70,7 @@ def test_known_campaign_effects_are_recovered_with_honest_intervals(world, resul
     _, _, truth, _ = world
     got = result["totals"].set_index("campaign_id")
     error = got["extra_contacts"] / truth.reindex(got.index) - 1
-    assert result["shapes"]["direct_mail"][0] in (0, 1, 2)                 # lag near the true 1 day
+    assert result["shapes"]["direct_mail"].lag_days in (0, 1, 2)                 # lag near the true 1 day
     assert error.abs().median() < 0.15
     covered = (got["lo_80"] <= truth) & (truth <= got["hi_80"])
     assert covered.mean() >= 0.6
@@ -81,7 +81,7 @@ def test_response_curve_per_channel(world, result):
     _, cal, _, _ = world
     curves = effects.response_curves(result, cal).set_index(["channel", "queue"])
     row = curves.loc[("direct_mail", "voice")]
-    assert row["campaigns"] == 14 and row["peak_day"] == row["lag_days"] + result["shapes"]["direct_mail"][1]
+    assert row["campaigns"] == 14 and row["peak_day"] == row["lag_days"] + result["shapes"]["direct_mail"].ramp_days
     # per 1,000 reached on open days: the weekend share of the response is lost, as in the data
     assert 0.5 * PER_1000 < row["per_1000"] <= 1.1 * PER_1000
     assert row["per_1000_p10"] <= row["per_1000"] <= row["per_1000_p90"]
@@ -125,7 +125,7 @@ def test_an_unexplained_spike_is_listed(world, result):
 
 def test_campaigns_cost_agent_hours(world, result, site):
     actuals, _, _, _ = world
-    hours = effects.extra_agent_hours(result["days"], actuals.rename(columns={"contacts": "forecast"}), site)
+    hours = effects.extra_agent_hours(result["days"], actuals, site)
     big = result["totals"].set_index("campaign_id")["extra_contacts"].idxmax()
     h = hours.set_index("campaign_id")["extra_agent_hours"]
     assert h[big] > 0 and h[big] >= 0.5 * h.max()        # the largest campaign is among the costliest
@@ -230,7 +230,7 @@ def test_a_campaign_sent_before_the_history_is_left_out_not_made_absurd(world, s
     sent = pd.Timestamp(START) - pd.Timedelta(days=days_before)
     old = pd.DataFrame({"campaign_id": ["OLD"], "name": "old mailing", "channel": "direct_mail", "start_ts": [sent],
                         "end_ts": [sent + pd.Timedelta(hours=23)], "queues": [["voice"]], "reach": [50_000]})
-    shapes = {"direct_mail": (1, 1, 0.5)}
+    shapes = {"direct_mail": SHAPE}
     plain = effects.past_impact(actuals, cal, site, AS_OF, shapes=shapes)
     got = effects.past_impact(actuals, pd.concat([cal, old], ignore_index=True), site, AS_OF, shapes=shapes)
     est = got["estimates"]

@@ -38,7 +38,7 @@ from scipy import stats
 
 from forecaster.core.config import Config
 from forecaster.core.grid import future_grid
-from forecaster.features.adstock import adstock, flight_spans, search_shapes
+from forecaster.features.adstock import Carryover, adstock, flight_spans, search_shapes
 from forecaster.features.design import impact_design
 from forecaster.features.holidays import holiday_features
 from forecaster.staffing.requirements import staff_forecast
@@ -55,7 +55,7 @@ def daily_totals(actuals: pd.DataFrame) -> pd.DataFrame:
     return a.groupby([a["queue"], a["ds"].dt.normalize().rename("date")])["y"].sum().reset_index()
 
 
-Shape = tuple[int, int, float]          # lag days, ramp days, decay
+Shape = Carryover
 
 
 LAGS, RAMPS, DECAYS = (0, 1, 2, 3, 4), (0, 1, 2), (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
@@ -88,14 +88,14 @@ class Exposures:
         pos = self.full.get_indexer(dates)
         out = {}
         for cid, daily in self.raw[queue].items():
-            whole = adstock(daily, *_lrd(shapes.get(self.channel[cid], DEFAULT)))
+            whole = adstock(daily, *shapes.get(self.channel[cid], DEFAULT))
             col = whole[pos]
             if col.sum() > 0 and col.sum() >= MIN_OBSERVED * whole.sum():
                 out[cid] = col
         return pd.DataFrame(out, index=dates)
 
 
-DEFAULT: Shape = (0, 0, 0.5)
+DEFAULT = Carryover(0, 0.5, 0)
 
 
 MIN_OBSERVED = 0.2          # share of a campaign's response the history must hold to measure it
@@ -127,7 +127,7 @@ def fit_queue(y: pd.Series, base: pd.DataFrame, cmp: pd.DataFrame) -> dict:
 
 def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], exp: Exposures,
                  passes: int = 2) -> tuple[dict[str, Shape], dict]:
-    """Each channel's (lag, ramp, decay) by the least residual error of a fit with one pooled column
+    """Each channel's carry-over shape by the least residual error of a fit with one pooled column
     per channel (the sum of its campaigns' carry-over: few parameters, so the shape cannot soak up
     noise), over all queues; one channel at a time, holding the others, for ``passes`` rounds."""
     channels = sorted(set(exp.channel.values()))
@@ -146,7 +146,7 @@ def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], e
     def column(q, ch, shape):
         key = (q, ch, shape)
         if key not in cache:
-            cache[key] = residual(q, adstock(raw[q][ch], *_lrd(shape))[pos[q]])
+            cache[key] = residual(q, adstock(raw[q][ch], *shape)[pos[q]])
         return cache[key]
 
     def sse(trial):
@@ -158,13 +158,8 @@ def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], e
             total += float(r @ r)
         return total
 
-    candidates = [(lag, ramp, decay) for lag in LAGS for ramp in RAMPS for decay in DECAYS]
+    candidates = [Carryover(lag, decay, ramp) for lag in LAGS for ramp in RAMPS for decay in DECAYS]
     return search_shapes(channels, shapes, candidates, sse, passes)
-
-
-def _lrd(shape: Shape) -> tuple[int, float, int]:
-    lag, ramp, decay = shape
-    return lag, decay, ramp
 
 
 def shrink(estimates: pd.DataFrame) -> pd.DataFrame:
@@ -275,7 +270,7 @@ def response_curves(result: dict, campaigns: pd.DataFrame) -> pd.DataFrame:
     per["rate"] = per["extra_contacts"] / (per["reach"] / 1000)
     rows = []
     for (ch, q), g in per.groupby(["channel", "queue"]):
-        lag, ramp, decay = result["shapes"].get(ch, DEFAULT)
+        lag, decay, ramp = result["shapes"].get(ch, DEFAULT)
         rows.append({"channel": ch, "queue": q, "lag_days": lag, "peak_day": lag + ramp, "decay": decay,
                      "campaigns": len(g), "per_1000": g["extra_contacts"].sum() / (g["reach"].sum() / 1000),
                      "per_1000_p10": g["rate"].quantile(0.1), "per_1000_p90": g["rate"].quantile(0.9)})
@@ -344,19 +339,18 @@ def unexplained(result: dict, since: dt.date | None = None, z: float = stats.nor
 
 def extra_agent_hours(per_day: pd.DataFrame, intervals: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Agent-hours each campaign needs, per campaign and queue: staffing of ``intervals`` (``queue,
-    interval_start, forecast, aht_s``: actuals for past days, the forecast for planned ones) minus
+    interval_start, contacts, aht_s``: actuals for past days, the forecast for planned ones) minus
     staffing without the campaign's extra contacts, spread over each day by its intraday shape."""
-
     if per_day.empty or intervals.empty:
         return pd.DataFrame(columns=["campaign_id", "queue", "extra_agent_hours"])
     iv = intervals.assign(day=pd.to_datetime(intervals["interval_start"]).dt.date)
-    iv["share"] = iv["forecast"] / iv.groupby(["queue", "day"])["forecast"].transform("sum").replace(0, np.nan)
+    iv["share"] = iv["contacts"] / iv.groupby(["queue", "day"])["contacts"].transform("sum").replace(0, np.nan)
     iv["share"] = iv["share"].fillna(0.0)
     hours = config.interval_min / 60
     touched = iv.merge(per_day[["campaign_id", "queue", "day", "extra_contacts"]], on=["queue", "day"], how="inner")
     if touched.empty:
         return pd.DataFrame(columns=["campaign_id", "queue", "extra_agent_hours"])
-    touched["without"] = np.maximum(touched["forecast"] - touched["extra_contacts"] * touched["share"], 0.0)
+    touched["without"] = np.maximum(touched["contacts"] - touched["extra_contacts"] * touched["share"], 0.0)
     email = {q.name for q in config.queues if q.channel == "email"}
     # queueing models staff each interval on its own: every campaign in one call, in the order
     # staff_forecast returns (queue, interval_start; stable); e-mail spreads work over later
@@ -368,7 +362,9 @@ def extra_agent_hours(per_day: pd.DataFrame, intervals: pd.DataFrame, config: Co
         if part.empty:
             continue
         part = part.sort_values(["queue", "interval_start", "campaign_id"], kind="stable")
-        with_it = staff_forecast(part[["queue", "interval_start", "forecast", "aht_s"]], config)
+        # staff_forecast reads the point forecast's column: the contacts go in under that name
+        with_it = staff_forecast(part[["queue", "interval_start", "aht_s"]].assign(
+            forecast=part["contacts"].to_numpy()), config)
         without = staff_forecast(part[["queue", "interval_start", "aht_s"]].assign(
             forecast=part["without"].to_numpy()), config)
         diff = (with_it["required_agents"] - without["required_agents"]).to_numpy() * hours
@@ -388,8 +384,7 @@ def analyse(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_o
     planned campaigns' agent-hours (without it they are left empty)."""
 
     result = past_impact(actuals, campaigns, config, as_of)
-    past_iv = actuals.rename(columns={"contacts": "forecast"})
-    past_iv = past_iv[pd.to_datetime(past_iv["interval_start"]).dt.date.isin(set(result["days"]["day"]))]
+    past_iv = actuals[pd.to_datetime(actuals["interval_start"]).dt.date.isin(set(result["days"]["day"]))]
     hours_past = extra_agent_hours(result["days"], past_iv, config)
     planned = campaigns[campaigns["start_ts"].dt.date > as_of]
     last = max([as_of + dt.timedelta(days=horizon_days)] +
@@ -397,7 +392,8 @@ def analyse(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_o
     grid = future_grid(config, config.queue_names, as_of + dt.timedelta(days=1), (last - as_of).days)
     open_days = {q: pd.DatetimeIndex(sorted(g["ds"].dt.normalize().unique())) for q, g in grid.groupby("queue")}
     plan_days = planned_impact(result, campaigns, config, as_of, open_days)
-    hours_plan = extra_agent_hours(plan_days, forecast, config) if forecast is not None else \
+    hours_plan = extra_agent_hours(plan_days, forecast.rename(columns={"forecast": "contacts"}), config) \
+        if forecast is not None else \
         pd.DataFrame(columns=["campaign_id", "queue", "extra_agent_hours"])
     days = pd.concat([f for f in (result["days"].drop(columns="actual").assign(status="past"),
                                   plan_days.assign(status="planned")) if len(f)], ignore_index=True) \

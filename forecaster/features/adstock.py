@@ -21,6 +21,7 @@ chosen by its out-of-sample error, one channel at a time.
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,18 +30,22 @@ import pandas as pd
 from forecaster.features.design import carryover_design
 
 CARRY_DAYS = 28                      # how far an adstock kernel reaches
-
-
 LAGS = (0, 1, 2, 3, 4)
-
-
 DECAYS = (0.0, 0.2, 0.4, 0.6, 0.8)
-
-
 RAMPS = (0, 1, 2)
 
 
-DEFAULT_SHAPE = (0, 0.5, 0)          # lag days, decay, ramp days
+class Carryover(NamedTuple):
+    """A channel's carry-over shape: the response starts ``lag_days`` after the send, ramps up
+    linearly over ``ramp_days`` to its peak and then decays geometrically by ``decay`` a day. The
+    one shape tuple of both the demand models and the campaign-effects model (``adstock(x, *shape)``)."""
+
+    lag_days: int
+    decay: float
+    ramp_days: int = 0
+
+
+DEFAULT_SHAPE = Carryover(0, 0.5, 0)
 
 
 def flight_spans(campaigns: pd.DataFrame, days: pd.DatetimeIndex) -> list[tuple[int, int, float]]:
@@ -162,7 +167,7 @@ def learn_adstock(daily: pd.DataFrame, exposure: pd.DataFrame, hol: pd.DataFrame
                 total += float(np.abs(y[cut:stop] - x[cut:stop] @ beta).sum())
         return total
 
-    candidates = [(lag, decay, ramp) for lag in LAGS for decay in DECAYS for ramp in RAMPS]
+    candidates = [Carryover(lag, decay, ramp) for lag in LAGS for decay in DECAYS for ramp in RAMPS]
     fit.shapes, fit.scores = search_shapes(channels, shapes, candidates, score, passes)
     return fit
 
