@@ -4,7 +4,7 @@ days nobody can explain.
 **Past campaigns.** Per queue, daily totals of open days are fitted by least squares on
 weekday, trend, yearly Fourier terms (4 harmonics), holiday effects and **one column per
 campaign**: its reach spread over its flight days, carried over with its channel's learned lag
-and decay (:func:`forecaster.features.learn_adstock`). The counterfactual without campaign
+and decay (:func:`learn_shapes`). The counterfactual without campaign
 ``c`` is the fit minus ``beta_c * x_c``, so the extra contacts it caused on day ``d`` are
 ``beta_c * x_c[d]`` (actual minus counterfactual, with the day's noise left in the actual).
 The 80 % interval comes from the coefficient's standard error (least squares, residual

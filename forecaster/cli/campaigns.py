@@ -1,5 +1,4 @@
-"""Commands for marketing's campaign calendar and the impact of campaigns.
-"""
+"""Commands for marketing's campaign calendar and the impact of campaigns."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Commands for the data: ingest, status, the store and the config.
-"""
+"""Commands for the data: ingest, status, the store and the config."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Commands for forecasts and runs: forecast, backtest, nightly, runs, report.
-"""
+"""Commands for forecasts and runs: forecast, backtest, nightly, runs, report."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Commands for planning: shifts for a week and spare capacity.
-"""
+"""Commands for planning: shifts for a week and spare capacity."""
 
 from __future__ import annotations
 

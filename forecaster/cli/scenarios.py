@@ -1,5 +1,4 @@
-"""Commands for what-ifs: evaluate, compare and list scenarios.
-"""
+"""Commands for what-ifs: evaluate, compare and list scenarios."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Commands for staffing: the Erlang calculator and requirements of a stored run.
-"""
+"""Commands for staffing: the Erlang calculator and requirements of a stored run."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The time grid: open intervals ahead, time-of-day keys and horizons given as text.
-"""
+"""The time grid: open intervals ahead, time-of-day keys and horizons given as text."""
 
 from __future__ import annotations
 

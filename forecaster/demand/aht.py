@@ -1,5 +1,4 @@
-"""Handling time ahead: contact-weighted mean AHT per queue, weekday and time of day.
-"""
+"""Handling time ahead: contact-weighted mean AHT per queue, weekday and time of day."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def make_context(config: Config, campaigns: pd.DataFrame, start: dt.date, end: d
 
 def campaign_contacts(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame, ctx: Context) -> pd.Series | None:
     """Contacts the calendar's campaigns add per (queue, date), in history and on the grid's days,
-    from the campaign-impact model (:func:`forecaster.impact.campaign_offsets`), or None.
+    from the campaign-impact model (:func:`forecaster.campaigns.effects.campaign_offsets`), or None.
     An empty ``ctx.shapes`` (no campaign learning, as for ``topdown_nocmp``) means no campaigns."""
     if not ctx.shapes or ctx.campaigns is None or ctx.campaigns.empty:
         return None

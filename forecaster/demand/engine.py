@@ -1,5 +1,4 @@
-"""Where statsforecast runs: in this process, or on a Dask cluster through fugue.
-"""
+"""Where statsforecast runs: in this process, or on a Dask cluster through fugue."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Holiday regressors per day: public holidays, the day after a closed holiday, bridge days.
-"""
+"""Holiday regressors per day: public holidays, the day after a closed holiday, bridge days."""
 
 from __future__ import annotations
 

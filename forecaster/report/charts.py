@@ -1,5 +1,4 @@
-"""The report's charts: matplotlib figures embedded as inline SVG (text kept as text).
-"""
+"""The report's charts: matplotlib figures embedded as inline SVG (text kept as text)."""
 
 from __future__ import annotations
 

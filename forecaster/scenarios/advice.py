@@ -1,5 +1,4 @@
-"""Send-date advice: which start dates make a campaign's response cheapest to staff.
-"""
+"""Send-date advice: which start dates make a campaign's response cheapest to staff."""
 
 from __future__ import annotations
 

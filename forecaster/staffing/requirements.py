@@ -1,5 +1,4 @@
-"""Staffing as a column-wise layer on the forecast frame: requirements per interval for every queue.
-"""
+"""Staffing as a column-wise layer on the forecast frame: requirements per interval for every queue."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Runs and their outputs: forecasts, requirements, schedules, capacity and campaign impact.
-"""
+"""Runs and their outputs: forecasts, requirements, schedules, capacity and campaign impact."""
 
 from __future__ import annotations
 
@@ -95,7 +94,7 @@ class Runs:
         self.con.unregister("staged_rows")
 
     def save_schedule(self, run_id: int, plan: dict[str, pd.DataFrame]) -> None:
-        """Replace the run's schedule (frames from :func:`forecaster.scheduling.schedule_week`)."""
+        """Replace the run's schedule (frames from :func:`forecaster.planning.shifts.schedule_week`)."""
         self._replace("run_schedule", run_id, plan["shifts"], {
             "queue": "queue", "day": "day", "shift": "shift", "start_ts": "start", "end_ts": "end",
             "paid_h": "paid_h", "headcount": "headcount"})

@@ -1,5 +1,4 @@
-"""Stored what-if scenarios: their parameters and base against scenario per queue and day.
-"""
+"""Stored what-if scenarios: their parameters and base against scenario per queue and day."""
 
 from __future__ import annotations
 

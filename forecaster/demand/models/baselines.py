@@ -1,5 +1,4 @@
-"""The baselines: the same interval a week earlier, and the mean of the last four same weekday-intervals.
-"""
+"""The baselines: the same interval a week earlier, and the mean of the last four same weekday-intervals."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The direct interval model: statsforecast's MSTL on each queue's interval series.
-"""
+"""The direct interval model: statsforecast's MSTL on each queue's interval series."""
 
 from __future__ import annotations
 

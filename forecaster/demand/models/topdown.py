@@ -1,5 +1,4 @@
-"""Top-down: daily totals by ARIMA with regressors, split over the day by an intraday profile.
-"""
+"""Top-down: daily totals by ARIMA with regressors, split over the day by an intraday profile."""
 
 from __future__ import annotations
 
