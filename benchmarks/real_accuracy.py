@@ -40,7 +40,7 @@ from forecaster.core.config import Config, load_config
 from forecaster.core.grid import future_grid
 from forecaster.demand.context import make_context
 from forecaster.demand.models import point_forecast
-from forecaster.demand.selection import run_forecast
+from forecaster.demand.selection import run_forecast, with_intervals
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -145,6 +145,16 @@ def forecast_at(s: Series, origin: pd.Timestamp, horizon: int, notice_days: int)
     return out, seconds, fc.info
 
 
+def daily_bands(frame: pd.DataFrame, info: dict) -> pd.DataFrame:
+    """Daily totals of one origin's forecast with the run's daily bands (``daily_scale``)."""
+    daily = frame.groupby(["queue", frame["ds"].dt.normalize(), "lead_day"])[["y", "forecast"]].sum().reset_index()
+    parts = []
+    for queue, g in daily.groupby("queue"):
+        widths = {float(k): v for k, v in info["queues"][queue]["daily_scale"].items()}
+        parts.append(g.assign(**with_intervals(g["forecast"].to_numpy(float), widths)))
+    return pd.concat(parts, ignore_index=True)
+
+
 def wape(y: pd.Series, p: pd.Series) -> float:
     total = float(y.sum())
     return float((y - p).abs().sum() / total) if total > 0 else float("nan")
@@ -165,6 +175,7 @@ def scores(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def coverage(frame: pd.DataFrame) -> pd.DataFrame:
+    """Share of actuals inside the 80 % and 95 % bands, per week ahead."""
     week = (frame["lead_day"] - 1) // 7 + 1
     return pd.DataFrame({
         "in_80": ((frame["y"] >= frame["lo_80"]) & (frame["y"] <= frame["hi_80"])).groupby(week).mean(),
@@ -189,14 +200,16 @@ def run(s: Series, origins: int, horizon: int, notice_days: int) -> tuple[pd.Dat
     end = s.hist["ds"].max().normalize() + pd.Timedelta(days=1)
     last = end - pd.Timedelta(days=horizon)
     starts = [last - pd.Timedelta(days=7 * i) for i in range(origins)][::-1]
-    frames, seconds, chosen = [], [], {}
+    frames, days, seconds, chosen = [], [], [], {}
     for origin in starts:
         f, sec, info = forecast_at(s, origin, horizon, notice_days)
         frames.append(f)
+        days.append(daily_bands(f, info))
         seconds.append(sec)
         chosen[str(origin.date())] = {q: v["model"] for q, v in info["queues"].items()}
     frame = pd.concat(frames, ignore_index=True)
-    return frame, scores(frame), {"seconds_per_origin": float(np.mean(seconds)), "chosen": chosen}
+    return frame, scores(frame), {"seconds_per_origin": float(np.mean(seconds)), "chosen": chosen,
+                                  "daily": pd.concat(days, ignore_index=True)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -224,8 +237,10 @@ def main(argv: list[str] | None = None) -> None:
         picks = pd.Series([m for q in meta["chosen"].values() for m in q.values()]).value_counts().to_dict()
         print(f"models chosen at the origins: {picks}")
         print(summary(sc).round(4).to_string(index=False))
-        print("band coverage per week ahead (interval level):")
+        print("band coverage per week ahead, intervals:")
         print(coverage(frame).round(3).T.to_string())
+        print("band coverage per week ahead, daily totals:")
+        print(coverage(meta["daily"]).round(3).T.to_string())
         all_scores.append(sc.assign(series=s.name))
     if args.out:
         pd.concat(all_scores, ignore_index=True).to_csv(args.out, index=False)

@@ -13,7 +13,7 @@ from forecaster.cli.app import cli
 from forecaster.core.config import load_config
 from forecaster.core.grid import future_grid, parse_horizon
 from forecaster.demand.context import make_context
-from forecaster.demand.selection import MODELS, predict, run_forecast
+from forecaster.demand.selection import CLEAR_GAIN, MODELS, predict, run_forecast
 from forecaster.store.database import Store
 from forecaster.store.runs import Runs
 from tests.conftest import ROOT
@@ -86,8 +86,16 @@ def test_run_records_the_choice_and_its_evidence(result, demo_config):
     info = result.info
     assert set(info["queues"]) == set(demo_config.queue_names)
     for q in info["queues"].values():
-        assert q["model"] in MODELS and set(q["wape"]) == set(MODELS)
-        assert q["wape"][q["model"]] == min(q["wape"].values())
+        assert q["model"] in (*MODELS, "median") and set(q["wape"]) == {*MODELS, "median"}
+        singles = sorted(MODELS, key=q["wape"].get)
+        if q["model"] == "median":                  # the median of the queue's three best single models
+            assert q["combination"] == singles[:3]
+        best = min(q["wape"], key=q["wape"].get)
+        if q["model"] == "median":                  # the best, or kept: nothing beats it by the clear gain
+            assert best == "median" or (q["wape"][best] > (1 - CLEAR_GAIN) * q["wape"]["median"]
+                                        and "no model beats" in q["reason"])
+        else:                                       # the clear winner
+            assert q["model"] == best and q["wape"][best] <= (1 - CLEAR_GAIN) * q["wape"]["median"]
         assert 1.0 < q["interval_scale"]["0.8"] < q["interval_scale"]["0.95"]
     assert info["fallbacks"] == [] and len(info["backtest"]["origins"]) == 3
     assert set(info["adstock"]) == {"direct_mail", "email", "sms", "tv", "social"}
@@ -103,7 +111,7 @@ def test_holidays_get_no_rows(history, calendar, demo_config):
 def test_short_history_queue_gets_a_simpler_model_with_a_warning(history, calendar, demo_config):
     recent = history[(history["queue"] != "chat") | (history["ds"] >= "2026-11-01")]
     r = run_forecast(recent, calendar, demo_config, AS_OF, 7, origins=1)
-    assert r.info["queues"]["chat"]["model"] in ("mean4", "snaive_week")
+    assert r.info["queues"]["chat"]["model"] in ("mean4", "snaive_week", "median")   # the median of those two
     assert any(w.startswith("queue chat: only 22 days of history") for w in r.info["warnings"])
     assert (r.frame[r.frame["queue"] == "chat"]["forecast"] > 0).any()
 
@@ -148,6 +156,8 @@ def test_cli_forecast_then_staff(tmp_path):
     shown = run("runs", "show", 1)
     assert shown.stdout.startswith("Run #1: forecast, ok, as of 2026-11-15")
     assert "wape_topdown_pooled" in shown.stdout and "Campaign carry-over learned: direct_mail lag" in shown.stdout
+    chosen = [line for line in shown.stdout.splitlines() if line.startswith("Chosen for ")]
+    assert len(chosen) == 4 and all(": " in line and ("WAPE" in line or "failed" in line) for line in chosen)
     missing = run("runs", "show", 9)
     assert missing.exit_code == 2 and missing.stderr.strip() == "Error: no run 9 in the store; 'forecaster runs' lists them"
     late = run("forecast", "--as-of", "2027-01-01")
@@ -174,7 +184,7 @@ def test_cli_backtest_reports_every_model_with_coverage(tmp_path):
     result = run("backtest", "--windows", 2, "--horizon", "1w", "--out", out)
     assert result.exit_code == 0, result.output
     m = pd.read_csv(out)
-    assert set(m["model"]) == {"snaive_week", "mean4", "topdown", "topdown_pooled", "mstl", "topdown_nocmp"}
+    assert set(m["model"]) == {"snaive_week", "mean4", "topdown", "topdown_pooled", "mstl", "median", "topdown_nocmp"}
     assert set(m["level"]) == {"interval", "daily"} and {"all", "other"} <= set(m["segment"])
     interval = m[(m["level"] == "interval") & (m["segment"] == "all")]
     assert interval["coverage_80"].between(0.5, 1).all() and (interval["coverage_95"] >= interval["coverage_80"]).all()

@@ -15,7 +15,7 @@ from forecaster.core.config import load_config
 from forecaster.core.grid import future_grid
 from forecaster.demand.context import make_context
 from forecaster.demand.models import REGISTRY, ForecastModel, race, register
-from forecaster.demand.selection import backtest, conformal_widths, with_intervals
+from forecaster.demand.selection import backtest, conformal_widths, rank, with_intervals
 from tests.conftest import ROOT
 
 DEMO = ROOT / "data" / "demo"
@@ -50,6 +50,7 @@ def context(config, calendar):
 
 def test_the_race_is_the_registered_production_models_in_order():
     assert race() == ("snaive_week", "mean4", "topdown", "topdown_pooled", "mstl")
+    assert not REGISTRY["median"].in_race         # the selection builds its own: the best three's median
     assert not REGISTRY["topdown_nocmp"].in_race
     assert all(issubclass(cls, ForecastModel) and cls.alias == name for name, cls in REGISTRY.items())
 
@@ -95,3 +96,27 @@ def test_model_contract(alias, history, calendar, demo_config):
     assert (band["lo_95"] <= band["lo_80"]).all() and (band["lo_80"] <= point).all()
     assert (point <= band["hi_80"]).all() and (band["hi_80"] <= band["hi_95"]).all()
     assert (band["hi_80"] > band["lo_80"]).any()
+
+
+def test_the_median_in_a_backtest_is_the_median_of_its_members(history, calendar, demo_config):
+    """The backtest combines the members' forecasts at each origin instead of refitting them: the
+    numbers must be those of the combination fitted on its own."""
+    origin = pd.Timestamp(AS_OF) - pd.Timedelta(days=6)
+    res, failures = backtest(history, context(demo_config, calendar), [origin], 7, models=(*race(), "median"))
+    assert not failures
+    wide = res.pivot_table(index=["queue", "ds"], columns="model", values="p")
+    assert np.allclose(wide["median"], wide[list(REGISTRY["median"].members)].median(axis=1))
+    alone, _ = backtest(history, context(demo_config, calendar), [origin], 7, models=("median",))
+    assert np.allclose(alone["p"].to_numpy(), res.loc[res["model"] == "median", "p"].to_numpy())
+
+
+@pytest.mark.parametrize("scores, first, why", [
+    ({"mean4": 0.20, "topdown": 0.19, "median": 0.195}, "median", "no model beats the combination"),
+    ({"mean4": 0.20, "topdown": 0.15, "median": 0.19}, "topdown", "at least 10% below the combination"),
+    ({"mean4": 0.20, "topdown": 0.18}, "topdown", "lowest backtest WAPE"),
+    ({}, "mean4", "no backtest score"),
+])
+def test_selection_keeps_the_combination_unless_a_model_is_clearly_better(scores, first, why):
+    ranked, reason = rank(["mean4", "topdown", "median"] if scores.get("median") or not scores else
+                          ["mean4", "topdown"], scores)
+    assert ranked[0] == first and why in reason

@@ -254,6 +254,10 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
         table = pd.DataFrame([{"queue": q, "model": v["model"], "history_days": v["history_days"],
                                **{f"wape_{m}": w for m, w in v["wape"].items()}} for q, v in queues.items()])
         click.echo(render(table, "table"))
+        for q, v in queues.items():
+            if v.get("reason"):
+                members = f" (median of {', '.join(v['combination'])})" if v.get("combination") else ""
+                click.echo(f"Chosen for {q}{members}: {v['reason']}")
     for key in ("fallbacks", "warnings"):
         for item in run["info"].get(key, []):
             click.echo(f"{key[:-1].capitalize()}: {item if isinstance(item, str) else json.dumps(item)}")

@@ -34,7 +34,7 @@ from forecaster.demand.selection import (
 from forecaster.features.adstock import learn_adstock
 from forecaster.staffing.requirements import staff_forecast
 
-EVAL_MODELS = MODELS + ("topdown_nocmp",)       # topdown_pooled without campaign regressors
+EVAL_MODELS = MODELS + ("median", "topdown_nocmp")   # the five models' median; topdown_pooled without campaigns
 AFTER_DAYS = 10
 
 

@@ -36,6 +36,7 @@ from forecaster.core.grid import future_grid
 from forecaster.demand.aht import aht_forecast
 from forecaster.demand.context import Context, make_context
 from forecaster.demand.models import REGISTRY, point_forecast, race
+from forecaster.demand.models.combination import MedianCombination
 from forecaster.features.adstock import learn_adstock
 
 MODELS = race()          # snaive_week, mean4, topdown, topdown_pooled, mstl
@@ -62,14 +63,29 @@ def backtest(hist: pd.DataFrame, ctx: Context, origins: list[pd.Timestamp], days
         test = hist[(hist["ds"] >= origin) & (hist["ds"] < origin + pd.Timedelta(days=days))].reset_index(drop=True)
         if past.empty or test.empty:
             continue
-        for model in models:
+        points: dict[str, np.ndarray] = {}
+        for model in sorted(models, key=lambda m: hasattr(REGISTRY[m], "combine")):   # members first
             try:
-                p = predict(model, past, test[["queue", "ds"]], ctx)
+                p = _backtest_point(model, past, test, ctx, points)
             except Exception as exc:  # noqa: BLE001 - recorded, and the model is skipped at this origin
                 failures.append({"model": model, "origin": str(origin.date()), "reason": f"{type(exc).__name__}: {exc}"})
                 continue
+            points[model] = p
             frames.append(test[["queue", "ds", "y"]].assign(p=p, model=model, origin=origin))
     return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), failures
+
+
+def _backtest_point(model: str, past: pd.DataFrame, test: pd.DataFrame, ctx: Context,
+                    points: dict[str, np.ndarray]) -> np.ndarray:
+    """A model's forecast at one origin; a combination whose members were all forecast there is
+    combined from their forecasts instead of fitting every member again (the same numbers)."""
+    cls = REGISTRY[model]
+    if hasattr(cls, "combine"):
+        days = past["ds"].dt.normalize().nunique()              # as the combination's own fit counts them
+        members = [m for m in cls.members if days >= REGISTRY[m].min_history_days]
+        if members and all(m in points for m in members):
+            return cls.combine([points[m] for m in members])
+    return predict(model, past, test[["queue", "ds"]], ctx)
 
 
 def wape(frame: pd.DataFrame) -> float:
@@ -83,6 +99,15 @@ def conformal_widths(residuals: pd.DataFrame) -> dict[float, float]:
     n = len(scores)
     return {lvl: float(scores[min(n - 1, int(np.ceil((n + 1) * lvl)) - 1)]) for lvl in LEVELS} if n else \
         {lvl: float("nan") for lvl in LEVELS}
+
+
+def daily_widths(residuals: pd.DataFrame) -> dict[float, float]:
+    """:func:`conformal_widths` of daily totals (per origin and day): the daily bands' own calibration.
+    A day's total is not as uncertain as the sum of its interval bands says (their errors partly
+    cancel), nor as certain as independent intervals would make it (a day's level error is shared)."""
+    day = residuals["ds"].dt.normalize()
+    totals = residuals.groupby([residuals["origin"], day])[["y", "p"]].sum()
+    return conformal_widths(totals)
 
 
 def with_intervals(point: np.ndarray, widths: dict[float, float]) -> dict[str, np.ndarray]:
@@ -138,10 +163,48 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     return ForecastResult(frame, info)
 
 
+# The combination in the race: the median of the queue's COMBINED best models by backtest WAPE. A
+# single model replaces it only when its backtest WAPE is CLEAR_GAIN lower: selection on a few weeks
+# of backtest is noisy, and a model picked on a lucky stretch fails the next week.
+COMBINATION = "median"
+COMBINED = 3
+CLEAR_GAIN = 0.10
+
+
+def combination_backtest(mine: pd.DataFrame, members: list[str]) -> pd.DataFrame:
+    """The combination's backtest rows (``queue, ds, y, p, model, origin``) from its members' rows."""
+    rows = mine[mine["model"].isin(members)]
+    wide = rows.pivot_table(index=["queue", "origin", "ds"], columns="model", values="p")
+    y = rows.groupby(["queue", "origin", "ds"])["y"].first()
+    wide = wide.dropna()
+    p = MedianCombination.combine([wide[m].to_numpy() for m in members])
+    return pd.DataFrame({"y": y.reindex(wide.index).to_numpy(), "p": p}, index=wide.index).reset_index() \
+        .assign(model=COMBINATION)
+
+
+def rank(eligible: list[str], scored: dict[str, float]) -> tuple[list[str], str]:
+    """The models in the order they are tried (lowest backtest WAPE first, unscored last, the
+    combination first unless a model beats it clearly), and the reason for the first."""
+    score = {m: float(scored.get(m, np.inf)) for m in eligible}
+    score = {m: np.inf if np.isnan(v) else v for m, v in score.items()}
+    ranked = sorted(eligible, key=score.get)
+    best = ranked[0]
+    if COMBINATION in score and np.isfinite(score[COMBINATION]) and best != COMBINATION:
+        if score[best] > (1 - CLEAR_GAIN) * score[COMBINATION]:
+            ranked.remove(COMBINATION)
+            return [COMBINATION, *ranked], (f"{COMBINATION}: no model beats the combination's WAPE "
+                                            f"{score[COMBINATION]:.4f} by {CLEAR_GAIN:.0%} (best {best} {score[best]:.4f})")
+        return ranked, (f"{best}: WAPE {score[best]:.4f}, at least {CLEAR_GAIN:.0%} below the combination's "
+                        f"{score[COMBINATION]:.4f}")
+    if not np.isfinite(score[best]):
+        return ranked, f"{best}: no backtest score; the first eligible model"
+    return ranked, f"{best}: lowest backtest WAPE {score[best]:.4f}"
+
+
 def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, results: pd.DataFrame,
                     ctx: Context, info: dict) -> pd.DataFrame:
     history_days = q_hist["ds"].dt.normalize().nunique()
-    scored = {}
+    scored, mine = {}, pd.DataFrame(columns=["model"])
     if len(results):
         mine = results[results["queue"] == queue]
         scored = {m: wape(g) for m, g in mine.groupby("model")}
@@ -149,21 +212,36 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, resu
     if len(eligible) < len(MODELS):
         info["warnings"].append(f"queue {queue}: only {history_days} days of history; using simpler models "
                                 f"({', '.join(eligible)})")
-    ranked = sorted(eligible, key=lambda m: np.nan_to_num(scored.get(m, np.inf), nan=np.inf))   # unscored last
+    members = [m for m in sorted(eligible, key=lambda m: scored.get(m, np.inf)) if np.isfinite(scored.get(m, np.nan))]
+    members = members[:COMBINED]
+    combined = combination_backtest(mine, members) if len(members) >= 2 else pd.DataFrame()
+    if len(combined):
+        scored[COMBINATION] = wape(combined)
+        eligible = [*eligible, COMBINATION]
+    ranked, reason = rank(eligible, scored)
     point, chosen = None, None
     for model in ranked:
         try:
-            point = predict(model, q_hist, q_grid, ctx)
+            point = (MedianCombination(ctx, members).forecast(q_hist, q_grid)[COMBINATION].to_numpy()
+                     if model == COMBINATION else predict(model, q_hist, q_grid, ctx))
             chosen = model
             break
         except Exception as exc:  # noqa: BLE001 - recorded and the next model is tried
             info["fallbacks"].append({"queue": queue, "model": model, "reason": f"{type(exc).__name__}: {exc}"})
-    residuals = results[(results["queue"] == queue) & (results["model"] == chosen)] if len(results) else pd.DataFrame()
+    if chosen == COMBINATION:
+        residuals = combined
+    else:
+        residuals = results[(results["queue"] == queue) & (results["model"] == chosen)] if len(results) else pd.DataFrame()
     widths = conformal_widths(residuals) if len(residuals) else {lvl: float("nan") for lvl in LEVELS}
     if not len(residuals):
         info["warnings"].append(f"queue {queue}: no backtest residuals; prediction intervals are empty")
-    info["queues"][queue] = {"model": chosen, "wape": {m: round(v, 4) for m, v in scored.items()},
+    if chosen != ranked[0]:
+        reason = f"{ranked[0]} failed; {chosen} is the next best"
+    info["queues"][queue] = {"model": chosen, "reason": reason, "wape": {m: round(v, 4) for m, v in scored.items()},
+                             "combination": members if chosen == COMBINATION else [],
                              "interval_scale": {str(k): round(v, 4) for k, v in widths.items()},
+                             "daily_scale": {str(k): round(v, 4) for k, v in
+                                             (daily_widths(residuals) if len(residuals) else widths).items()},
                              "history_days": int(history_days)}
     out = q_grid.rename(columns={"ds": "interval_start"}).assign(forecast=point, **with_intervals(point, widths))
     out["aht_s"] = aht_forecast(q_hist, q_grid, ctx.config)

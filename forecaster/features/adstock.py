@@ -21,8 +21,8 @@ chosen by its out-of-sample error, one channel at a time.
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd

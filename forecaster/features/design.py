@@ -35,13 +35,15 @@ def interval_design(index: pd.DatetimeIndex, hol: pd.DataFrame, cmp: pd.DataFram
     return x.fillna(0.0)
 
 
-def daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame) -> pd.DataFrame:
-    """Weekday, yearly Fourier terms, trend and the holiday effects of :func:`interval_design`."""
+def daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, yearly: bool = True) -> pd.DataFrame:
+    """Weekday, yearly Fourier terms (when ``yearly``), trend and the holiday effects of
+    :func:`interval_design`."""
     doy = 2 * np.pi * dates.dayofyear.to_numpy() / 365.25
     x = interval_design(dates, hol, None)
     for w in range(1, 7):
         x[f"wd{w}"] = (dates.weekday == w).astype(float)
-    x["sin1"], x["cos1"], x["sin2"], x["cos2"] = np.sin(doy), np.cos(doy), np.sin(2 * doy), np.cos(2 * doy)
+    if yearly:
+        x["sin1"], x["cos1"], x["sin2"], x["cos2"] = np.sin(doy), np.cos(doy), np.sin(2 * doy), np.cos(2 * doy)
     x["trend"] = (dates - pd.Timestamp("2000-01-01")).days.to_numpy() / 365.25   # without it ARIMA differences X too
     return x
 

@@ -4,7 +4,7 @@ Charts are drawn with matplotlib and embedded as inline SVG (text kept as text),
 needs no network, no CDN and no script. Sections, each an ``<section id=...>``:
 
 * ``forecast``: per queue, daily contacts: the last weeks' actuals, the forecast with its 80 %
-  and 95 % bands (the sum of the interval bands: on the safe side), campaign flights shaded,
+  and 95 % bands (calibrated on daily totals' backtest errors), campaign flights shaded,
   public holidays marked;
 * ``accuracy``: each model's backtest WAPE per queue next to the two baselines;
 * ``impact``: extra contacts per campaign with 80 % intervals (recent past and planned), and
@@ -137,12 +137,13 @@ def render(data: dict, config: Config) -> str:
             ("spare agent-hours for outbound", f"{cap['spare_agent_hours'].sum():,.0f}" if len(cap) else "0")]
     summary = "".join(f'<span class="kpi"><b>{esc(v)}</b>{esc(k)}</span>' for k, v in kpis)
 
-    body = summary + "".join(f"<h3>{esc(q)}</h3>" + forecast_chart(q, fc, data["actuals"], data["calendar"], hols)
+    q_info = info.get("queues", {})
+    body = summary + "".join(f"<h3>{esc(q)}</h3>" + forecast_chart(q, fc, data["actuals"], data["calendar"], hols,
+                                                                   q_info.get(q, {}).get("daily_scale"))
                              for q in fc["queue"].unique())
     section("forecast", "Forecast against actuals", body +
-            "<p class=note>Daily totals. Bands: the sum of the interval bands (on the safe side). Shaded: campaign "
-            "flights; dotted red lines: public holidays.</p>")
-    q_info = info.get("queues", {})
+            "<p class=note>Daily totals. Bands: calibrated on the backtest's errors of daily totals. Shaded: "
+            "campaign flights; dotted red lines: public holidays.</p>")
     acc = pd.DataFrame([{"queue": q, "chosen model": v.get("model"), **{f"WAPE {m}": w for m, w in v.get("wape", {}).items()}}
                         for q, v in q_info.items()])
     section("accuracy", "Backtest accuracy against the baselines",
