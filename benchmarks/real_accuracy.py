@@ -39,8 +39,9 @@ from forecaster.campaigns.calendar import read_calendar
 from forecaster.core.config import Config, load_config
 from forecaster.core.grid import future_grid
 from forecaster.demand.context import make_context
+from forecaster.demand.intervals import daily_bands
 from forecaster.demand.models import point_forecast
-from forecaster.demand.selection import run_forecast, with_intervals
+from forecaster.demand.selection import run_forecast
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -145,13 +146,13 @@ def forecast_at(s: Series, origin: pd.Timestamp, horizon: int, notice_days: int)
     return out, seconds, fc.info
 
 
-def daily_bands(frame: pd.DataFrame, info: dict) -> pd.DataFrame:
-    """Daily totals of one origin's forecast with the run's daily bands (``daily_scale``)."""
+def daily_totals_with_bands(frame: pd.DataFrame, info: dict) -> pd.DataFrame:
+    """Daily totals of one origin's forecast with the run's daily bands, as the report draws them."""
     daily = frame.groupby(["queue", frame["ds"].dt.normalize(), "lead_day"])[["y", "forecast"]].sum().reset_index()
     parts = []
     for queue, g in daily.groupby("queue"):
-        widths = {float(k): v for k, v in info["queues"][queue]["daily_scale"].items()}
-        parts.append(g.assign(**with_intervals(g["forecast"].to_numpy(float), widths)))
+        weeks = ((g["lead_day"].to_numpy() - 1) // 7 + 1).astype(int)
+        parts.append(g.assign(**daily_bands(g["forecast"].to_numpy(float), weeks, info["queues"][queue])))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -204,7 +205,7 @@ def run(s: Series, origins: int, horizon: int, notice_days: int) -> tuple[pd.Dat
     for origin in starts:
         f, sec, info = forecast_at(s, origin, horizon, notice_days)
         frames.append(f)
-        days.append(daily_bands(f, info))
+        days.append(daily_totals_with_bands(f, info))
         seconds.append(sec)
         chosen[str(origin.date())] = {q: v["model"] for q, v in info["queues"].items()}
     frame = pd.concat(frames, ignore_index=True)

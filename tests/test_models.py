@@ -14,8 +14,9 @@ import pytest
 from forecaster.core.config import load_config
 from forecaster.core.grid import future_grid
 from forecaster.demand.context import make_context
+from forecaster.demand.intervals import conformal_widths, with_intervals
 from forecaster.demand.models import REGISTRY, ForecastModel, race, register
-from forecaster.demand.selection import backtest, conformal_widths, rank, with_intervals
+from forecaster.demand.selection import backtest, rank
 from tests.conftest import ROOT
 
 DEMO = ROOT / "data" / "demo"

@@ -35,6 +35,15 @@ from forecaster.core.config import Config
 from forecaster.core.grid import future_grid
 from forecaster.demand.aht import aht_forecast
 from forecaster.demand.context import Context, make_context
+from forecaster.demand.intervals import (
+    LEVELS,
+    conformal_widths,
+    daily_widths,
+    grown,
+    lead_growth,
+    week_ahead,
+    with_intervals,
+)
 from forecaster.demand.models import REGISTRY, point_forecast, race
 from forecaster.demand.models.combination import MedianCombination
 from forecaster.features.adstock import learn_adstock
@@ -48,9 +57,6 @@ def predict(model: str, hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context) ->
 
 
 # -- selection, intervals and the run ------------------------------------------------------------
-LEVELS = (0.8, 0.95)
-
-
 def backtest(hist: pd.DataFrame, ctx: Context, origins: list[pd.Timestamp], days: int,
              models: tuple[str, ...] = MODELS) -> tuple[pd.DataFrame, list[dict]]:
     """Forecast the ``days`` after each origin from the history before it, for every model.
@@ -93,33 +99,6 @@ def wape(frame: pd.DataFrame) -> float:
     return float(np.abs(frame["y"] - frame["p"]).sum() / total) if total > 0 else float("nan")
 
 
-def conformal_widths(residuals: pd.DataFrame) -> dict[float, float]:
-    """Split-conformal quantiles of |y - p| / sqrt(p + 1) for each level (finite-sample corrected)."""
-    scores = np.sort((np.abs(residuals["y"] - residuals["p"]) / np.sqrt(residuals["p"] + 1)).to_numpy())
-    n = len(scores)
-    return {lvl: float(scores[min(n - 1, int(np.ceil((n + 1) * lvl)) - 1)]) for lvl in LEVELS} if n else \
-        {lvl: float("nan") for lvl in LEVELS}
-
-
-def daily_widths(residuals: pd.DataFrame) -> dict[float, float]:
-    """:func:`conformal_widths` of daily totals (per origin and day): the daily bands' own calibration.
-    A day's total is not as uncertain as the sum of its interval bands says (their errors partly
-    cancel), nor as certain as independent intervals would make it (a day's level error is shared)."""
-    day = residuals["ds"].dt.normalize()
-    totals = residuals.groupby([residuals["origin"], day])[["y", "p"]].sum()
-    return conformal_widths(totals)
-
-
-def with_intervals(point: np.ndarray, widths: dict[float, float]) -> dict[str, np.ndarray]:
-    spread = np.sqrt(point + 1)
-    out = {}
-    for lvl, name in ((0.8, "80"), (0.95, "95")):
-        w = 0.0 if np.isnan(widths[lvl]) else widths[lvl]
-        out[f"lo_{name}"] = np.maximum(point - w * spread, 0.0)
-        out[f"hi_{name}"] = point + w * spread
-    return out
-
-
 @dataclass
 class ForecastResult:
     frame: pd.DataFrame                         # queue, interval_start, forecast, lo/hi 80/95, aht_s, model
@@ -157,7 +136,7 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
         if q_hist.empty:
             info["warnings"].append(f"queue {queue}: no history up to {as_of}; no forecast")
             continue
-        frames.append(_forecast_queue(queue, q_hist, q_grid, results, ctx, info))
+        frames.append(_forecast_queue(queue, q_hist, q_grid, results, ctx, info, pd.Timestamp(first_day)))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["queue", "interval_start", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "aht_s", "model"])
     return ForecastResult(frame, info)
@@ -202,7 +181,7 @@ def rank(eligible: list[str], scored: dict[str, float]) -> tuple[list[str], str]
 
 
 def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, results: pd.DataFrame,
-                    ctx: Context, info: dict) -> pd.DataFrame:
+                    ctx: Context, info: dict, first_day: pd.Timestamp) -> pd.DataFrame:
     history_days = q_hist["ds"].dt.normalize().nunique()
     scored, mine = {}, pd.DataFrame(columns=["model"])
     if len(results):
@@ -243,7 +222,11 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, resu
                              "daily_scale": {str(k): round(v, 4) for k, v in
                                              (daily_widths(residuals) if len(residuals) else widths).items()},
                              "history_days": int(history_days)}
-    out = q_grid.rename(columns={"ds": "interval_start"}).assign(forecast=point, **with_intervals(point, widths))
+    weeks = week_ahead(q_grid["ds"], first_day)
+    growth = lead_growth(q_hist, ctx, first_day, int(weeks.max())) if len(weeks) else None
+    info["queues"][queue]["lead_growth"] = growth
+    out = q_grid.rename(columns={"ds": "interval_start"}).assign(
+        forecast=point, **with_intervals(point, grown(widths, growth, "interval", weeks)))
     out["aht_s"] = aht_forecast(q_hist, q_grid, ctx.config)
     out["model"] = chosen
     return out

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from forecaster.demand.selection import with_intervals
+from forecaster.demand.intervals import daily_bands
 from forecaster.features.adstock import adstock
 
 COLORS = {"actual": "#222222", "forecast": "#1f5fa8", "band80": "#8fb3dd", "band95": "#d3e2f3",
@@ -37,17 +37,17 @@ def _figure(w: float, h: float):
 
 
 def forecast_chart(queue: str, fc: pd.DataFrame, act: pd.DataFrame, calendar: pd.DataFrame,
-                   holidays: list[dt.date], daily_scale: dict | None = None) -> str:
+                   holidays: list[dt.date], queue_info: dict | None = None) -> str:
     """Daily totals of one queue: actuals, forecast, bands, campaigns and holidays. The bands come
-    from the run's calibration of daily totals (``daily_scale``); a run made before there was one
-    shows the sum of its interval bands."""
+    from the run's calibration of daily totals (``queue_info``: ``daily_scale``, ``lead_growth``);
+    a run made before there was one shows the sum of its interval bands."""
     f = fc[fc["queue"] == queue]
     day = pd.to_datetime(f["interval_start"]).dt.normalize()
     daily = f.groupby(day)[["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]].sum()
-    if daily_scale:
-        widths = {float(k): float(v) for k, v in daily_scale.items()}
-        for col, band in with_intervals(daily["forecast"].to_numpy(float), widths).items():
-            daily[col] = band
+    weeks = ((daily.index - daily.index.min()).days.to_numpy() // 7 + 1).astype(int)
+    bands = daily_bands(daily["forecast"].to_numpy(float), weeks, queue_info or {}) if len(daily) else None
+    for col, band in (bands or {}).items():
+        daily[col] = band
     a = act[act["queue"] == queue]
     actual = a.groupby(pd.to_datetime(a["interval_start"]).dt.normalize())["contacts"].sum()
     fig, ax = _figure(9.5, 2.6)

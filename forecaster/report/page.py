@@ -139,7 +139,7 @@ def render(data: dict, config: Config) -> str:
 
     q_info = info.get("queues", {})
     body = summary + "".join(f"<h3>{esc(q)}</h3>" + forecast_chart(q, fc, data["actuals"], data["calendar"], hols,
-                                                                   q_info.get(q, {}).get("daily_scale"))
+                                                                   q_info.get(q, {}))
                              for q in fc["queue"].unique())
     section("forecast", "Forecast against actuals", body +
             "<p class=note>Daily totals. Bands: calibrated on the backtest's errors of daily totals. Shaded: "

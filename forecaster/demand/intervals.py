@@ -1,0 +1,111 @@
+"""Prediction intervals: split-conformal widths from backtest errors, per interval and per day,
+and how they widen with the lead time.
+
+A model's backtest (14 days ahead) calibrates the bands of the first two weeks. Errors grow
+further out (the level drifts, a profile ages), so each week ahead from the third gets the growth
+that the four-week average (``mean4``, cheap enough to run at many origins over the whole horizon)
+shows on the queue's own history: the ratio of its error quantile in that week to its quantile in
+the first two weeks, never below 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecaster.demand.models.baselines import WeekdayMean
+
+LEVELS = (0.8, 0.95)
+CALIBRATED_WEEKS = 2            # the backtest's horizon: its widths hold for these weeks ahead
+GROWTH_ORIGINS = 6              # mean4 origins a week apart, each forecasting the whole horizon
+
+
+def scores(residuals: pd.DataFrame) -> np.ndarray:
+    """Errors scaled as counts are (roughly Poisson): |y - p| / sqrt(p + 1)."""
+    return (np.abs(residuals["y"] - residuals["p"]) / np.sqrt(residuals["p"] + 1)).to_numpy(float)
+
+
+def conformal_widths(residuals: pd.DataFrame) -> dict[float, float]:
+    """Split-conformal quantiles of |y - p| / sqrt(p + 1) for each level (finite-sample corrected)."""
+    s = np.sort(scores(residuals))
+    n = len(s)
+    return {lvl: float(s[min(n - 1, int(np.ceil((n + 1) * lvl)) - 1)]) for lvl in LEVELS} if n else \
+        {lvl: float("nan") for lvl in LEVELS}
+
+
+def daily_totals(residuals: pd.DataFrame) -> pd.DataFrame:
+    """Residual rows summed per origin and day (``origin``, ``ds`` at midnight, ``y``, ``p``)."""
+    day = residuals["ds"].dt.normalize().rename("ds")
+    return residuals.groupby([residuals["origin"], day])[["y", "p"]].sum().reset_index()
+
+
+def daily_widths(residuals: pd.DataFrame) -> dict[float, float]:
+    """:func:`conformal_widths` of daily totals (per origin and day): the daily bands' own calibration.
+    A day's total is not as uncertain as the sum of its interval bands says (their errors partly
+    cancel), nor as certain as independent intervals would make it (a day's level error is shared)."""
+    return conformal_widths(daily_totals(residuals))
+
+
+def with_intervals(point: np.ndarray, widths: dict[float, float | np.ndarray]) -> dict[str, np.ndarray]:
+    """80 % and 95 % bands around ``point``; a width may be one number or one per row."""
+    spread = np.sqrt(point + 1)
+    out = {}
+    for lvl, name in ((0.8, "80"), (0.95, "95")):
+        w = np.nan_to_num(np.asarray(widths[lvl], dtype=float), nan=0.0)
+        out[f"lo_{name}"] = np.maximum(point - w * spread, 0.0)
+        out[f"hi_{name}"] = point + w * spread
+    return out
+
+
+def week_ahead(ds: pd.Series, first_day: pd.Timestamp) -> np.ndarray:
+    """1 for the first seven days from ``first_day``, 2 for the next seven, and so on."""
+    return ((ds.dt.normalize() - first_day).dt.days.to_numpy() // 7 + 1).astype(int)
+
+
+def lead_growth(history: pd.DataFrame, ctx, first_day: pd.Timestamp, weeks: int) -> dict | None:
+    """Per level of detail (``interval``, ``daily``) and band (0.8, 0.95): the factor for each week
+    ahead (1..``weeks``) by which the backtest's widths grow, from ``mean4``'s errors at
+    :data:`GROWTH_ORIGINS` origins on ``history`` (one queue). None when the history is too short."""
+    horizon = pd.Timedelta(days=7 * weeks)
+    frames = []
+    for i in range(GROWTH_ORIGINS):
+        origin = first_day - horizon - pd.Timedelta(days=7 * i)
+        past, test = history[history["ds"] < origin], history[(history["ds"] >= origin) & (history["ds"] < origin + horizon)]
+        if past["ds"].dt.normalize().nunique() < 28 or test.empty:
+            continue
+        p = WeekdayMean(ctx).forecast(past, test[["queue", "ds"]])["mean4"].to_numpy()
+        frames.append(test[["queue", "ds", "y"]].assign(p=p, origin=origin, week=week_ahead(test["ds"], origin)))
+    if len(frames) < 2 or weeks <= CALIBRATED_WEEKS:
+        return None
+    res = pd.concat(frames, ignore_index=True)
+    day = daily_totals(res)
+    day["week"] = [int(w) for w in ((day["ds"] - day["origin"]).dt.days // 7 + 1)]
+    out = {}
+    for level, frame in (("interval", res), ("daily", day)):
+        s = pd.Series(scores(frame), index=frame.index)
+        ref = s[frame["week"] <= CALIBRATED_WEEKS]
+        out[level] = {str(lvl): [1.0 if k <= CALIBRATED_WEEKS or not len(s[frame["week"] == k]) or ref.quantile(lvl) <= 0
+                                 else round(max(1.0, float(s[frame["week"] == k].quantile(lvl) / ref.quantile(lvl))), 3)
+                                 for k in range(1, weeks + 1)] for lvl in LEVELS}
+    return out
+
+
+def grown(widths: dict[float, float], growth: dict | None, level: str, weeks: np.ndarray) -> dict:
+    """``widths`` per row: each row's week ahead scales them by ``growth`` (as :func:`lead_growth`)."""
+    if not growth:
+        return widths
+    out = {}
+    for lvl in LEVELS:
+        factors = np.asarray(growth[level][str(lvl)], dtype=float)
+        out[lvl] = widths[lvl] * factors[np.clip(weeks, 1, len(factors)) - 1]
+    return out
+
+
+def daily_bands(point: np.ndarray, weeks: np.ndarray, queue_info: dict) -> dict[str, np.ndarray] | None:
+    """Bands for daily totals ``point`` (one per day, ``weeks`` ahead) from a run's record of the
+    queue (``daily_scale`` and ``lead_growth``); None for a run made before daily calibration."""
+    scale = queue_info.get("daily_scale")
+    if not scale:
+        return None
+    widths = {float(k): float(v) for k, v in scale.items()}
+    return with_intervals(point, grown(widths, queue_info.get("lead_growth"), "daily", weeks))

@@ -1,0 +1,72 @@
+"""Prediction intervals: conformal widths per interval and per day, and their growth with the lead time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecaster.demand.intervals import (
+    CALIBRATED_WEEKS,
+    daily_bands,
+    daily_widths,
+    grown,
+    lead_growth,
+    week_ahead,
+    with_intervals,
+)
+
+
+def hourly_history(level: np.ndarray, seed: int = 1) -> pd.DataFrame:
+    """One queue, 10 hours a day, Poisson counts around a daily ``level``."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2026-01-05", periods=len(level), freq="D")
+    ds = pd.DatetimeIndex([d + pd.Timedelta(hours=8 + h) for d in days for h in range(10)])
+    mean = np.repeat(level, 10) / 10
+    return pd.DataFrame({"queue": "q", "ds": ds, "y": rng.poisson(mean).astype(float)})
+
+
+def test_bands_widen_where_the_level_drifts_and_not_where_it_is_steady():
+    first = pd.Timestamp("2026-01-05") + pd.Timedelta(days=200)
+    steady = lead_growth(hourly_history(np.full(200, 400.0)), None, first, 6)
+    walk = 400 * np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.04, 200)))
+    drifting = lead_growth(hourly_history(walk), None, first, 6)
+    for growth in (steady, drifting):
+        for level in ("interval", "daily"):
+            for factors in growth[level].values():
+                assert len(factors) == 6 and factors[:CALIBRATED_WEEKS] == [1.0] * CALIBRATED_WEEKS
+                assert min(factors) >= 1.0
+    assert max(drifting["daily"]["0.8"]) > 1.5 > max(steady["daily"]["0.8"])
+
+
+def test_too_little_history_or_a_short_horizon_keeps_the_backtest_widths():
+    first = pd.Timestamp("2026-01-05") + pd.Timedelta(days=40)
+    assert lead_growth(hourly_history(np.full(40, 400.0)), None, first, 6) is None
+    assert lead_growth(hourly_history(np.full(200, 400.0)), None, first + pd.Timedelta(days=160), 2) is None
+    widths = {0.8: 1.2, 0.95: 2.0}
+    assert grown(widths, None, "interval", np.array([1, 5])) is widths
+
+
+def test_grown_widths_follow_each_rows_week_and_keep_the_bands_ordered():
+    growth = {"interval": {"0.8": [1, 1, 1.5, 2, 2, 2], "0.95": [1, 1, 1.2, 1.4, 1.6, 1.8]}}
+    weeks = week_ahead(pd.Series(pd.date_range("2026-03-02", periods=6, freq="7D")), pd.Timestamp("2026-03-02"))
+    assert weeks.tolist() == [1, 2, 3, 4, 5, 6]
+    w = grown({0.8: 1.0, 0.95: 2.0}, growth, "interval", weeks)
+    assert w[0.8].tolist() == [1, 1, 1.5, 2, 2, 2] and np.allclose(w[0.95], [2, 2, 2.4, 2.8, 3.2, 3.6])
+    point = np.full(6, 100.0)
+    bands = with_intervals(point, w)
+    assert (bands["lo_95"] <= bands["lo_80"]).all() and (bands["lo_80"] <= point).all()
+    assert (bands["hi_80"] <= bands["hi_95"]).all() and (np.diff(bands["hi_80"]) >= 0).all()
+
+
+def test_daily_bands_use_the_days_own_calibration():
+    ds = pd.date_range("2026-03-02", periods=40 * 24, freq="h")          # 40 days, 10 open hours each
+    ds = ds[(ds.hour >= 8) & (ds.hour < 18)]
+    rng = np.random.default_rng(5)
+    res = pd.DataFrame({"ds": ds, "origin": pd.Timestamp("2026-03-02"), "p": 20.0})
+    res["y"] = rng.poisson(20, len(res)).astype(float)
+    widths = daily_widths(res)
+    assert 0 < widths[0.8] < widths[0.95]
+    info = {"daily_scale": {str(k): v for k, v in widths.items()}, "lead_growth": None}
+    bands = daily_bands(np.array([200.0, 200.0]), np.array([1, 2]), info)
+    assert (bands["lo_80"] < 200).all() and (bands["hi_95"] > bands["hi_80"]).all()
+    assert daily_bands(np.array([200.0]), np.array([1]), {}) is None          # a run from before 0.2
