@@ -22,7 +22,6 @@ import datetime as dt
 import functools
 import importlib.util
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -32,22 +31,12 @@ import pandas as pd
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.real_accuracy import bank_config  # noqa: E402
 from forecaster.core.config import load_config  # noqa: E402
 from forecaster.demand.evaluation import evaluate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT.parent / "shared" / "data" / "anonymous_bank_1999" / "calls_6min.csv.gz"
-BANK_CONFIG = """\
-site: Anonymous Bank 1999
-timezone: UTC
-interval_min: 30
-opening_hours: {mon: "00:00-24:00", tue: "00:00-24:00", wed: "00:00-24:00", thu: "00:00-24:00",
-                fri: "00:00-24:00", sat: "00:00-24:00", sun: "00:00-24:00"}
-holidays: {country: IL, closed_on_public_holidays: false}
-queues: [{name: bank, channel: voice, sl_pct: 80, answer_s: 20, aht_s: 200}]
-"""
-
-
 def load_demo():
     """The demo's config, actuals (``queue, ds, y, aht_s``) and campaign calendar."""
     config = load_config(ROOT / "configs" / "example.yaml")
@@ -64,10 +53,7 @@ def load_bank():
     raw = pd.read_csv(BANK, parse_dates=["interval_start"])
     raw["ds"] = raw["interval_start"].dt.floor("30min")
     hist = raw.groupby("ds", as_index=False)["calls"].sum().rename(columns={"calls": "y"}).assign(queue="bank", aht_s=float("nan"))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bank.yaml"
-        path.write_text(BANK_CONFIG)
-        config = load_config(path)
+    config = bank_config()
     empty = pd.DataFrame(columns=["channel", "start_ts", "end_ts", "queues", "reach"])
     return config, hist, empty
 

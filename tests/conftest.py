@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -93,3 +94,26 @@ def lock_held(path, seconds: float):
     finally:
         holder.kill()
         holder.wait()
+
+
+# -- the demo's config, recent history and calendar, shared by the forecasting tests --------------
+DEMO = ROOT / "data" / "demo"
+
+
+@pytest.fixture(scope="session")
+def demo_config():
+    return load_config(ROOT / "configs" / "example.yaml")
+
+
+@pytest.fixture(scope="session")
+def history():
+    act = pd.read_csv(DEMO / "actuals.csv.gz", parse_dates=["interval_start"])
+    act = act.rename(columns={"interval_start": "ds", "contacts": "y"})
+    return act[act["ds"] >= "2026-05-01"].reset_index(drop=True)          # 29 weeks keep the tests quick
+
+
+@pytest.fixture(scope="session")
+def calendar():
+    cal = pd.read_csv(DEMO / "campaigns.csv", keep_default_na=False)
+    return cal.assign(start_ts=pd.to_datetime(cal.start), end_ts=pd.to_datetime(cal.end),
+                      queues=cal.queues.str.split(";"), reach=cal.reach.astype(float))

@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from forecaster.cli.app import cli
-from forecaster.core.config import load_config
 from forecaster.core.grid import future_grid, parse_horizon
 from forecaster.demand.context import make_context
 from forecaster.demand.selection import CLEAR_GAIN, MODELS, predict, run_forecast
@@ -20,25 +19,6 @@ from tests.conftest import ROOT
 
 DEMO = ROOT / "data" / "demo"
 AS_OF = dt.date(2026, 11, 22)
-
-
-@pytest.fixture(scope="module")
-def demo_config():
-    return load_config(ROOT / "configs" / "example.yaml")
-
-
-@pytest.fixture(scope="module")
-def history():
-    act = pd.read_csv(DEMO / "actuals.csv.gz", parse_dates=["interval_start"])
-    act = act.rename(columns={"interval_start": "ds", "contacts": "y"})
-    return act[act["ds"] >= "2026-05-01"].reset_index(drop=True)          # 29 weeks keep the tests quick
-
-
-@pytest.fixture(scope="module")
-def calendar():
-    cal = pd.read_csv(DEMO / "campaigns.csv", keep_default_na=False)
-    return cal.assign(start_ts=pd.to_datetime(cal.start), end_ts=pd.to_datetime(cal.end),
-                      queues=cal.queues.str.split(";"), reach=cal.reach.astype(float))
 
 
 @pytest.fixture(scope="module")

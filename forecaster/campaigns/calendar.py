@@ -25,14 +25,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from forecaster.core.config import Config
 from forecaster.core.errors import InputError, Problem, UserError

@@ -19,12 +19,7 @@ import click
 
 from forecaster import __version__
 from forecaster.core.config import Config, load_config
-from forecaster.core.errors import (
-    ConfigError,
-    ForecasterError,
-    InputError,
-    Problem,
-)
+from forecaster.core.errors import ConfigError, ForecasterError, InputError, Problem
 from forecaster.io.output import FORMATS
 from forecaster.store.database import Store
 

@@ -7,19 +7,10 @@ import datetime as dt
 import click
 import pandas as pd
 
-from forecaster.campaigns.calendar import (
-    current,
-    json_schema,
-    plan,
-    read_calendar,
-    versions,
-    withdraw,
-)
+from forecaster.campaigns.calendar import current, json_schema, plan, read_calendar, versions, withdraw
 from forecaster.campaigns.effects import unexplained as spikes
 from forecaster.cli.app import App, cli, format_option, warn
-from forecaster.core.errors import (
-    UserError,
-)
+from forecaster.core.errors import UserError
 from forecaster.io.output import render, to_json, write_table
 from forecaster.jobs.actions import advise_store, check_peaks, impact_store, submit_calendar
 

@@ -13,9 +13,7 @@ import pandas as pd
 
 from forecaster.campaigns.calendar import current
 from forecaster.cli.app import DEFAULT_CONFIG, App, cli, format_option, warn
-from forecaster.core.errors import (
-    UserError,
-)
+from forecaster.core.errors import UserError
 from forecaster.core.grid import parse_horizon
 from forecaster.demand.evaluation import evaluate
 from forecaster.io.output import render, to_json, write_table

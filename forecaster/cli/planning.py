@@ -10,9 +10,7 @@ import pandas as pd
 
 from forecaster.cli.app import App, cli, format_option, warn
 from forecaster.core.config import Config
-from forecaster.core.errors import (
-    UserError,
-)
+from forecaster.core.errors import UserError
 from forecaster.io.output import render, to_json, write_bytes, write_table
 from forecaster.planning.capacity import capacity_run, to_ics
 from forecaster.planning.roster import read_agents, roster_week

@@ -6,9 +6,7 @@ import click
 import pandas as pd
 
 from forecaster.cli.app import App, cli, format_option
-from forecaster.core.errors import (
-    UserError,
-)
+from forecaster.core.errors import UserError
 from forecaster.io.output import render, to_json, write_table
 from forecaster.staffing.calculator import Inputs, bulk, parse_sl, single
 from forecaster.staffing.requirements import daily_summary, staff_run

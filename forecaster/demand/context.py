@@ -11,9 +11,7 @@ import pandas as pd
 
 from forecaster.campaigns.effects import campaign_offsets
 from forecaster.core.config import Config
-from forecaster.features.adstock import (
-    campaign_exposure,
-)
+from forecaster.features.adstock import campaign_exposure
 from forecaster.features.holidays import holiday_features
 
 # the campaign-impact model's carry-over shapes are re-learned when four weeks old (see campaign_contacts)

@@ -26,10 +26,7 @@ import pandas as pd
 from forecaster.core.config import Config
 from forecaster.demand.context import make_context
 from forecaster.demand.intervals import conformal_widths, with_intervals
-from forecaster.demand.selection import (
-    MODELS,
-    backtest,
-)
+from forecaster.demand.selection import MODELS, backtest
 from forecaster.features.adstock import learn_adstock
 from forecaster.staffing.requirements import staff_forecast
 

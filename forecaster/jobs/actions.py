@@ -25,13 +25,7 @@ from forecaster.demand.selection import run_forecast
 from forecaster.io.output import write_bytes
 from forecaster.report.page import gather, render
 from forecaster.scenarios.advice import advise
-from forecaster.scenarios.whatif import (
-    METRICS,
-    Scenario,
-    campaign_delta,
-    check,
-    evaluate,
-)
+from forecaster.scenarios.whatif import METRICS, Scenario, campaign_delta, check, evaluate
 from forecaster.store.database import Store, inbox_dir
 from forecaster.store.runs import Runs
 from forecaster.store.scenarios import Scenarios

@@ -43,12 +43,7 @@ from forecaster import __version__
 from forecaster.campaigns import effects
 from forecaster.campaigns.calendar import current, drain_inbox
 from forecaster.core.config import Config
-from forecaster.core.errors import (
-    ForecasterError,
-    InputError,
-    StoreLockedError,
-    UserError,
-)
+from forecaster.core.errors import ForecasterError, InputError, StoreLockedError, UserError
 from forecaster.core.grid import parse_horizon
 from forecaster.demand.engine import engine_session
 from forecaster.demand.selection import run_forecast

@@ -9,9 +9,7 @@ import pandas as pd
 
 from forecaster.demand.context import Context
 from forecaster.demand.models.base import ForecastModel, register
-from forecaster.features.adstock import (
-    campaign_features,
-)
+from forecaster.features.adstock import campaign_features
 from forecaster.features.design import interval_design
 
 MSTL_WEEKS = 10
