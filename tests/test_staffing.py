@@ -194,3 +194,16 @@ def test_required_agents_never_fall_when_calls_or_aht_rise(load, patience, up, s
     a = erlang_a_agents(np.array([calls, calls * up, calls]), np.array([aht, aht, aht * up]), interval, answer,
                         patience, sl=sl)
     assert a[1] >= a[0] and a[2] >= a[0]
+
+
+def test_the_occupancy_cap_costs_no_agent_for_float_noise():
+    """63 contacts in 30 minutes at 180 s is 6.3 Erlangs; 9 agents run at exactly 70 %, so a 70 % cap
+    needs 9 (pyworkforce's plain ceil of 9.000000000000002 gives 10). Over a grid of loads, AHTs and
+    caps, one agent fewer than we return never meets both the service level and the cap."""
+    assert erlang_c_agents(63, 180, 30, 20, sl=0.8, max_occupancy=0.7) == 9
+    contacts, aht, cap = (g.ravel() for g in np.meshgrid(np.arange(1, 600, 7.0), np.arange(180, 361, 30.0),
+                                                          np.array([0.7, 0.75, 0.8, 0.85, 0.9])))
+    n = erlang_c_agents(contacts, aht, 30, 20, sl=0.8, max_occupancy=cap)
+    fewer = erlang_c_metrics(np.maximum(n - 1, 1), contacts, aht, 30, 20)
+    meets = (fewer["service_level"] >= 0.8) & (fewer["occupancy"] <= cap + 1e-9) & (n > 1)
+    assert not meets.any(), list(zip(contacts[meets][:5], aht[meets][:5], cap[meets][:5], n[meets][:5]))
