@@ -97,13 +97,8 @@ def load_series() -> list[Series]:
 
 
 def read_shared_calendar(path: Path) -> pd.DataFrame:
-    """The calendar through the tool's own reader, as a user's submission would be read. Its ``kind``
-    column is dropped first: the calendar schema does not have it yet (issue 18)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / path.name
-        pd.read_csv(path, dtype=str, keep_default_na=False).drop(columns=["kind"], errors="ignore").to_csv(
-            copy, index=False)
-        return read_calendar(copy, bank_config(), today=dt.date(1999, 1, 1)).frame
+    """The calendar through the tool's own reader, as a user's submission would be read."""
+    return read_calendar(path, bank_config(), today=dt.date(1999, 1, 1)).frame
 
 
 def demo_series() -> Series:

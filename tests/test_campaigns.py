@@ -118,7 +118,8 @@ def test_warnings_for_short_notice_and_overlaps(config, write):
 
 def test_schema_is_json_schema(run):
     schema = json.loads(run("campaigns", "schema").stdout)
-    assert set(schema["properties"]) == {"campaign_id", "name", "channel", "start", "end", "queues", "reach", "notes"}
+    assert set(schema["properties"]) == {"campaign_id", "name", "channel", "kind", "start", "end", "queues", "reach",
+                                         "notes"}
     assert "direct_mail" in json.dumps(schema["properties"]["channel"])
 
 
@@ -129,10 +130,12 @@ def test_schema_is_json_schema(run):
     "channel": st.sampled_from(["email", "tv", "sms", "direct_mail", "social"]),
     "start": st.dates(dt.date(2025, 1, 1), dt.date(2027, 12, 31)), "days": st.integers(0, 30),
     "queues": st.sampled_from([["voice"], ["email"], ["voice", "email"]]),
-    "reach": st.one_of(st.none(), st.integers(0, 10**8))}), min_size=1, max_size=6))
+    "reach": st.one_of(st.none(), st.integers(0, 10**8)),
+    "kind": st.one_of(st.none(), st.sampled_from(["tax bill", "newsletter", "prijswijziging"]))}), min_size=1, max_size=6))
 def test_calendar_round_trip_through_the_store(tmp_path, config, rows):
     data = [{"campaign_id": f"H{i}", "name": r["name"], "channel": r["channel"], "start": r["start"],
-             "end": r["start"] + dt.timedelta(days=r["days"]), "queues": r["queues"], "reach": r["reach"]}
+             "end": r["start"] + dt.timedelta(days=r["days"]), "queues": r["queues"], "reach": r["reach"],
+             "kind": r["kind"]}
             for i, r in enumerate(rows)]
     path = tmp_path / "rt.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
@@ -145,6 +148,7 @@ def test_calendar_round_trip_through_the_store(tmp_path, config, rows):
         back = current(s).sort_values("campaign_id").reset_index(drop=True)
     want = cal.frame.sort_values("campaign_id").reset_index(drop=True)
     assert back["name"].tolist() == want["name"].tolist()
+    assert [None if pd.isna(k) else k for k in back["kind"]] == want["kind"].tolist()
     assert [list(q) for q in back["queues"]] == want["queues"].tolist()
     assert (back["start_ts"] == want["start_ts"]).all() and (back["end_ts"] == want["end_ts"]).all()
     assert [None if pd.isna(r) else int(r) for r in back["reach"]] == [r["reach"] for r in
@@ -199,3 +203,18 @@ def test_real_v1_store_migrates_to_current(tmp_path, monkeypatch):
         assert s.migrate()[:2] == (1, store_mod.SCHEMA_VERSION)
     with Store(p) as s:
         assert s.con.execute("SELECT count(*) FROM submissions").fetchall() == [(0,)]
+
+
+def test_a_campaigns_kind_is_kept_and_a_new_kind_is_a_new_version(run, write, config_path):
+    """The optional ``kind`` column ("tax bill", "newsletter") is read, stored with each version and
+    listed; changing only the kind makes a new version."""
+    header = "campaign_id,name,channel,kind,start,end,queues,reach,notes\n"
+    first = write("k1.csv", header + "K1,Spring letter,direct_mail,annual statement,2027-03-01,2027-03-01,voice,50000,\n")
+    assert run("campaigns", "submit", first, "--by", "m").exit_code == 0
+    listed = json.loads(run("campaigns", "list", "--format", "json").stdout)
+    assert listed[0]["kind"] == "annual statement"
+    second = write("k2.csv", header + "K2,Spring letter,direct_mail,price change letter,2027-03-01,2027-03-01,voice,50000,\n"
+                   .replace("K2", "K1"))
+    assert run("campaigns", "submit", second, "--by", "m").exit_code == 0
+    shown = json.loads(run("campaigns", "show", "K1", "--format", "json").stdout)
+    assert [v["kind"] for v in shown] == ["annual statement", "price change letter"]

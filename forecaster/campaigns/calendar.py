@@ -33,7 +33,7 @@ from forecaster.io.actuals import read_raw
 from forecaster.store.database import Store, inbox_dir, scalar
 
 Channel = Literal["direct_mail", "email", "sms", "tv", "radio", "social", "web", "push", "other"]
-FIELDS = ["campaign_id", "name", "channel", "start", "end", "queues", "reach", "notes"]
+FIELDS = ["campaign_id", "name", "channel", "kind", "start", "end", "queues", "reach", "notes"]
 _QUEUE_SPLIT = re.compile(r"[;|,]")
 
 
@@ -48,6 +48,8 @@ class CampaignRow(BaseModel):
                              description="stable id; resubmitting it makes a new version")
     name: str = Field(min_length=1, max_length=200)
     channel: Channel
+    kind: str | None = Field(None, max_length=100, description="what the campaign is, e.g. 'tax bill', 'newsletter', "
+                             "'price change letter': campaigns of one kind respond alike")
     start: dt.datetime | dt.date
     end: dt.datetime | dt.date
     queues: list[str] | Literal["all"] = Field(description="queue names, or 'all'")
@@ -209,7 +211,7 @@ def read_calendar(path: str | Path, config: Config, today: dt.date | None = None
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
     frame = pd.DataFrame([{
-        "campaign_id": c.campaign_id, "name": c.name, "channel": c.channel, "start_ts": c.start_ts,
+        "campaign_id": c.campaign_id, "name": c.name, "channel": c.channel, "kind": c.kind, "start_ts": c.start_ts,
         "end_ts": c.end_ts, "queues": config.queue_names if c.queues == "all" else list(c.queues),
         "reach": c.reach, "notes": c.notes, "row": row_no} for row_no, c in rows])
     return Calendar(name, digest, frame, calendar_warnings(frame, config, today or dt.date.today()))
@@ -237,7 +239,7 @@ def calendar_warnings(frame: pd.DataFrame, config: Config, today: dt.date) -> li
 
 
 # -- the store side ------------------------------------------------------------------------
-VERSION_COLUMNS = ["campaign_id", "version", "name", "channel", "start_ts", "end_ts", "queues", "reach", "notes",
+VERSION_COLUMNS = ["campaign_id", "version", "name", "channel", "kind", "start_ts", "end_ts", "queues", "reach", "notes",
                    "withdrawn", "submitted_by", "submitted_at", "source_file", "submission_id"]
 
 
@@ -265,8 +267,9 @@ def _none(value):
 def _key(rec) -> tuple:
     """What makes two versions of a campaign the same, normalised across frames and the store."""
     reach = _none(rec["reach"])
-    return (rec["name"], rec["channel"], pd.Timestamp(rec["start_ts"]), pd.Timestamp(rec["end_ts"]),
-            tuple(rec["queues"]), None if reach is None else int(reach), _none(rec["notes"]))
+    return (rec["name"], rec["channel"], _none(rec.get("kind")), pd.Timestamp(rec["start_ts"]),
+            pd.Timestamp(rec["end_ts"]), tuple(rec["queues"]), None if reach is None else int(reach),
+            _none(rec["notes"]))
 
 
 def plan(store: Store | None, cal: Calendar) -> pd.DataFrame:
@@ -294,7 +297,8 @@ def _apply(store: Store, cal: Calendar, by: str, at: dt.datetime, via_inbox: boo
             version=[versions_now.get(c, 0) + 1 for c in todo["campaign_id"]], withdrawn=False, submitted_by=by,
             submitted_at=at, source_file=cal.file, submission_id=submission_id)
         con.register("staged_cal", rows[VERSION_COLUMNS])
-        con.execute(f"INSERT INTO campaign_versions SELECT {', '.join(VERSION_COLUMNS)} FROM staged_cal")
+        con.execute(f"INSERT INTO campaign_versions ({', '.join(VERSION_COLUMNS)}) "
+                    f"SELECT {', '.join(VERSION_COLUMNS)} FROM staged_cal")
         con.unregister("staged_cal")
     counts = {s: int((planned["status"] == s).sum()) for s in ("new", "changed", "unchanged", "revived")}
     con.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -355,6 +359,7 @@ def withdraw(store: Store, campaign_id: str, by: str) -> int:
                source_file=None, submission_id=None)
     with store.transaction() as con:
         con.register("staged_wd", pd.DataFrame([row])[VERSION_COLUMNS])
-        con.execute(f"INSERT INTO campaign_versions SELECT {', '.join(VERSION_COLUMNS)} FROM staged_wd")
+        con.execute(f"INSERT INTO campaign_versions ({', '.join(VERSION_COLUMNS)}) "
+                    f"SELECT {', '.join(VERSION_COLUMNS)} FROM staged_wd")
         con.unregister("staged_wd")
     return int(row["version"])

@@ -108,7 +108,7 @@ def campaigns_list(app: App, show_all: bool, fmt: str) -> None:
     with app.store(read_only=True) as store:
         frame = current(store, include_withdrawn=show_all)
     frame = frame.assign(queues=frame["queues"].map(lambda q: ";".join(q)))
-    cols = ["campaign_id", "version", "name", "channel", "start_ts", "end_ts", "queues", "reach", "withdrawn",
+    cols = ["campaign_id", "version", "name", "channel", "kind", "start_ts", "end_ts", "queues", "reach", "withdrawn",
             "submitted_by", "submitted_at"] + (["notes"] if fmt != "table" else [])
     click.echo(render(frame[cols], fmt))
 

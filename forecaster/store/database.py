@@ -123,6 +123,8 @@ MIGRATIONS: dict[int, list[str]] = {
             ("run_spare", "scheduled", "required_with_shrinkage"),
             ("run_spare", "on_shift", "scheduled_agents"),
             ("scenario_days", "scheduled_agent_h", "required_with_shrinkage_agent_h"))),
+        # a campaign's kind ("tax bill", "newsletter"): campaigns of one kind respond alike
+        "ALTER TABLE campaign_versions ADD COLUMN IF NOT EXISTS kind VARCHAR",
         # and the same two keys in each run's schedule summary (info JSON; JSON null removes a key)
         """UPDATE runs SET info = json_merge_patch(info, json_object('schedule', json_object(
                'required_with_shrinkage_agent_h', info->'$.schedule.required_agent_h',
