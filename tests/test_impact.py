@@ -237,3 +237,24 @@ def test_a_campaign_sent_before_the_history_is_left_out_not_made_absurd(world, s
     assert "OLD" not in set(est["campaign_id"]) and "OLD" not in set(got["totals"]["campaign_id"])
     assert est[["beta_pooled", "se_pooled", "mean"]].notna().all().all()
     assert est["mean"].iloc[0] == pytest.approx(plain["estimates"]["mean"].iloc[0], rel=1e-6)
+
+
+def test_a_planned_campaign_takes_its_kinds_mean_shrunk_toward_the_channels():
+    """Two kinds of letter that clearly differ keep their own means; kinds whose difference is
+    within their noise are pulled to the channel mean; a campaign without a kind keeps the channel's."""
+    def est(betas, se):
+        rows = [{"queue": "voice", "channel": "direct_mail", "campaign_id": f"C{i}", "kind": k, "beta": b, "se": se}
+                for i, (k, b) in enumerate(betas)]
+        return effects.shrink(pd.DataFrame(rows))
+
+    apart = est([("tax bill", 40.0), ("tax bill", 42.0), ("tax bill", 38.0),
+                 ("newsletter", 10.0), ("newsletter", 11.0), ("newsletter", 9.0)], se=1.0)
+    means = effects.kind_means(apart)
+    assert means.loc[("voice", "direct_mail", "tax bill"), "mean"] == pytest.approx(40.0, abs=1.0)
+    assert means.loc[("voice", "direct_mail", "newsletter"), "mean"] == pytest.approx(10.0, abs=1.0)
+    close = est([("tax bill", 20.5), ("tax bill", 19.0), ("tax bill", 21.0),
+                 ("newsletter", 19.5), ("newsletter", 21.0), ("newsletter", 19.0)], se=3.0)
+    channel = float(close["mean"].iloc[0])
+    for kind in ("tax bill", "newsletter"):
+        assert effects.kind_means(close).loc[("voice", "direct_mail", kind), "mean"] == pytest.approx(channel)
+    assert effects.kind_means(close.assign(kind=None)).empty

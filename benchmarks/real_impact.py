@@ -1,0 +1,94 @@
+"""Campaign impact on real arrivals with responses the project did not generate.
+
+    python -m benchmarks.real_impact
+
+``../shared/data/bank_campaigns_1999``: the Anonymous Bank's 1999 arrivals with the responses to 52
+campaigns added by a generator that is not ours (``truth.csv`` holds each campaign's true extra
+contacts). Two measurements:
+
+1. **Past campaigns**: ``past_impact`` on the whole year (as of 1999-12-31): per campaign, the
+   estimate against the truth, the share of campaigns within +-25 %, and how often the 80 % interval
+   holds the truth; per channel, the ratio of estimated to true contacts.
+2. **Planned campaigns**: at each campaign's start minus one day, ``planned_impact`` from the
+   history before it (the campaign and later ones not yet run): the same scores for what a planner
+   would have been told to expect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.real_accuracy import SHARED, bank_config, read_shared_calendar
+from forecaster.campaigns import effects
+from forecaster.core.grid import future_grid
+
+DATA = SHARED / "bank_campaigns_1999"
+
+
+def load() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    actuals = pd.read_csv(DATA / "actuals_30min.csv.gz", parse_dates=["interval_start"])
+    return actuals, read_shared_calendar(DATA / "calendar.csv"), pd.read_csv(DATA / "truth.csv")
+
+
+def scores(est: pd.DataFrame, truth: pd.DataFrame) -> dict:
+    """``est``: ``campaign_id, extra_contacts, lo_80, hi_80``; scored against ``truth``."""
+    f = est.drop(columns=["channel", "kind"], errors="ignore").merge(truth, on="campaign_id")
+    err = (f["extra_contacts"] - f["true_extra"]) / f["true_extra"]
+    inside = (f["lo_80"] <= f["true_extra"]) & (f["true_extra"] <= f["hi_80"])
+    by_channel = (f.groupby("channel")["extra_contacts"].sum() / f.groupby("channel")["true_extra"].sum()).round(2)
+    by_kind = (f.groupby("kind")["extra_contacts"].sum() / f.groupby("kind")["true_extra"].sum()).round(2)
+    return {"campaigns": len(f), "within_25pct": float((err.abs() <= 0.25).mean()),
+            "median_abs_error": float(err.abs().median()), "coverage_80": float(inside.mean()),
+            "ratio_by_channel": by_channel.to_dict(), "ratio_by_kind": by_kind.to_dict()}
+
+
+def past(actuals: pd.DataFrame, calendar: pd.DataFrame, truth: pd.DataFrame) -> dict:
+    result = effects.past_impact(actuals, calendar, bank_config(), dt.date(1999, 12, 31))
+    return scores(effects.totals(result["days"], calendar), truth)
+
+
+def planned(actuals: pd.DataFrame, calendar: pd.DataFrame, truth: pd.DataFrame, skip: int = 10) -> dict:
+    """Each campaign from the ``skip``-th on, forecast the day before it starts from the history
+    before it, with the calendar up to that campaign."""
+    config = bank_config()
+    rows = []
+    for c in calendar.sort_values("start_ts").iloc[skip:].itertuples():
+        as_of = (c.start_ts - pd.Timedelta(days=1)).date()
+        hist = actuals[actuals["interval_start"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
+        known = calendar[calendar["start_ts"] <= c.start_ts]
+        result = effects.past_impact(hist, known, config, as_of)
+        grid = future_grid(config, config.queue_names, as_of + dt.timedelta(days=1), 28)
+        open_days = {q: pd.DatetimeIndex(sorted(g["ds"].dt.normalize().unique())) for q, g in grid.groupby("queue")}
+        days = effects.planned_impact(result, calendar[calendar["campaign_id"] == c.campaign_id], config, as_of,
+                                      open_days)
+        if days.empty:
+            continue
+        rows.append({"campaign_id": c.campaign_id, "extra_contacts": days["extra_contacts"].sum(),
+                     "lo_80": days["lo_80"].sum(), "hi_80": days["hi_80"].sum()})
+    return scores(pd.DataFrame(rows), truth)
+
+
+def main() -> None:
+    if not (DATA / "truth.csv").exists():
+        print(f"no {DATA}; nothing to measure")
+        return
+    actuals, calendar, truth = load()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, fn in (("past campaigns (as of 1999-12-31)", past), ("planned campaigns (the day before each)", planned)):
+            t0 = time.perf_counter()
+            got = fn(actuals, calendar, truth)
+            print(f"\n== {name} ({time.perf_counter() - t0:.0f} s)")
+            print(f"campaigns {got['campaigns']}, within +-25 % of the truth: {got['within_25pct']:.0%}, median "
+                  f"|error| {got['median_abs_error']:.0%}, 80 % intervals hold the truth: {got['coverage_80']:.0%}")
+            print(f"estimated / true contacts per channel: {got['ratio_by_channel']}")
+            print(f"per kind: {got['ratio_by_kind']}")
+
+
+if __name__ == "__main__":
+    main()
