@@ -88,14 +88,26 @@ def write_table(frame: pd.DataFrame, path: str | Path, old_names: str | None = N
     return write_bytes(p, (render(frame, "json") + "\n").encode("utf-8"))
 
 
+def fsync_path(path: Path) -> None:
+    """Flush a file (or a folder's entries) to disk: a rename survives a crash only once both are."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_atomic(path: str | Path, write) -> Path:
-    """Call ``write(tmp_path)`` and rename the result over ``path`` (all or nothing)."""
+    """Call ``write(tmp_path)`` and rename the result over ``path`` (all or nothing, and on disk:
+    the file is synced before the rename and the folder after it)."""
     p = Path(path)
     tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         write(tmp)
+        fsync_path(tmp)
         os.replace(tmp, p)
+        fsync_path(p.parent)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
