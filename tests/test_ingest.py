@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import pandas as pd
 import pytest
@@ -180,3 +181,19 @@ def test_repeated_nonexistent_time_is_reported_once_per_row_not_as_duplicate(run
     assert result.exit_code == 2
     assert result.stderr.count("does not exist in Europe/Amsterdam") == 2
     assert "duplicate" not in result.stderr
+
+
+def test_a_dutch_excel_export_with_decimal_commas_is_read(run, write):
+    """;-separated files are continental-European exports: 185,5 is 185.5 there. In a ,-separated
+    file a decimal comma is refused with how to fix it (1,855 could be a thousands separator)."""
+    nl = write("nl.csv", "queue;interval_start;contacts;aht_s\nvoice;2026-03-02 08:00;12;185,5\n"
+                         "voice;2026-03-02 08:30;3;,5\n")
+    assert run("ingest", nl).exit_code == 0
+    got = json.loads(run("status", "--format", "json").stdout)
+    assert got["queues"][0]["rows"] == 2
+    en = write("en.csv", 'queue,interval_start,contacts,aht_s\nvoice,2026-03-02 09:00,12,"185,5"\n')
+    refused = run("ingest", en)
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines()[0] == (
+        f"Error: {en}:2:aht_s: aht_s must be a number of seconds > 0 (or empty), got '185,5'; write decimals "
+        "with a dot (185.5), or export the file ;-separated, where 185,5 is read")

@@ -79,6 +79,9 @@ def test_bulk_file_round_trip(tmp_path):
     src.write_text("contacts,interval_min,aht_s\n100,30,180\n")
     assert invoke("erlang", "--input", src, "--out", out).exit_code == 0
     assert pd.read_csv(out)["required_agents"].tolist() == [14]
+    src.write_text("contacts;interval_min;aht_s;sl\n100;30;180,0;80/20\n")      # a Dutch Excel export
+    assert invoke("erlang", "--input", src, "--out", out).exit_code == 0
+    assert pd.read_csv(out)["required_agents"].tolist() == [14]
 
 
 def test_malformed_bulk_file(tmp_path):

@@ -86,7 +86,11 @@ def _read_csv(raw: bytes, name: str) -> pd.DataFrame:
         # the first data row has one field too many; without one it reports the ragged line.
         table = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
                             na_filter=False, skipinitialspace=True, quoting=csv.QUOTE_MINIMAL)
-        return table.iloc[1:].set_axis(table.iloc[0].tolist(), axis=1).reset_index(drop=True)
+        out = table.iloc[1:].set_axis(table.iloc[0].tolist(), axis=1).reset_index(drop=True)
+        # a ;-separated file is a continental-European export (Dutch, Belgian, German Excel): its
+        # numbers may have a decimal comma (185,5); a ,-separated file's may not (1,855 is ambiguous)
+        out.attrs["decimal_comma"] = sep == ";"
+        return out
     except pd.errors.EmptyDataError:
         raise _fail(name, "has no header row; the first line must be queue,interval_start,contacts[,aht_s]") from None
     except pd.errors.ParserError as exc:
@@ -144,11 +148,27 @@ def _check_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return frame
 
 
-def _numbers(series: pd.Series) -> pd.Series:
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+
+
+def parse_numbers(text: pd.Series, decimal_comma: bool = False) -> pd.Series:
+    """Numbers from text (NaN where unreadable); with ``decimal_comma``, ``185,5`` reads as 185.5."""
+    if decimal_comma:
+        text = text.where(~text.str.match(_DECIMAL_COMMA), text.str.replace(",", ".", regex=False))
+    return pd.to_numeric(text, errors="coerce")
+
+
+def _comma_hint(value: str) -> str:
+    """For a decimal comma in a ,-separated file: how to fix it."""
+    return ("; write decimals with a dot (185.5), or export the file ;-separated, where 185,5 is read"
+            if _DECIMAL_COMMA.match(str(value).strip()) else "")
+
+
+def _numbers(series: pd.Series, decimal_comma: bool = False) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.astype(float)
     text = series.astype(str).str.strip()
-    out = pd.to_numeric(text, errors="coerce")
+    out = parse_numbers(text, decimal_comma)
     return out.where(text != "", np.nan).astype(float)
 
 
@@ -175,6 +195,7 @@ def _parse_times(series: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, np.n
 
 def validate_frame(frame: pd.DataFrame, config: Config, name: str, first_row: int) -> pd.DataFrame:
     """Check every row; return ``queue, interval_start, contacts, aht_s`` or raise InputError."""
+    decimal_comma = bool(frame.attrs.get("decimal_comma"))
     frame = _check_columns(frame, name)
     rows = np.arange(len(frame)) + first_row
     probs = _Problems(name)
@@ -214,19 +235,19 @@ def validate_frame(frame: pd.DataFrame, config: Config, name: str, first_row: in
             f"{raw_ts.iat[i]!r} happens twice in {tz} (clocks go back that night); add the UTC offset, "
             f"e.g. {wall.iat[i]:%Y-%m-%dT%H:%M:%S}+01:00"))
 
-    contacts = _numbers(frame["contacts"])
+    contacts = _numbers(frame["contacts"], decimal_comma)
     raw_c = frame["contacts"].astype(str)
     bad_c = (contacts.isna() | ~np.isfinite(contacts) | (contacts < 0)).to_numpy()
     probs.add_rows(bad_c, rows, "contacts", lambda i: (
-        f"contacts must be a number >= 0, got {raw_c.iat[i]!r}"))
+        f"contacts must be a number >= 0, got {raw_c.iat[i]!r}{_comma_hint(raw_c.iat[i])}"))
 
     if "aht_s" in frame:
-        aht = _numbers(frame["aht_s"])
+        aht = _numbers(frame["aht_s"], decimal_comma)
         raw_a = frame["aht_s"].astype(str).str.strip()
         unreadable_a = (aht.isna() & ~raw_a.isin(["", "nan", "NaN", "None", "<NA>"])).to_numpy()
         bad_a = unreadable_a | (aht.notna() & ((aht <= 0) | ~np.isfinite(aht))).to_numpy()
         probs.add_rows(bad_a, rows, "aht_s", lambda i: (
-            f"aht_s must be a number of seconds > 0 (or empty), got {raw_a.iat[i]!r}"))
+            f"aht_s must be a number of seconds > 0 (or empty), got {raw_a.iat[i]!r}{_comma_hint(raw_a.iat[i])}"))
     else:
         aht = pd.Series(np.nan, index=frame.index)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.core.errors import InputError, Problem, UserError
-from forecaster.io.actuals import read_raw
+from forecaster.io.actuals import parse_numbers, read_raw
 from forecaster.staffing.requirements import metrics_at, requirements
 
 MODELS = ("erlang_c", "erlang_a")
@@ -110,6 +110,7 @@ BULK_OPTIONAL = ["sl", "answer_s", "patience_s", "shrinkage", "max_occupancy", "
 def bulk(path: str | Path, defaults: Inputs) -> pd.DataFrame:
     """Staff every row of a CSV/Parquet file; missing optional columns take ``defaults``."""
     frame, first_row, _ = read_raw(path)
+    decimal_comma = bool(frame.attrs.get("decimal_comma"))
     name = str(path)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     renamed = {new: old for old, new in BULK_OLD_NAMES.items() if old in frame.columns and new not in frame.columns}
@@ -131,7 +132,7 @@ def bulk(path: str | Path, defaults: Inputs) -> pd.DataFrame:
         raw = frame[col] if col in frame else pd.Series([base[col]] * len(frame), index=frame.index)
         text = raw.astype(str).str.strip()
         given = text != ""                          # a blank cell takes the default, unchecked
-        val = pd.to_numeric(text, errors="coerce").where(given, base[col])
+        val = parse_numbers(text, decimal_comma).where(given, base[col])
         bad = ~ok(val) & given
         shown = renamed.get(col, col)              # the column as the user's file names it
         for i in np.flatnonzero(bad.to_numpy())[:50]:
