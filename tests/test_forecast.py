@@ -244,3 +244,23 @@ def test_impact_shapes_are_reused_for_four_weeks_and_never_from_the_future(histo
     assert learned[-1] == first - pd.Timedelta(days=8)
     offsets_at(first + pd.Timedelta(days=F.SHAPES_MAX_AGE + 7)) # stale: learned again
     assert len(learned) == 3 and learned[-1] == first + pd.Timedelta(days=F.SHAPES_MAX_AGE + 6)
+
+
+def test_new_opening_hours_are_flagged_not_silently_forecast_at_zero(tmp_path):
+    """The config opens the voice queue until 20:00 but the history ends at 18:00 each day: the two
+    new hours have nothing to forecast from, and the run says so."""
+    from forecaster.core.config import load_config
+    from tests.conftest import TINY_CONFIG
+
+    cfg = tmp_path / "site.yaml"
+    cfg.write_text(TINY_CONFIG.replace('"08:00-18:00"', '"08:00-20:00"'))
+    config = load_config(cfg)
+    days = [d for d in pd.date_range("2026-01-05", "2026-03-01") if d.weekday() < 5]
+    rng = np.random.default_rng(2)
+    ds = pd.DatetimeIndex([d + pd.Timedelta(minutes=30 * k) for d in days for k in range(16, 36)])   # 08:00-18:00
+    hist = pd.DataFrame({"queue": "voice", "ds": ds, "y": rng.poisson(20, len(ds)).astype(float), "aht_s": 300.0})
+    empty = pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
+    r = run_forecast(hist, empty, config, dt.date(2026, 2, 27), 7, origins=1)
+    warning = [w for w in r.info["warnings"] if w.startswith("queue voice: ") and "open interval" in w]
+    assert len(warning) == 1 and "20 open interval(s) (first Mon 2026-03-02 18:00) have no actuals" in warning[0]
+    assert "new opening hours?" in warning[0]

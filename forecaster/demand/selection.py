@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.core.config import Config
-from forecaster.core.grid import future_grid
+from forecaster.core.grid import future_grid, minute_of_day
 from forecaster.demand.aht import aht_forecast
 from forecaster.demand.context import Context, make_context
 from forecaster.demand.intervals import (
@@ -229,4 +229,24 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, resu
         forecast=point, **with_intervals(point, grown(widths, growth, "interval", weeks)))
     out["aht_s"] = aht_forecast(q_hist, q_grid, ctx.config)
     out["model"] = chosen
+    unseen = unseen_slots(q_hist, q_grid, point)
+    if unseen:
+        info["warnings"].append(f"queue {queue}: {unseen}")
     return out
+
+
+def unseen_slots(q_hist: pd.DataFrame, q_grid: pd.DataFrame, point: np.ndarray, weeks: int = 4) -> str | None:
+    """A warning for open intervals whose weekday and time have no actuals at all in the last
+    ``weeks`` weeks (new opening hours): the models have nothing to forecast them from, and most
+    forecast 0 there. (A quiet slot with rows of 0 contacts is history, not a gap.)"""
+    since = q_hist["ds"].max().normalize() - pd.Timedelta(days=7 * weeks - 1)
+    recent = q_hist[q_hist["ds"] >= since]
+    seen = set(zip(recent["ds"].dt.weekday, minute_of_day(recent["ds"])))
+    empty = np.array([slot not in seen for slot in zip(q_grid["ds"].dt.weekday, minute_of_day(q_grid["ds"]))])
+    if not empty.any():
+        return None
+    first = q_grid.loc[empty, "ds"].iloc[0]
+    return (f"{int(empty.sum())} open interval(s) (first {first:%a %Y-%m-%d %H:%M}) have no actuals at that weekday "
+            f"and time in the last {weeks} weeks (new opening hours?): their forecast, "
+            f"{float(np.asarray(point)[empty].sum()):,.0f} contacts in all, has nothing to go on; check it, or staff "
+            "them by hand until there is history")
