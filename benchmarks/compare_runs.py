@@ -17,13 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecaster.io.output import OLD_NAMES
-
-KIND = {"requirements": "requirements", "coverage": "coverage", "schedule_summary": "schedule_summary"}
+from forecaster.io.output import OLD_NAMES, old_names_of
 
 
 def renames(name: str) -> dict[str, str]:
-    kind = KIND.get(name.split("_q")[0])
+    kind = old_names_of(name)
     return {old: new for new, old in OLD_NAMES[kind].items()} if kind else {}
 
 

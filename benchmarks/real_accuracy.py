@@ -39,7 +39,7 @@ from forecaster.campaigns.calendar import read_calendar
 from forecaster.core.config import Config, load_config
 from forecaster.core.grid import future_grid
 from forecaster.demand.context import make_context
-from forecaster.demand.intervals import daily_bands
+from forecaster.demand.intervals import daily_bands, week_ahead
 from forecaster.demand.models import point_forecast
 from forecaster.demand.selection import run_forecast
 
@@ -146,7 +146,7 @@ def daily_totals_with_bands(frame: pd.DataFrame, info: dict) -> pd.DataFrame:
     daily = frame.groupby(["queue", frame["ds"].dt.normalize(), "lead_day"])[["y", "forecast"]].sum().reset_index()
     parts = []
     for queue, g in daily.groupby("queue"):
-        weeks = ((g["lead_day"].to_numpy() - 1) // 7 + 1).astype(int)
+        weeks = week_ahead(g["ds"], g["ds"].min() - pd.Timedelta(days=int(g["lead_day"].min()) - 1))
         parts.append(g.assign(**daily_bands(g["forecast"].to_numpy(float), weeks, info["queues"][queue])))
     return pd.concat(parts, ignore_index=True)
 

@@ -20,7 +20,6 @@ import datetime as dt
 import time
 import warnings
 
-import numpy as np
 import pandas as pd
 
 from benchmarks.real_accuracy import SHARED, bank_config, read_shared_calendar

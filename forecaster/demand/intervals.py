@@ -79,7 +79,7 @@ def lead_growth(history: pd.DataFrame, ctx, first_day: pd.Timestamp, weeks: int)
         return None
     res = pd.concat(frames, ignore_index=True)
     day = daily_totals(res)
-    day["week"] = [int(w) for w in ((day["ds"] - day["origin"]).dt.days // 7 + 1)]
+    day["week"] = ((day["ds"] - day["origin"]).dt.days // 7 + 1).astype(int)
     out = {}
     for level, frame in (("interval", res), ("daily", day)):
         s = pd.Series(scores(frame), index=frame.index)

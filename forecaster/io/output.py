@@ -57,6 +57,12 @@ OLD_NAMES: dict[str, dict[str, str]] = {
 }
 
 
+def old_names_of(file_stem: str) -> str | None:
+    """The :data:`OLD_NAMES` kind of an exported file (``requirements_q0.80`` -> ``requirements``)."""
+    kind = file_stem.split("_q")[0]
+    return kind if kind in OLD_NAMES else None
+
+
 def with_old_names(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     """``frame`` with copies of its renamed columns under their 0.1 names (see :data:`OLD_NAMES`).
 

@@ -48,7 +48,7 @@ from forecaster.core.grid import parse_horizon
 from forecaster.demand.engine import engine_session
 from forecaster.demand.selection import run_forecast
 from forecaster.io.actuals import load_actuals
-from forecaster.io.output import write_bytes, write_table
+from forecaster.io.output import old_names_of, write_bytes, write_table
 from forecaster.jobs.actions import write_report
 from forecaster.planning import capacity, shifts
 from forecaster.staffing.requirements import staff_forecast
@@ -228,15 +228,11 @@ def _report(store_path, config, run_id, folder, lock_timeout_s, info, log) -> No
             log("report error not recorded with the run", "warning", error=f"{type(again).__name__}: {again}")
 
 
-# the exported files whose columns were renamed in 0.2 carry the old names too for this release
-EXPORT_OLD_NAMES = {"requirements": "requirements", "coverage": "coverage", "schedule_summary": "schedule_summary"}
-
-
 def export_run(folder: Path, outputs: dict[str, pd.DataFrame], ics: bytes) -> None:
     """Write the run's files into ``folder`` (a staging folder, renamed once the run is published)."""
 
     for name, frame in outputs.items():
-        write_table(frame, folder / f"{name}.csv", EXPORT_OLD_NAMES.get(name.split("_q")[0]))
+        write_table(frame, folder / f"{name}.csv", old_names_of(name))   # renamed columns keep 0.1 copies
     write_bytes(folder / "outbound.ics", ics)
 
 

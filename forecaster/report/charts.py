@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from forecaster.demand.intervals import daily_bands
+from forecaster.demand.intervals import daily_bands, week_ahead
 from forecaster.features.adstock import adstock
 
 COLORS = {"actual": "#222222", "forecast": "#1f5fa8", "band80": "#8fb3dd", "band95": "#d3e2f3",
@@ -44,7 +44,7 @@ def forecast_chart(queue: str, fc: pd.DataFrame, act: pd.DataFrame, calendar: pd
     f = fc[fc["queue"] == queue]
     day = pd.to_datetime(f["interval_start"]).dt.normalize()
     daily = f.groupby(day)[["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]].sum()
-    weeks = ((daily.index - daily.index.min()).days.to_numpy() // 7 + 1).astype(int)
+    weeks = week_ahead(daily.index.to_series(), daily.index.min()) if len(daily) else np.array([], int)
     bands = daily_bands(daily["forecast"].to_numpy(float), weeks, queue_info or {}) if len(daily) else None
     for col, band in (bands or {}).items():
         daily[col] = band
