@@ -134,7 +134,7 @@ def test_cli_forecast_then_staff(tmp_path):
         [(1, "forecast", len(fc), 2 * len(fc))]                          # mean and q0.80
     assert listed[0]["started_at"] < listed[0]["finished_at"]
     shown = run("runs", "show", 1)
-    assert shown.stdout.startswith("Run #1: forecast, ok, as of 2026-11-15")
+    assert shown.stdout.startswith("Run #1: forecast, ok, draft, as of 2026-11-15")
     assert "wape_topdown_pooled" in shown.stdout and "Campaign carry-over learned: direct_mail lag" in shown.stdout
     chosen = [line for line in shown.stdout.splitlines() if line.startswith("Chosen for ")]
     assert len(chosen) == 4 and all(": " in line and ("WAPE" in line or "failed" in line) for line in chosen)

@@ -66,7 +66,7 @@ def test_cli_report_shows_the_stored_scenarios(published, tmp_path):
     _, run = published
     out = tmp_path / "r.html"
     r = run("report", "--out", out)
-    assert r.exit_code == 0 and r.stdout.startswith("Report for run #1 written to ")
+    assert r.exit_code == 0 and r.stdout.startswith("Report for run #1 (the published plan, nightly as of 2026-11-22) written to ")
     page = out.read_text(encoding="utf-8")
     scenarios = page[page.index('<section id="scenarios">'):page.index('<section id="warnings">')]
     assert "help-properly" in scenarios

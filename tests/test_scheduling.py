@@ -188,7 +188,7 @@ def test_cli_schedule_then_capacity_with_ics(tmp_path):
 
     early = run("capacity")
     assert early.exit_code == 2 and early.stderr.strip() == \
-        "Error: run 1 has no schedule yet; run 'forecaster schedule' first"
+        "Error: run 1 has no schedule yet; run 'forecaster schedule --run 1' first"
     bad = run("schedule", "--week", "2026-W60")
     assert bad.exit_code == 2 and bad.stderr.strip() == "Error: --week '2026-W60' is not an ISO week like 2026-W49"
     outside = run("schedule", "--week", "2027-W10")

@@ -134,7 +134,7 @@ def test_staff_without_forecast_is_a_clear_error(run, write):
     run("ingest", write("a.csv", "queue,interval_start,contacts\nvoice,2026-03-02 08:00,1\n"))
     result = run("staff")
     assert result.exit_code == 2
-    assert result.stderr.strip() == "Error: the store holds no forecast run yet; run 'forecaster forecast' first"
+    assert result.stderr.strip() == "Error: the store holds no forecast run yet; run 'forecaster nightly' or 'forecaster forecast' first"
 
 
 def test_output_into_a_closed_pipe_stops_quietly():

@@ -1,5 +1,5 @@
 """Peak warnings for a calendar being submitted: campaigns whose expected response needs more
-agents than the latest published schedule has.
+agents than the published plan's schedule has.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ MAX_CHECKED = 100
 
 @dataclass
 class PeakInputs:
-    """What the check reads from the store: the latest published run with a schedule, and history."""
+    """What the check reads from the store: the published plan (when it has a schedule), and history."""
 
     run_id: int
     as_of: dt.date
@@ -33,9 +33,9 @@ class PeakInputs:
 
 
 def read_inputs(store: Store) -> PeakInputs | None:
-    """The inputs of :func:`peak_warnings`, or None when no published run has a schedule yet."""
+    """The inputs of :func:`peak_warnings`, or None when no plan is published or it has no schedule."""
     runs = Runs(store)
-    run_id = runs.latest("forecast")
+    run_id = runs.plan()
     if run_id is None:
         return None
     coverage = runs.schedule(run_id)["coverage"]

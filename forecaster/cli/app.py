@@ -33,8 +33,8 @@ COMMAND_MODULES = {
     "ingest": "data", "status": "data", "store": "data", "config": "data",
     "forecast": "forecasting", "backtest": "forecasting", "nightly": "forecasting", "report": "forecasting",
     "runs": "forecasting",
-    "erlang": "staffing", "staff": "staffing",
-    "schedule": "planning", "capacity": "planning",
+    "erlang": "staffing",
+    "staff": "planning", "schedule": "planning", "capacity": "planning",
     "scenario": "scenarios",
     "campaigns": "campaigns", "impact": "campaigns",
 }
@@ -116,6 +116,17 @@ def format_option(f):
 def warn(lines: list[str]) -> None:
     for line in lines:
         click.echo(f"Warning: {line}", err=True)
+
+
+def tell_run(result: dict, what: str) -> None:
+    """Say on stderr which run a command used and, when that run is published, which draft now holds
+    ``what`` (a published run is never rewritten)."""
+    click.echo(f"Using {result['used']}.", err=True)
+    if result.get("derived"):
+        rid, src = result["run_id"], result["source_run_id"]
+        click.echo(f"Run #{src} is published and stays as it is: the new {what} is in draft run #{rid}, derived from "
+                   f"it. 'forecaster runs publish {rid}' makes it the plan; other commands take it with --run {rid}.",
+                   err=True)
 
 
 @click.group(cls=ForecasterGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -140,7 +140,7 @@ def campaigns_advise(app: App, campaign_id, window, fmt) -> None:
     """Rank start dates for a campaign by extra staffing cost and service risk.
 
     For every start date in the window, the channel's learned response (per 1,000 reached,
-    with its lag and decay) is added to the latest published forecast, and the scenario
+    with its lag and decay) is added to the published plan's forecast, and the scenario
     machinery measures the extra required agent-hours and their cost, and the service level,
     abandonment and overloaded intervals with today's schedule. Cheapest and safest first;
     the current date is marked.
@@ -167,8 +167,8 @@ def campaigns_advise(app: App, campaign_id, window, fmt) -> None:
     warn(out["notes"])
     c = out["campaign"]
     best = table.iloc[0]
-    click.echo(f"{campaign_id} ({c['name']}, {c['channel']}, reach {c['reach']:,.0f}) on run #{out['run_id']}: "
-               f"cheapest start {best['start']} ({best['weekday']}), cost change {best['cost_delta']:+,.0f} against "
+    click.echo(f"{campaign_id} ({c['name']}, {c['channel']}, reach {c['reach']:,.0f}) on run #{out['run_id']} "
+               f"(the published plan): cheapest start {best['start']} ({best['weekday']}), cost change {best['cost_delta']:+,.0f} against "
                f"the current plan")
     shown = table.assign(current=table["current"].map({True: "<- current", False: ""}),
                          service_level_today=(table["service_level_today"] * 100).round(1).astype(str) + "%",

@@ -18,7 +18,7 @@ from forecaster.core.grid import parse_horizon
 from forecaster.demand.evaluation import evaluate
 from forecaster.io.output import render, to_json, write_table
 from forecaster.jobs.actions import forecast_store, write_report
-from forecaster.jobs.nightly import STEPS, Log, run_nightly
+from forecaster.jobs.nightly import STEPS, Log, publish_run, run_nightly
 from forecaster.store.runs import Runs
 
 
@@ -30,23 +30,29 @@ from forecaster.store.runs import Runs
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where statsforecast fits the models: here, or on Dask (see README).")
 @click.option("--dask-address", metavar="HOST:PORT", help="Dask scheduler; default: a local cluster on every core.")
+@click.option("--publish", is_flag=True, help="Make the run the published plan (files in output_dir/latest). "
+              "Default: a draft, which no command uses unless given --run.")
 @format_option
 @click.pass_obj
-def forecast(app: App, horizon: str, as_of, out, engine, dask_address, fmt) -> None:
+def forecast(app: App, horizon: str, as_of, out, engine, dask_address, publish, fmt) -> None:
     """Forecast contacts and AHT per queue and open interval, with 80 % and 95 % intervals.
 
     Chooses a model per queue by rolling-origin backtest (baselines: same interval last week,
     mean of the last 4 weeks; main model: daily totals with holiday and campaign regressors,
-    split by the intraday profile), stores the run, and prints a daily summary.
+    split by the intraday profile), stores the run as a draft, and prints a daily summary.
+    Commands that take a run use the published plan (the last nightly's, or a run published
+    with --publish or 'forecaster runs publish ID'); a draft only with --run.
 
     \b
     Example:
       forecaster --config configs/example.yaml forecast --horizon 6w --out var/forecast.csv
+      forecaster --config configs/example.yaml forecast --as-of 2026-06-01 --horizon 2w
     """
 
     days = parse_horizon(horizon)
     run_id, result = forecast_store(app.store_path, app.config, as_of.date() if as_of else None, days,
                                     app.lock_timeout_s, engine, dask_address)
+
     info = result.info
     for w in info["warnings"]:
         warn([w])
@@ -63,6 +69,12 @@ def forecast(app: App, horizon: str, as_of, out, engine, dask_address, fmt) -> N
         click.echo(f"Forecast run #{run_id}: {len(frame):,} intervals over {days} days. Models: {models}")
         click.echo("Daily totals (interval bands summed, so the daily band is wide):")
     click.echo(render(daily, fmt))
+    if publish:
+        _published(publish_run(app.config, app.store_path, run_id, app.lock_timeout_s), err=True)
+    else:
+        click.echo(f"Run #{run_id} is a draft: the published plan is unchanged. 'forecaster staff --run {run_id}' "
+                   f"(or schedule, capacity, report) works on it; 'forecaster runs publish {run_id}' makes it the plan.",
+                   err=True)
 
 
 @cli.command("backtest")
@@ -162,7 +174,7 @@ def nightly(app: App, as_of, engine, dask_address, force, log_format) -> None:
 
 
 @cli.command("report")
-@click.option("--run", "run_id", type=int, help="Run to report on. Default: the latest published.")
+@click.option("--run", "run_id", type=int, help="Run to report on. Default: the published plan.")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
 @click.pass_obj
 def report_cmd(app: App, run_id, out) -> None:
@@ -177,8 +189,8 @@ def report_cmd(app: App, run_id, out) -> None:
       forecaster --config configs/example.yaml report --out var/out/report.html
     """
 
-    path, rid = write_report(app.store_path, app.config, out, run_id, app.lock_timeout_s)
-    click.echo(f"Report for run #{rid} written to {path}")
+    path, used = write_report(app.store_path, app.config, out, run_id, app.lock_timeout_s)
+    click.echo(f"Report for {used} written to {path}")
 
 
 @cli.group("runs", invoke_without_command=True)
@@ -200,6 +212,42 @@ def runs_group(ctx: click.Context, kind: str | None, fmt: str) -> None:
     click.echo(render(frame, fmt) if len(frame) or fmt != "table" else "No runs yet: run 'forecaster forecast'.")
 
 
+def _state(run: dict, plan: int | None) -> str:
+    """How ``runs show`` names a run's standing: the plan, an earlier plan, or a draft."""
+    if run["status"] != "ok":
+        return ""
+    parent = f", derived from run #{int(run['parent_run_id'])}" if pd.notna(run.get("parent_run_id")) else ""
+    if run["run_id"] == plan:
+        return f", the published plan{parent}"
+    if Runs.frozen(run):
+        return f", published earlier (read-only){parent}"
+    return f", draft{parent}"
+
+
+def _published(result: dict, err: bool = False) -> None:
+    if result["already"]:
+        click.echo(f"Run #{result['run_id']} is already the published plan; files in {result['folder']}", err=err)
+        return
+    click.echo(f"Run #{result['run_id']} is now the published plan; files in {result['folder']} "
+               f"({', '.join(result['files'])}), output_dir/latest points at them", err=err)
+    warn(result["problems"])
+
+
+@runs_group.command("publish")
+@click.argument("run_id", type=int)
+@click.pass_obj
+def runs_publish(app: App, run_id: int) -> None:
+    """Make a run the published plan: the run every command uses by default, whose files are in
+    output_dir/latest. A published run is never rewritten; schedule, staff and capacity on it
+    make a new draft derived from it. The next nightly with new inputs publishes its own run.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml runs publish 7
+    """
+    _published(publish_run(app.config, app.store_path, run_id, app.lock_timeout_s))
+
+
 @runs_group.command("show")
 @click.argument("run_id", metavar="ID|latest")
 @format_option
@@ -216,9 +264,9 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
     with app.store(read_only=True) as store:
         runs = Runs(store)
         if run_id == "latest":
-            run_id = runs.latest("forecast")
-            if run_id is None:
-                raise UserError("no published run yet; run 'forecaster nightly' or 'forecaster forecast'")
+            run_id, chosen = runs.forecast_run(None)
+            click.echo(f"Using {Runs.describe(run_id, chosen)}.", err=True)
+            run_id = str(run_id)
         elif not run_id.isdigit():
             raise UserError(f"'{run_id}' is not a run number or 'latest'; 'forecaster runs' lists them")
         run_id = int(run_id)
@@ -226,14 +274,17 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
         if run is None:
             raise UserError(f"no run {run_id} in the store; 'forecaster runs' lists them")
         outputs = runs.list().set_index("run_id").loc[run_id, ["forecast_rows", "requirement_rows"]].to_dict()
+        plan = runs.plan()
     run["params"], run["info"] = json.loads(run["params"] or "{}"), json.loads(run["info"] or "{}")
     if fmt != "table":
         click.echo(to_json({**run, **outputs}))
         return
     as_of = f"as of {run['as_of']:%Y-%m-%d}" if pd.notna(run["as_of"]) else "no as-of yet"
-    published = ", superseded by a later run of the same as-of" if run["status"] == "ok" and not run["published"] else ""
-    click.echo(f"Run #{run_id}: {run['kind']}, {run['status']}{published}, {as_of}, started "
+    click.echo(f"Run #{run_id}: {run['kind']}, {run['status']}{_state(run, plan)}, {as_of}, started "
                f"{run['started_at']:%Y-%m-%d %H:%M}; params {json.dumps(run['params'])}")
+    if run["status"] == "ok" and not Runs.frozen(run):
+        click.echo(f"A draft: commands use it only with --run {run_id}; 'forecaster runs publish {run_id}' makes it "
+                   "the plan.")
     info = run["info"]
     if info.get("error"):
         click.echo(f"Failed in step {info.get('failed_step')}: {info['error']}")

@@ -1,4 +1,4 @@
-"""Commands for planning: shifts for a week and spare capacity."""
+"""Commands for planning on a stored run: requirements, shifts for a week and spare capacity."""
 
 from __future__ import annotations
 
@@ -8,18 +8,51 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from forecaster.cli.app import App, cli, format_option, warn
+from forecaster.cli.app import App, cli, format_option, tell_run, warn
 from forecaster.core.config import Config
 from forecaster.core.errors import UserError
 from forecaster.io.output import render, to_json, write_bytes, write_table
-from forecaster.planning.capacity import capacity_run, to_ics
+from forecaster.jobs.actions import capacity_store, schedule_store, staff_store
+from forecaster.planning.capacity import to_ics
 from forecaster.planning.roster import read_agents, roster_week
-from forecaster.planning.shifts import schedule_run
-from forecaster.store.runs import Runs
+from forecaster.staffing.requirements import daily_summary
 
 
 @cli.command()
-@click.option("--run", "run_id", type=int, help="Forecast run to schedule. Default: the latest.")
+@click.option("--run", "run_id", type=int, help="Forecast run to staff. Default: the published plan.")
+@click.option("--quantile", type=click.FloatRange(0.5, 0.99), help="Also staff to this forecast quantile, e.g. 0.8.")
+@click.option("--model", type=click.Choice(["erlang_c", "erlang_a"]), default="erlang_c", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write per-interval requirements (.csv, .parquet, .json).")
+@format_option
+@click.pass_obj
+def staff(app: App, run_id, quantile, model, out, fmt) -> None:
+    """Agents needed for every queue and interval of a stored forecast run.
+
+    Staffs the mean forecast and, with --quantile, an upper quantile for planners who want a
+    safety margin; both are stored with the run (with a new draft derived from it, if the run
+    is published: a published plan is never rewritten). Prints required and scheduled agent-hours per
+    queue and day; --out writes every interval.
+
+    \b
+    Example:
+      forecaster --config configs/example.yaml staff --quantile 0.8 --out var/requirements.csv
+    """
+
+    config = app.config
+    result = staff_store(app.store_path, config, run_id, quantile, model, app.lock_timeout_s)
+    tell_run(result, "requirements")
+    chosen = result.get("quantile", result["mean"])
+    summary = daily_summary(chosen, config.interval_min)
+    if out:
+        write_table(chosen, out, "requirements")
+    basis = f"quantile {quantile:g}" if quantile is not None else "mean forecast"
+    if fmt == "table":
+        click.echo(f"Run #{result['run_id']}, staffed to the {basis} ({model}):")
+    click.echo(render(summary, fmt))
+
+
+@cli.command()
+@click.option("--run", "run_id", type=int, help="Forecast run to schedule. Default: the published plan.")
 @click.option("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W49. Default: the first full week forecast.")
 @click.option("--method", type=click.Choice(["cover", "fit"]), help="cover: every interval covered (default, "
               "from the config); fit: closest fit, over and under.")
@@ -40,7 +73,8 @@ def schedule(app: App, run_id, week, method, quantile, out, coverage_out, agents
     pyworkforce's CP-SAT models choose the headcount per shift template start and day
     (cover: every interval at least covered at the lowest paid hours; fit: the closest fit) and
     place every agent's breaks. Intervals that no allowed shift can cover are listed with the
-    agents missing; the rest is still planned. Stored with the run for 'forecaster capacity'.
+    agents missing; the rest is still planned. Stored with the run for 'forecaster capacity'
+    (a published run is never rewritten: the plan goes to a new draft derived from it).
 
     \b
     Example:
@@ -55,8 +89,8 @@ def schedule(app: App, run_id, week, method, quantile, out, coverage_out, agents
         agents = read_agents(agents_file, config)                 # checked before anything is solved
     elif roster_out:
         raise UserError("--roster-out needs --agents FILE (the agents to roster)")
-    with app.store() as store, store.transaction():
-        result = schedule_run(Runs(store), config, run_id, week, method, quantile)
+    result = schedule_store(app.store_path, config, run_id, week, method, quantile, app.lock_timeout_s)
+    tell_run(result, "schedule")
     shifts, meta = result["shifts"], result["meta"]
     if out:
         if Path(out).suffix.lower() == ".json":
@@ -109,7 +143,7 @@ def _roster(result: dict, agents: pd.DataFrame, config: Config, roster_out: str 
 
 
 @cli.command()
-@click.option("--run", "run_id", type=int, help="Run whose schedule to use. Default: the latest forecast run.")
+@click.option("--run", "run_id", type=int, help="Run whose schedule to use. Default: the published plan.")
 @click.option("--quantile", type=click.FloatRange(0.5, 0.99), help="Spare only where the schedule beats this "
               "forecast quantile. Default: the config's outbound.quantile.")
 @click.option("--min-minutes", type=click.IntRange(1, 24 * 60), help="Shortest window worth planning.")
@@ -130,8 +164,8 @@ def capacity(app: App, run_id, quantile, min_minutes, min_agents, out, fmt) -> N
       forecaster --config configs/example.yaml capacity --min-minutes 90 --out var/out/outbound.ics
     """
 
-    with app.store() as store, store.transaction():
-        result = capacity_run(Runs(store), app.config, run_id, quantile, min_minutes, min_agents)
+    result = capacity_store(app.store_path, app.config, run_id, quantile, min_minutes, min_agents, app.lock_timeout_s)
+    tell_run(result, "spare capacity")
     wins, meta = result["windows"], result["meta"]
     if out:
         if Path(out).suffix.lower() == ".ics":

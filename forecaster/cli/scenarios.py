@@ -19,7 +19,7 @@ from forecaster.store.scenarios import Scenarios
 
 
 @cli.group("scenario", invoke_without_command=True)
-@click.option("--run", "run_id", type=int, help="Forecast run to start from. Default: the latest published.")
+@click.option("--run", "run_id", type=int, help="Forecast run to start from. Default: the published plan.")
 @click.option("--name", help="Store the scenario under this name (default: scenario-DATE-TIME).")
 @click.option("--queue", "queues", multiple=True, help="Change only this queue (repeatable). Default: all.")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
@@ -83,6 +83,7 @@ def scenario_group(ctx: click.Context, run_id, name, queues, start, end, volume,
         shrinkage=shrinkage, max_occupancy=max_occupancy, campaign_move=sc.parse_moves(moves),
         campaign_drop=list(drops), quantile=quantile)
     result = scenario_store(app.store_path, app.config, spec, run_id, name, getpass.getuser(), app.lock_timeout_s)
+    click.echo(f"Using {result['used']}.", err=True)
     if out:
         write_table(result["days"], out, "scenario_days")
     if fmt == "csv":

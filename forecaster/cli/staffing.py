@@ -1,16 +1,14 @@
-"""Commands for staffing: the Erlang calculator and requirements of a stored run."""
+"""The Erlang calculator command (light to start: it loads no forecasting or scheduling stack)."""
 
 from __future__ import annotations
 
 import click
 import pandas as pd
 
-from forecaster.cli.app import App, cli, format_option
+from forecaster.cli.app import cli, format_option
 from forecaster.core.errors import UserError
 from forecaster.io.output import render, to_json, write_table
 from forecaster.staffing.calculator import Inputs, bulk, parse_sl, single
-from forecaster.staffing.requirements import daily_summary, staff_run
-from forecaster.store.runs import Runs
 
 
 def _sl_option(value: str | None) -> tuple[float, float] | None:
@@ -80,35 +78,3 @@ def erlang(contacts, interval_min, aht_s, sl_text, asa_s, model, patience_s, shr
              f"abandon {result['abandon']:.1%}" if model == "erlang_a" else None]
     click.echo(f"{head}: " + ", ".join(p for p in parts if p))
     click.echo(render(table.round(4), "table"))
-
-
-@cli.command()
-@click.option("--run", "run_id", type=int, help="Forecast run to staff. Default: the latest.")
-@click.option("--quantile", type=click.FloatRange(0.5, 0.99), help="Also staff to this forecast quantile, e.g. 0.8.")
-@click.option("--model", type=click.Choice(["erlang_c", "erlang_a"]), default="erlang_c", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), help="Write per-interval requirements (.csv, .parquet, .json).")
-@format_option
-@click.pass_obj
-def staff(app: App, run_id, quantile, model, out, fmt) -> None:
-    """Agents needed for every queue and interval of a stored forecast run.
-
-    Staffs the mean forecast and, with --quantile, an upper quantile for planners who want a
-    safety margin; both are stored with the run. Prints required and scheduled agent-hours per
-    queue and day; --out writes every interval.
-
-    \b
-    Example:
-      forecaster --config configs/example.yaml staff --quantile 0.8 --out var/requirements.csv
-    """
-
-    config = app.config
-    with app.store() as store, store.transaction():
-        result = staff_run(Runs(store), config, run_id, quantile, model)
-    chosen = result.get("quantile", result["mean"])
-    summary = daily_summary(chosen, config.interval_min)
-    if out:
-        write_table(chosen, out, "requirements")
-    basis = f"quantile {quantile:g}" if quantile is not None else "mean forecast"
-    if fmt == "table":
-        click.echo(f"Run #{result['run_id']}, staffed to the {basis} ({model}):")
-    click.echo(render(summary, fmt))

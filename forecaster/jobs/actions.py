@@ -23,9 +23,12 @@ from forecaster.core.errors import StoreLockedError, UserError
 from forecaster.demand.engine import engine_session
 from forecaster.demand.selection import run_forecast
 from forecaster.io.output import write_bytes
+from forecaster.planning.capacity import capacity_of
+from forecaster.planning.shifts import plan_run
 from forecaster.report.page import gather, render
 from forecaster.scenarios.advice import advise
 from forecaster.scenarios.whatif import METRICS, Scenario, campaign_delta, check, evaluate
+from forecaster.staffing.requirements import staff_run
 from forecaster.store.database import Store, inbox_dir
 from forecaster.store.runs import Runs
 from forecaster.store.scenarios import Scenarios
@@ -33,7 +36,8 @@ from forecaster.store.scenarios import Scenarios
 
 def forecast_store(store_path, config: Config, as_of: dt.date | None, days: int, lock_timeout_s: float = 30.0,
                    engine: str = "local", dask_address: str | None = None):
-    """Read history and campaigns, forecast with the store closed, then store the run in one transaction."""
+    """Read history and campaigns, forecast with the store closed, then store the run in one
+    transaction, as a draft: it becomes the plan only when published (``runs publish``)."""
 
     started = dt.datetime.now()
     with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
@@ -61,13 +65,13 @@ def forecast_store(store_path, config: Config, as_of: dt.date | None, days: int,
 
 def impact_store(store_path, config: Config, as_of: dt.date | None = None, lock_timeout_s: float = 30.0) -> dict:
     """:func:`analyse` on the store's actuals and current calendar; planned campaigns' agent-hours
-    on the latest published forecast run (when there is one)."""
+    on the published plan (when there is one)."""
 
     with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
         actuals = store.actuals()
         calendar = current(store, include_withdrawn=False)
         runs = Runs(store)
-        run_id = runs.latest("forecast")
+        run_id = runs.plan()
         forecast = runs.forecast(run_id) if run_id else None
     if actuals.empty:
         raise UserError("the store holds no actuals yet; run 'forecaster ingest FILE' first")
@@ -83,15 +87,16 @@ def impact_store(store_path, config: Config, as_of: dt.date | None = None, lock_
 
 def advise_store(store_path, config: Config, campaign_id: str, window: tuple[dt.date, dt.date] | None = None,
                  lock_timeout_s: float = 30.0) -> dict:
-    """Send-date advice for a campaign on the latest published run (see :func:`advise`)."""
+    """Send-date advice for a campaign on the published plan (see :func:`advise`)."""
 
     with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
         actuals = store.actuals()
         calendar = current(store, include_withdrawn=False)
         runs = Runs(store)
-        run_id = runs.latest("forecast")
+        run_id = runs.plan()
         if run_id is None:
-            raise UserError("advice needs a published forecast run; run 'forecaster nightly' first")
+            raise UserError("advice needs a published plan; run 'forecaster nightly' or publish a run with "
+                            "'forecaster runs publish ID'")
         forecast, coverage = runs.forecast(run_id), runs.schedule(run_id)["coverage"]
         as_of = pd.Timestamp(runs.get(run_id)["as_of"]).date()
     if campaign_id not in set(calendar["campaign_id"]):
@@ -122,9 +127,70 @@ def advise_store(store_path, config: Config, campaign_id: str, window: tuple[dt.
 
 
 # -- on a stored run ----------------------------------------------------------------------------
+def _changed_run(store_path, run_id: int, run: dict, by: str, lock_timeout_s: float, save) -> dict:
+    """Store what ``by`` computed on run ``run_id``: on the run itself if it is a draft, else on a new
+    draft derived from it (a published run is never rewritten). ``save(runs, target)`` writes it.
+    Returns where it went, for the command to say."""
+    with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
+        runs = Runs(store)
+        target = runs.writable(run_id, run, by)
+        save(runs, target)
+    return {"run_id": target, "source_run_id": run_id, "used": Runs.describe(run_id, run), "derived": target != run_id}
+
+
+def staff_store(store_path, config: Config, run_id: int | None, quantile: float | None, model: str,
+                lock_timeout_s: float = 30.0) -> dict:
+    """Requirements of a stored forecast run (default: the published plan), stored with it."""
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        runs = Runs(store)
+        run_id, run = runs.forecast_run(run_id)
+        forecast = runs.forecast(run_id)
+    out = staff_run(forecast, config, quantile, model)
+
+    def save(runs: Runs, target: int) -> None:
+        runs.save_requirements(target, "mean", out["mean"])
+        if quantile is not None:
+            runs.save_requirements(target, f"q{quantile:.2f}", out["quantile"])
+    return {**out, **_changed_run(store_path, run_id, run, "staff", lock_timeout_s, save)}
+
+
+def schedule_store(store_path, config: Config, run_id: int | None, week: str | None, method: str | None,
+                   quantile: float | None, lock_timeout_s: float = 30.0) -> dict:
+    """Shifts for a week of a stored run (default: the published plan). CP-SAT solves with the
+    store closed; the plan is stored afterwards, and the run's spare capacity, which belonged to
+    the old schedule, is cleared."""
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        runs = Runs(store)
+        run_id, run = runs.forecast_run(run_id)
+        forecast = runs.forecast(run_id)
+    result = plan_run(forecast, config, run_id, week, method, quantile)
+
+    def save(runs: Runs, target: int) -> None:
+        runs.save_schedule(target, result)
+        runs.set_info(target, "schedule", result["meta"])
+        runs.save_capacity(target, {"windows": None, "intervals": None})
+        runs.set_info(target, "capacity", None)
+    return {**result, **_changed_run(store_path, run_id, run, "schedule", lock_timeout_s, save)}
+
+
+def capacity_store(store_path, config: Config, run_id: int | None, quantile: float | None, min_minutes: int | None,
+                   min_agents: int | None, lock_timeout_s: float = 30.0) -> dict:
+    """Spare capacity of a stored run's schedule (default: the published plan), stored with it."""
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        runs = Runs(store)
+        run_id, run = runs.forecast_run(run_id)
+        forecast, coverage = runs.forecast(run_id), runs.schedule(run_id)["coverage"]
+    result = capacity_of(forecast, coverage, config, run_id, quantile, min_minutes, min_agents)
+
+    def save(runs: Runs, target: int) -> None:
+        runs.save_capacity(target, result)
+        runs.set_info(target, "capacity", result["meta"])
+    return {**result, **_changed_run(store_path, run_id, run, "capacity", lock_timeout_s, save)}
+
+
 def scenario_store(store_path, config: Config, spec: Scenario, run_id: int | None = None, name: str | None = None,
                    by: str = "unknown", lock_timeout_s: float = 30.0) -> dict:
-    """Evaluate ``spec`` on a stored forecast run (default: the latest published) and store it with
+    """Evaluate ``spec`` on a stored forecast run (default: the published plan) and store it with
     its parameters under ``name``. The run itself is only read."""
 
     check(spec, config)
@@ -152,7 +218,8 @@ def scenario_store(store_path, config: Config, spec: Scenario, run_id: int | Non
     with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
         sid = Scenarios(store).save(name, run_id, by, spec.model_dump(mode="json"), info, base_days,
                                     days[["queue", "day", *METRICS]])
-    return {**result, "scenario_id": sid, "name": name, "run_id": run_id, "info": info}
+    return {**result, "scenario_id": sid, "name": name, "run_id": run_id, "info": info,
+            "used": Runs.describe(run_id, run)}
 
 
 def submit_calendar(store_path: Path, cal: Calendar, by: str, lock_timeout_s: float) -> dict:
@@ -183,9 +250,9 @@ def check_peaks(store_path: Path, config: Config, submitted: pd.DataFrame, lock_
 
 
 def write_report(store_path: Path, config: Config, out, run_id: int | None = None,
-                 lock_timeout_s: float = 30.0) -> tuple[Path, int]:
+                 lock_timeout_s: float = 30.0) -> tuple[Path, str]:
     """Gather the run's data with the store open, render with it closed, write atomically; returns
-    (path, run id)."""
+    (path, which run it is: :meth:`Runs.describe`)."""
     with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
         data = gather(store, config, run_id)
-    return write_bytes(out, render(data, config).encode("utf-8")), data["run_id"]
+    return write_bytes(out, render(data, config).encode("utf-8")), Runs.describe(data["run_id"], data["run"])

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -167,12 +168,23 @@ def intake(config: Config, store_path: Path, lock_timeout_s: float, log: Log,
 
 
 def _fingerprint(config_text: str, as_of: dt.date, store) -> str:
-    """What a run's results depend on: code, config, as-of, the actuals and the campaign calendar."""
+    """What a run's results depend on: code (its version and content), config, as-of, the actuals
+    and the campaign calendar."""
 
-    parts = [__version__, config_text, str(as_of),
+    parts = [__version__, code_hash(), config_text, str(as_of),
              str(scalar(store.con, "SELECT max(ingest_id) FROM ingests")),
              str(store.con.execute("SELECT count(*), max(submitted_at) FROM campaign_versions").fetchall())]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def code_hash() -> str:
+    """A hash of the package's own source, so a changed install (same version string) recomputes."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -228,12 +240,13 @@ def _report(store_path, config, run_id, folder, lock_timeout_s, info, log) -> No
             log("report error not recorded with the run", "warning", error=f"{type(again).__name__}: {again}")
 
 
-def export_run(folder: Path, outputs: dict[str, pd.DataFrame], ics: bytes) -> None:
+def export_run(folder: Path, outputs: dict[str, pd.DataFrame], ics: bytes | None) -> None:
     """Write the run's files into ``folder`` (a staging folder, renamed once the run is published)."""
 
     for name, frame in outputs.items():
         write_table(frame, folder / f"{name}.csv", old_names_of(name))   # renamed columns keep 0.1 copies
-    write_bytes(folder / "outbound.ics", ics)
+    if ics is not None:
+        write_bytes(folder / "outbound.ics", ics)
 
 
 def _switch_latest(out_dir: Path, target: Path) -> None:
@@ -245,12 +258,18 @@ def _switch_latest(out_dir: Path, target: Path) -> None:
     os.replace(tmp, link)
 
 
-def _prune(runs_dir: Path, keep: int) -> None:
-    done = sorted((p for p in runs_dir.glob("run-*") if p.is_dir()), key=lambda p: int(p.name[4:]))
-    for old in done[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
-    for stale in runs_dir.glob(".staging-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+def _prune(runs_dir: Path, keep: int, current: Path) -> list[str]:
+    """Remove run folders beyond the newest ``keep`` (never ``current``) and staging folders that
+    killed runs left; returns what could not be removed."""
+    done = sorted((p for p in runs_dir.glob("run-*") if p.is_dir() and p.name[4:].isdigit()),
+                  key=lambda p: int(p.name[4:]))
+    problems = []
+    for old in [*(p for p in done[:-keep] if p != current), *runs_dir.glob(".staging-*")]:
+        try:
+            shutil.rmtree(old)
+        except OSError as exc:
+            problems.append(f"old run folder {old} not removed ({type(exc).__name__}: {exc})")
+    return problems
 
 
 def run_nightly(config: Config, config_text: str, store_path: Path, as_of: dt.date | None = None,
@@ -329,7 +348,7 @@ def _run(job: Job) -> NightlyResult:
         return unchanged(job, inputs.same_run)
     frame = step_forecast(job, inputs)
     req_mean, req_q = step_staff(job, frame)
-    plan = step_schedule(job, frame, req_mean)
+    plan = step_schedule(job, frame)
     cap = step_capacity(job, frame, plan)
     imp = step_impact(job, inputs, frame)
     staging = step_export(job, frame, req_mean, req_q, plan, cap, imp)
@@ -374,9 +393,10 @@ def step_campaigns(job: Job) -> Inputs:
         hist = actuals.rename(columns={"interval_start": "ds", "contacts": "y"})
         job.as_of = _as_of(job, hist)
         fingerprint = _fingerprint(job.config_text, job.as_of, store)
-        same = store.con.execute(
-            """SELECT max(run_id) FROM runs WHERE kind = 'nightly' AND status = 'ok' AND published
-               AND json_extract_string(info, '$.fingerprint') = ?""", [fingerprint]).fetchall()[0][0]
+        plan = Runs(store).plan()       # the plan stands if it was computed from exactly these inputs
+        same = plan if plan is not None and scalar(
+            store.con, "SELECT json_extract_string(info, '$.fingerprint') FROM runs WHERE run_id = ?",
+            [plan]) == fingerprint else None
     job.info.update(as_of=str(job.as_of), fingerprint=fingerprint, inbox_applied=len(applied),
                     data_range=[str(hist["ds"].min()), str(hist["ds"].max())], campaigns=int(len(calendar)))
     return Inputs(calendar, actuals, hist, same)
@@ -416,33 +436,18 @@ def step_staff(job: Job, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
         return staff_forecast(frame, job.config, None), staff_forecast(frame, job.config, job.config.nightly.quantile)
 
 
-def step_schedule(job: Job, frame: pd.DataFrame, req_mean: pd.DataFrame) -> dict:
+def step_schedule(job: Job, frame: pd.DataFrame) -> dict:
     """Shifts for the first full week of the forecast."""
-    config = job.config
     with job.step("schedule"):
-        week = shifts.default_week(pd.to_datetime(frame["interval_start"]).dt.date.min())
-        basis = req_mean if config.scheduling.quantile is None else staff_forecast(frame, config,
-                                                                                  config.scheduling.quantile)
-        in_week = pd.to_datetime(basis["interval_start"]).dt.date.between(week, week + dt.timedelta(days=6))
-        plan = shifts.schedule_week(basis[in_week], config, week)
-    s = plan["summary"]
-    job.info["schedule"] = {"week": f"{week:%G-W%V}", "week_start": str(week), "method": config.scheduling.method,
-                            "quantile": config.scheduling.quantile, "statuses": s["status"].value_counts().to_dict(),
-                            "solve_s": round(float(s["solve_s"].sum()), 2),
-                            "required_with_shrinkage_agent_h": float(s["required_with_shrinkage_agent_h"].sum()),
-                            "scheduled_agent_h": float(s["scheduled_agent_h"].sum()),
-                            "paid_agent_h": float(s["paid_agent_h"].sum()), "short_agent_h": float(s["short_agent_h"].sum())}
+        plan = shifts.plan_run(frame, job.config, job.run_id)
+    job.info["schedule"] = plan.pop("meta")
     return plan
 
 
 def step_capacity(job: Job, frame: pd.DataFrame, plan: dict) -> dict:
     with job.step("capacity"):
         cap = capacity.spare_capacity(frame, plan["coverage"], job.config)
-    w, cb = cap["windows"], cap["callbacks"]
-    job.info["capacity"] = {"quantile": job.config.outbound.quantile, "windows": len(w),
-                            "spare_agent_hours": round(float(w["spare_agent_hours"].sum()), 1),
-                            "outbound_calls": int(w["outbound_calls"].sum()),
-                            "callbacks": round(float(cb["callbacks"].sum()) if len(cb) else 0, 1)}
+    job.info["capacity"] = capacity.capacity_meta(cap, job.config)
     return cap
 
 
@@ -481,9 +486,10 @@ def step_publish(job: Job, got: Intake, frame, req_mean, req_q, plan, cap, imp) 
         runs.save_impact(job.run_id, imp["days"])
         job.info["steps_s"] = job.timings
         job.info["warnings"] = list(job.info.get("warnings", [])) + got.warnings
-        store.con.execute("""UPDATE runs SET status = 'ok', published = true, as_of = ?, finished_at = ?, info = ?
-                             WHERE run_id = ?""",
-                          [job.as_of, dt.datetime.now(), json.dumps(job.info, default=str), job.run_id])
+        now = dt.datetime.now()
+        store.con.execute("""UPDATE runs SET status = 'ok', published = true, published_at = ?, as_of = ?,
+                             finished_at = ?, info = ? WHERE run_id = ?""",
+                          [now, job.as_of, now, json.dumps(job.info, default=str), job.run_id])
         store.con.execute("""UPDATE runs SET published = false WHERE kind = 'nightly' AND as_of = ?
                              AND run_id <> ?""", [job.as_of, job.run_id])
         job.checkpoint("publish-commit")
@@ -496,18 +502,98 @@ def step_report(job: Job, staging: Path) -> None:
 
 def place_files(job: Job, staging: Path) -> Path:
     """Rename the staging folder to ``run-<id>``, point ``latest`` at it and prune old runs. The store
-    is the truth: a failure here is logged (files follow on the next run), never fatal."""
+    is the truth: a failure here is logged and recorded with the run (``runs show`` says it), never fatal."""
     out_dir = job.config.resolve(job.config.output_dir)
-    final = out_dir / "runs" / f"run-{job.run_id}"
+    final, problems = place(out_dir, staging, job.run_id, job.config.nightly.keep_runs)
+    for problem in problems:
+        job.log("run files not placed", "warning", folder=str(final), error=problem)
+    if problems:
+        _record_warnings(job.store_path, job.run_id, problems, job.lock_timeout_s, job.log)
+    return final
+
+
+def place(out_dir: Path, staging: Path, run_id: int, keep: int) -> tuple[Path, list[str]]:
+    """``staging`` becomes ``runs/run-<id>``, ``latest`` points at it, runs beyond ``keep`` are
+    removed. Returns the folder and what went wrong (each a sentence for the run's warnings)."""
+    final = out_dir / "runs" / f"run-{run_id}"
     try:
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)
         _switch_latest(out_dir, final)
-        _prune(out_dir / "runs", job.config.nightly.keep_runs)
     except OSError as exc:
-        job.log("run files not placed", "warning", folder=str(final), error=f"{type(exc).__name__}: {exc}")
-    return final
+        return final, [f"the run's files were not placed in {final} ({type(exc).__name__}: {exc}); they are in "
+                       f"{staging}"]
+    return final, _prune(out_dir / "runs", keep, final)
+
+
+def _record_warnings(store_path, run_id: int, problems: list[str], lock_timeout_s: float, log) -> None:
+    try:
+        with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
+            runs = Runs(store)
+            info = json.loads(runs.get(run_id)["info"] or "{}")
+            runs.set_info(run_id, "warnings", list(info.get("warnings", [])) + problems)
+    except Exception as again:  # noqa: BLE001 - the log lines already tell the user
+        log("file warnings not recorded with the run", "warning", error=f"{type(again).__name__}: {again}")
+
+
+def publish_run(config: Config, store_path: Path, run_id: int, lock_timeout_s: float = 30.0) -> dict:
+    """Make a stored draft the published plan: its files go to ``output_dir/runs/run-<id>`` (with
+    its report) and ``latest`` points at them, exactly as for a nightly run. Runs under the
+    nightly's lock, so the two never switch ``latest`` at once."""
+    out_dir = config.resolve(config.output_dir)
+    staging = out_dir / "runs" / f".staging-{run_id}"
+    with job_lock(store_path):
+        with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+            runs = Runs(store)
+            run_id, run = runs.forecast_run(run_id)
+            outputs, bases = run_outputs(runs, run_id, config)
+        if Runs.frozen(run) and run_id == _plan_id(store_path, lock_timeout_s):
+            return {"run_id": run_id, "already": True, "folder": out_dir / "runs" / f"run-{run_id}", "problems": []}
+        windows = outputs.get("capacity")
+        ics = capacity.to_ics(windows, config) if windows is not None else None
+        try:
+            export_run(staging, outputs, ics)
+        except UserError as exc:
+            raise UserError(f"cannot write the run's files under {out_dir}: {exc}".replace("--out ", "")) from None
+        with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
+            Runs(store).publish(run_id)
+        problems = []
+        try:
+            write_report(store_path, config, staging / "report.html", run_id, lock_timeout_s)
+        except Exception as exc:  # noqa: BLE001 - the published run stands without its report; recorded below
+            problems.append(f"the report was not written ({type(exc).__name__}: {exc})")
+        final, placed = place(out_dir, staging, run_id, config.nightly.keep_runs)
+        problems += placed
+        if problems:
+            _record_warnings(store_path, run_id, problems, lock_timeout_s, lambda *a, **k: None)
+    return {"run_id": run_id, "already": False, "folder": final, "problems": problems, "files": sorted(outputs),
+            "bases": bases}
+
+
+def _plan_id(store_path, lock_timeout_s: float) -> int | None:
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        return Runs(store).plan()
+
+
+def run_outputs(runs: Runs, run_id: int, config: Config) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The files a stored run gives (named as the nightly names them); only what the run holds."""
+    bases = [b for (b,) in runs.con.execute(
+        "SELECT DISTINCT basis FROM run_requirements WHERE run_id = ? ORDER BY basis", [run_id]).fetchall()]
+    out = {"forecast": runs.forecast(run_id)}
+    for basis in bases:
+        out["requirements" if basis == "mean" else f"requirements_{basis}"] = runs.requirements(run_id, basis)
+    plan = runs.schedule(run_id)
+    if len(plan["shifts"]):
+        out.update(shifts=plan["shifts"], coverage=plan["coverage"], breaks=plan["breaks"],
+                   schedule_summary=plan["summary"])
+    cap = runs.capacity(run_id)
+    if len(cap["intervals"]):
+        out["capacity"] = cap["windows"]
+    impact = runs.impact(run_id)
+    if len(impact):
+        out["campaign_impact_days"] = impact
+    return out, bases
 
 
 def _failed(job: Job, exc: Exception) -> NightlyResult:

@@ -179,24 +179,24 @@ def to_ics(wins: pd.DataFrame, config: Config, stamp: pd.Timestamp | None = None
     return cal.to_ical()
 
 
-def capacity_run(runs, config: Config, run_id: int | None = None, quantile: float | None = None,
-                 min_minutes: int | None = None, min_agents: int | None = None) -> dict:
-    """Spare capacity of a stored run's schedule; stored with the run."""
+def capacity_of(forecast: pd.DataFrame, coverage: pd.DataFrame, config: Config, run_id: int,
+                quantile: float | None = None, min_minutes: int | None = None, min_agents: int | None = None) -> dict:
+    """Spare capacity of run ``run_id``'s schedule (``coverage``), with its summary (``meta``)."""
 
-    run_id, _ = runs.forecast_run(run_id)
-    plan = runs.schedule(run_id)
-    if plan["coverage"].empty:
-        raise UserError(f"run {run_id} has no schedule yet; run 'forecaster schedule' first")
+    if coverage.empty:
+        raise UserError(f"run {run_id} has no schedule yet; run 'forecaster schedule --run {run_id}' first")
     changes = {k: v for k, v in (("min_minutes", min_minutes), ("min_agents", min_agents), ("quantile", quantile))
                if v is not None}
     if changes:
         config = config.model_copy(update={"outbound": config.outbound.model_copy(update=changes)})
-    cap = spare_capacity(runs.forecast(run_id), plan["coverage"], config)
-    runs.save_capacity(run_id, cap)
-    w = cap["windows"]
-    meta = {"quantile": config.outbound.quantile, "windows": len(w),
+    cap = spare_capacity(forecast, coverage, config)
+    return {**cap, "meta": capacity_meta(cap, config), "config": config}
+
+
+def capacity_meta(cap: dict, config: Config) -> dict:
+    """The summary stored with the run (``info.capacity``)."""
+    w, cb = cap["windows"], cap["callbacks"]
+    return {"quantile": config.outbound.quantile, "windows": len(w),
             "spare_agent_hours": round(float(w["spare_agent_hours"].sum()), 1),
             "outbound_calls": int(w["outbound_calls"].sum()),
-            "callbacks": round(float(cap["callbacks"]["callbacks"].sum()) if len(cap["callbacks"]) else 0.0, 1)}
-    runs.set_info(run_id, "capacity", meta)
-    return {"run_id": run_id, **cap, "meta": meta, "config": config}
+            "callbacks": round(float(cb["callbacks"].sum()) if len(cb) else 0.0, 1)}

@@ -305,12 +305,10 @@ def schedule_week(req: pd.DataFrame, config: Config, week_start: dt.date, method
     return out
 
 
-def schedule_run(runs, config: Config, run_id: int | None = None, week: str | None = None,
-                 method: str | None = None, quantile: float | None = None) -> dict:
-    """Schedule one week of a stored forecast run and store the plan with the run."""
+def plan_run(forecast: pd.DataFrame, config: Config, run_id: int, week: str | None = None,
+             method: str | None = None, quantile: float | None = None) -> dict:
+    """Schedule one week of run ``run_id``'s forecast: the plan and its summary (``meta``)."""
 
-    run_id, _ = runs.forecast_run(run_id)
-    forecast = runs.forecast(run_id)
     quantile = quantile if quantile is not None else config.scheduling.quantile
     days = pd.to_datetime(forecast["interval_start"]).dt.date
     first, last = days.min(), days.max()
@@ -320,12 +318,10 @@ def schedule_run(runs, config: Config, run_id: int | None = None, week: str | No
                         f"pick a week in that range")
     req = staff_forecast(forecast[(days >= start) & (days <= start + dt.timedelta(days=6))], config, quantile)
     plan = schedule_week(req, config, start, method)
-    runs.save_schedule(run_id, plan)
     s = plan["summary"]
     meta = {"week": f"{start:%G-W%V}", "week_start": str(start), "method": method or config.scheduling.method,
             "quantile": quantile, "statuses": s["status"].value_counts().to_dict(),
             "solve_s": round(float(s["solve_s"].sum()), 2),
             "required_with_shrinkage_agent_h": float(s["required_with_shrinkage_agent_h"].sum()), "scheduled_agent_h": float(s["scheduled_agent_h"].sum()),
             "paid_agent_h": float(s["paid_agent_h"].sum()), "short_agent_h": float(s["short_agent_h"].sum())}
-    runs.set_info(run_id, "schedule", meta)
-    return {"run_id": run_id, **plan, "meta": meta}
+    return {**plan, "meta": meta}

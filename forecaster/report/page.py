@@ -45,15 +45,10 @@ PAST_WEEKS = 4
 
 # -- gathering ----------------------------------------------------------------------------------
 def gather(store, config: Config, run_id: int | None = None) -> dict:
-    """Everything the page shows, read from the store (the run defaults to the latest published)."""
+    """Everything the page shows, read from the store (the run defaults to the published plan)."""
 
     runs = Runs(store)
-    run_id = run_id or runs.latest("forecast")
-    if run_id is None:
-        raise UserError("the store holds no published run yet; run 'forecaster nightly' first")
-    run = runs.get(run_id)
-    if run is None:
-        raise UserError(f"no run {run_id} in the store; 'forecaster runs' lists them")
+    run_id, run = runs.forecast_run(run_id)
     info = json.loads(run["info"]) if isinstance(run["info"], str) else (run["info"] or {})
     forecast = runs.forecast(run_id)
     if forecast.empty:
@@ -171,8 +166,9 @@ def render(data: dict, config: Config) -> str:
         ("capacity", "Spare capacity"), ("scenarios", "Scenarios"), ("warnings", "Warnings")))
     run = data["run"]
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in info.get("steps_s", {}).items())
+    standing = "published" if Runs.frozen(run) else "<strong>draft</strong>, not the published plan"
     head = (f"<header><h1>{esc(config.site)}: the week ahead</h1><p>Run #{data['run_id']} ({esc(run['kind'])}, "
-            f"{esc(run['status'])}), actuals up to {data['as_of']}, forecast {days.min():%Y-%m-%d} to "
+            f"{esc(run['status'])}, {standing}), actuals up to {data['as_of']}, forecast {days.min():%Y-%m-%d} to "
             f"{days.max():%Y-%m-%d}; generated {dt.datetime.now():%Y-%m-%d %H:%M}"
             + (f"; steps: {esc(steps)}" if steps else "") + "</p></header>")
     return ("<!DOCTYPE html><html lang=en><head><meta charset=utf-8><meta name=viewport "

@@ -198,18 +198,13 @@ def daily_summary(req: pd.DataFrame, interval_min: int) -> pd.DataFrame:
         peak_required_agents=("required_agents", "max")).round(1)
 
 
-def staff_run(runs, config, run_id: int | None = None, quantile: float | None = None,
-              model: str = "erlang_c") -> dict:
-    """Staff a stored forecast run at the mean and, if given, a quantile; store both with the run."""
-    run_id, _ = runs.forecast_run(run_id)
+def staff_run(forecast: pd.DataFrame, config, quantile: float | None = None, model: str = "erlang_c") -> dict:
+    """Requirements of a stored forecast at the mean and, if given, a quantile (keys ``mean``, ``quantile``)."""
     if model == "erlang_a":
         lacking = [q.name for q in config.queues if q.channel != "email" and q.patience_s is None]
         if lacking:
             raise UserError(f"--model erlang_a needs patience_s for queue(s) {', '.join(lacking)}; add it to the config")
-    forecast = runs.forecast(run_id)
-    out = {"run_id": run_id, "mean": staff_forecast(forecast, config, None, model)}
-    runs.save_requirements(run_id, "mean", out["mean"])
+    out = {"mean": staff_forecast(forecast, config, None, model)}
     if quantile is not None:
         out["quantile"] = staff_forecast(forecast, config, quantile, model)
-        runs.save_requirements(run_id, f"q{quantile:.2f}", out["quantile"])
     return out

@@ -27,7 +27,7 @@ import pandas as pd
 
 from forecaster.core.errors import StoreError, StoreLockedError, StoreVersionError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 MIGRATIONS: dict[int, list[str]] = {
@@ -131,6 +131,13 @@ MIGRATIONS: dict[int, list[str]] = {
                'scheduled_agent_h', info->'$.schedule.on_shift_agent_h',
                'required_agent_h', NULL::JSON, 'on_shift_agent_h', NULL::JSON)))
            WHERE json_exists(info, '$.schedule.on_shift_agent_h')""",
+    ],
+    6: [  # the published plan: when a run was published (the newest is the plan), and what a derived run came from
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS published_at TIMESTAMP",
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS parent_run_id BIGINT",
+        # nightly runs of an as-of run again were published too: they keep their files, so they stay read-only
+        """UPDATE runs SET published_at = coalesce(finished_at, started_at)
+           WHERE published OR (kind = 'nightly' AND status = 'ok')""",
     ],
 }
 

@@ -17,39 +17,96 @@ class Runs:
     def __init__(self, store: Store):
         self.con = store.con
 
-    def latest(self, kind: str) -> int | None:
-        """The newest published run of ``kind``; ``forecast`` also finds nightly runs (which hold one)."""
-        kinds = ["forecast", "nightly"] if kind == "forecast" else [kind]
-        return scalar(self.con, """SELECT max(run_id) FROM runs WHERE list_contains(?, kind) AND status = 'ok'
-                                   AND published""", [kinds])
+    def plan(self) -> int | None:
+        """The published plan: the run published last (by the nightly, or ``runs publish``)."""
+        return scalar(self.con, """SELECT run_id FROM runs WHERE published AND status = 'ok'
+                                   AND kind IN ('forecast', 'nightly') ORDER BY published_at DESC, run_id DESC LIMIT 1""")
+
+    def newest_draft(self) -> int | None:
+        return scalar(self.con, """SELECT max(run_id) FROM runs WHERE status = 'ok' AND kind IN ('forecast', 'nightly')
+                                   AND published_at IS NULL""")
 
     def forecast_run(self, run_id: int | None = None) -> tuple[int, dict]:
-        """The forecast (or nightly) run ``run_id``, by default the latest published one, or a clear error."""
-        run_id = run_id or self.latest("forecast")
+        """The forecast (or nightly) run ``run_id``, by default the published plan, or a clear error.
+
+        With no plan published yet, the newest draft is used. ``run["used_as"]`` says which it is,
+        for the command to tell the user."""
+        used_as = "as asked"
         if run_id is None:
-            raise UserError("the store holds no forecast run yet; run 'forecaster forecast' first")
+            run_id, used_as = self.plan(), "the published plan"
+            if run_id is None:
+                run_id, used_as = self.newest_draft(), "the newest draft; no run is published yet"
+        if run_id is None:
+            raise UserError("the store holds no forecast run yet; run 'forecaster nightly' or 'forecaster forecast' first")
         run = self.get(run_id)
-        if run is None or run["kind"] not in ("forecast", "nightly"):
-            raise UserError(f"run {run_id} is not a forecast run; 'forecaster runs' lists the runs")
-        return run_id, run
+        if run is None or run["kind"] not in ("forecast", "nightly") or run["status"] != "ok":
+            raise UserError(f"run {run_id} is not a finished forecast run; 'forecaster runs' lists the runs")
+        run["used_as"] = used_as
+        return int(run_id), run
+
+    @staticmethod
+    def frozen(run: dict) -> bool:
+        """Published runs (the plan, and earlier plans) are never rewritten: their files match them."""
+        return pd.notna(run.get("published_at"))
+
+    @staticmethod
+    def describe(run_id: int, run: dict) -> str:
+        """``run #5 (the published plan, nightly as of 2026-11-30)``: which run a command used."""
+        as_of = f" as of {pd.Timestamp(run['as_of']):%Y-%m-%d}" if pd.notna(run.get("as_of")) else ""
+        state = "published" if Runs.frozen(run) else "draft"
+        used = run.get("used_as", "as asked")
+        what = used if used != "as asked" else state
+        return f"run #{run_id} ({what}, {run['kind']}{as_of})"
 
     def get(self, run_id: int) -> dict | None:
         rows = self.con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()
         return rows.to_dict("records")[0] if len(rows) else None
 
     def create(self, kind: str, as_of=None, params: dict | None = None, info: dict | None = None,
-               status: str = "ok", started_at: dt.datetime | None = None) -> int:
+               status: str = "ok", started_at: dt.datetime | None = None, publish: bool = False,
+               parent_run_id: int | None = None) -> int:
+        """A new run; a draft unless ``publish`` (then it becomes the plan)."""
         run_id = scalar(self.con, "SELECT coalesce(max(run_id), 0) + 1 FROM runs")
         now = dt.datetime.now()
-        self.con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         [run_id, kind, status, as_of, started_at or now, now, status == "ok",
-                          json.dumps(params or {}), json.dumps(info or {}, default=str)])
+        self.con.execute("""INSERT INTO runs (run_id, kind, status, as_of, started_at, finished_at, published,
+                            published_at, parent_run_id, params, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                         [run_id, kind, status, as_of, started_at or now, now, publish, now if publish else None,
+                          parent_run_id, json.dumps(params or {}), json.dumps(info or {}, default=str)])
         return int(run_id)
+
+    def publish(self, run_id: int) -> None:
+        """Make ``run_id`` the published plan (it is read-only from now on)."""
+        self.con.execute("UPDATE runs SET published = true, published_at = ? WHERE run_id = ?",
+                         [dt.datetime.now(), run_id])
+
+    RUN_TABLES = ("run_forecast", "run_requirements", "run_schedule", "run_coverage", "run_breaks",
+                  "run_schedule_summary", "run_capacity", "run_spare", "run_impact")
+
+    def derive(self, parent_id: int, by: str) -> int:
+        """A draft copy of run ``parent_id`` (every output, its info), for ``by`` to change instead of the parent."""
+        parent = self.get(parent_id)
+        info = json.loads(parent["info"] or "{}")   # with the parent's input fingerprint: once published, a
+        # nightly with the same inputs leaves the planner's change standing
+        params = {**json.loads(parent["params"] or "{}"), "parent_run_id": parent_id, "derived_by": by}
+        run_id = self.create("forecast", as_of=parent["as_of"], params=params, info=info, parent_run_id=parent_id)
+        for table in self.RUN_TABLES:
+            cols = [c for (c,) in self.con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND column_name <> 'run_id' "
+                "ORDER BY column_index", [table]).fetchall()]
+            names = ", ".join(cols)
+            self.con.execute(f"INSERT INTO {table} (run_id, {names}) SELECT ?, {names} FROM {table} WHERE run_id = ?",
+                             [run_id, parent_id])
+        return run_id
+
+    def writable(self, run_id: int, run: dict, by: str) -> int:
+        """The run ``by`` may change: ``run_id`` itself if it is a draft, else a new draft derived from it."""
+        return self.derive(run_id, by) if self.frozen(run) else run_id
 
     def list(self, kind: str | None = None) -> pd.DataFrame:
         """Every run, newest first, with how many output rows each has."""
         return self.con.execute(
-            """SELECT r.run_id, r.kind, r.status, r.published, r.as_of, r.started_at, r.finished_at,
+            """SELECT r.run_id, r.kind, r.status, r.published, r.published_at, r.parent_run_id, r.as_of,
+                      r.started_at, r.finished_at,
                       (SELECT count(*) FROM run_forecast f WHERE f.run_id = r.run_id) AS forecast_rows,
                       (SELECT count(*) FROM run_requirements q WHERE q.run_id = r.run_id) AS requirement_rows
                FROM runs r WHERE ? IS NULL OR r.kind = ? ORDER BY r.run_id DESC""", [kind, kind]).df()
