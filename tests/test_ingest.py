@@ -70,11 +70,12 @@ BAD = [
     ("unknown queue", "queue,interval_start,contacts\nsales,2026-03-02 08:00,1\n",
      "bad.csv:2:queue: queue 'sales' is not in the config (known: email, voice); fix the name or add the queue to the config"),
     ("DST gap", "queue,interval_start,contacts\nemail,2026-03-29 02:30,1\n",
-     "bad.csv:2:interval_start: '2026-03-29 02:30' does not exist in Europe/Amsterdam (clocks jump forward that night); "
-     "remove the row"),
-    ("DST ambiguous", "queue,interval_start,contacts\nemail,2026-10-25 02:30,1\n",
-     "bad.csv:2:interval_start: '2026-10-25 02:30' happens twice in Europe/Amsterdam (clocks go back that night); "
-     "add the UTC offset, e.g. 2026-10-25T02:30:00+01:00"),
+     "bad.csv:2:interval_start: 2026-03-29 02:30 does not exist in Europe/Amsterdam (clocks jump forward that night) "
+     "but has 1 contacts; move them to the interval they belong to, or give times with a UTC offset"),
+    ("DST repeated three times", "queue,interval_start,contacts\nemail,2026-10-25 02:30,1\nemail,2026-10-25 02:30,1\n"
+     "email,2026-10-25 02:30,1\n",
+     "bad.csv:4:interval_start: 2026-10-25 02:30 happens twice in Europe/Amsterdam (clocks go back that night), and "
+     "this is its third row for the queue; keep two (first and second occurrence, in time order) or add UTC offsets"),
     ("aht zero", "queue,interval_start,contacts,aht_s\nvoice,2026-03-02 08:00,1,0\n",
      "bad.csv:2:aht_s: aht_s must be a number of seconds > 0 (or empty), got '0'"),
     ("aht text", "queue,interval_start,contacts,aht_s\nvoice,2026-03-02 08:00,1,slow\n",
@@ -176,7 +177,8 @@ def test_missing_file_is_a_user_error(run, tmp_path):
 
 
 def test_repeated_nonexistent_time_is_reported_once_per_row_not_as_duplicate(run, write):
-    bad = write("bad.csv", "queue,interval_start,contacts\nemail,2026-03-29 02:30,1\nemail,2026-03-29 02:30,2\n")
+    bad = write("bad.csv", "queue,interval_start,contacts\nemail,2026-03-29 02:30,1\nemail,2026-03-29 02:30,2\n"
+                           "email,2026-03-29 02:00,0\n")
     result = run("ingest", bad)
     assert result.exit_code == 2
     assert result.stderr.count("does not exist in Europe/Amsterdam") == 2

@@ -65,3 +65,20 @@ def open_grid(config: Config, queue: str, start: dt.datetime, end: dt.datetime) 
     grid = grid[is_open(config, queue, grid)]
     real = grid.tz_localize(config.timezone, nonexistent="NaT", ambiguous=np.ones(len(grid), dtype=bool))
     return grid[~real.isna()]
+
+
+def wall_occurrences(tz: str, wall) -> np.ndarray:
+    """How often each local wall-clock time happens: 1, 2 in the hour repeated when clocks go back,
+    0 in the hour skipped when they jump forward. A grid slot on a repeated time covers twice its
+    minutes; one on a skipped time covers none."""
+    times = pd.DatetimeIndex(wall)
+    if tz in ("UTC", "Etc/UTC") or len(times) == 0:
+        return np.ones(len(times), int)
+    strict = times.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    loose = times.tz_localize(tz, ambiguous=np.ones(len(times), bool), nonexistent="NaT")
+    return np.where(loose.isna(), 0, np.where(strict.isna(), 2, 1))
+
+
+def slot_minutes(config: Config, wall) -> np.ndarray:
+    """Real minutes each interval starting at ``wall`` covers (``interval_min`` except at DST changes)."""
+    return wall_occurrences(config.timezone, wall) * config.interval_min

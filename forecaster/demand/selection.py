@@ -33,6 +33,7 @@ import pandas as pd
 
 from forecaster.core.config import Config
 from forecaster.core.grid import future_grid, minute_of_day
+from forecaster.core.site_calendar import wall_occurrences
 from forecaster.demand.aht import aht_forecast
 from forecaster.demand.context import Context, make_context
 from forecaster.demand.intervals import (
@@ -139,7 +140,28 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
         frames.append(_forecast_queue(queue, q_hist, q_grid, results, ctx, info, pd.Timestamp(first_day)))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["queue", "interval_start", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "aht_s", "model"])
-    return ForecastResult(frame, info)
+    return ForecastResult(at_clock_changes(frame, config, info), info)
+
+
+def at_clock_changes(frame: pd.DataFrame, config: Config, info: dict) -> pd.DataFrame:
+    """Intervals at DST changes hold their real minutes: the repeated hour's slots twice the
+    contacts of an ordinary slot (both occurrences), the skipped hour's none. Models forecast
+    wall-clock slots as if every one were ``interval_min`` long."""
+    if frame.empty:
+        return frame
+    occ = wall_occurrences(config.timezone, frame["interval_start"])
+    if (occ == 1).all():
+        return frame
+    frame = frame.copy()
+    for col in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95"):
+        frame[col] = frame[col] * occ
+    for times, what in ((frame.loc[occ == 2, "interval_start"], "hold both occurrences of the repeated hour "
+                         "(clocks go back): twice an ordinary slot's contacts"),
+                        (frame.loc[occ == 0, "interval_start"], "do not exist (clocks jump forward): 0 contacts")):
+        if len(times):
+            days = sorted({f"{t:%Y-%m-%d}" for t in times})
+            info["warnings"].append(f"{len(times)} interval(s) on {', '.join(days)} {what}")
+    return frame
 
 
 # The combination in the race: the median of the queue's COMBINED best models by backtest WAPE. A

@@ -5,11 +5,14 @@ nothing is written unless every file of an ingest is clean. Rows are numbered as
 spreadsheet shows them: in a CSV the header is row 1 and the first data row is row 2; in a
 Parquet file the first record is row 1.
 
-``interval_start`` is the site's local wall-clock time. A time that does not exist locally
-(clocks jump forward) is an error; one that happens twice (clocks go back) is an error unless
-it carries its UTC offset (``2026-10-25T02:30:00+01:00``). Offset-carrying rows are converted to
-local wall-clock time; the two occurrences of the repeated hour then fall on one wall-clock
-interval and are added together (AHT weighted by contacts), as the interval grid has one slot.
+``interval_start`` is the site's local wall-clock time, as ACD exports write it. At the autumn
+change a time happens twice: without UTC offsets, two rows of a queue at that time are its first
+and second occurrence in file order, and one row alone holds both. With offsets
+(``2026-10-25T02:30:00+01:00``) rows are converted to local time. Either way the two occurrences
+fall on one wall-clock interval and are added together (AHT weighted by contacts): that interval
+holds twice its minutes, which forecasts and staffing know (:func:`wall_occurrences`). A time in
+the spring gap does not exist: a row there with 0 contacts is left out with a note (full-grid
+exports write zeros there), one with contacts is an error.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import pyarrow.parquet as pq
 
 from forecaster.core.config import Config
 from forecaster.core.errors import InputError, Problem
-from forecaster.core.site_calendar import is_open, open_grid
+from forecaster.core.site_calendar import is_open, open_grid, wall_occurrences
 
 REQUIRED = ["queue", "interval_start", "contacts"]
 OPTIONAL = ["aht_s"]
@@ -219,23 +222,13 @@ def validate_frame(frame: pd.DataFrame, config: Config, name: str, first_row: in
     probs.add_rows(off_grid, rows, "interval_start", lambda i: (
         f"{raw_ts.iat[i]!r} is not on the {step}-minute grid; give the start of an interval "
         f"(minutes divisible by {step}, no seconds)"))
-    naive = ~unreadable & ~has_off
-    if naive.any():
-        nw = wall[naive]
-        strict = nw.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        loose = nw.dt.tz_localize(tz, ambiguous=np.ones(len(nw), bool), nonexistent="NaT")
-        instant[naive] = loose.dt.tz_convert("UTC")
-        missing_local = np.zeros(len(frame), bool)
-        missing_local[naive] = loose.isna().to_numpy()
-        twice = np.zeros(len(frame), bool)
-        twice[naive] = (strict.isna() & loose.notna()).to_numpy()
-        probs.add_rows(missing_local, rows, "interval_start", lambda i: (
-            f"{raw_ts.iat[i]!r} does not exist in {tz} (clocks jump forward that night); remove the row"))
-        probs.add_rows(twice, rows, "interval_start", lambda i: (
-            f"{raw_ts.iat[i]!r} happens twice in {tz} (clocks go back that night); add the UTC offset, "
-            f"e.g. {wall.iat[i]:%Y-%m-%dT%H:%M:%S}+01:00"))
-
     contacts = _numbers(frame["contacts"], decimal_comma)
+    naive = ~unreadable & ~has_off
+    notes: list[str] = []
+    skipped_zero = np.zeros(len(frame), bool)
+    if naive.any():
+        skipped_zero = _local_instants(frame, queue, wall, instant, naive, contacts, rows, probs, tz, notes)
+
     raw_c = frame["contacts"].astype(str)
     bad_c = (contacts.isna() | ~np.isfinite(contacts) | (contacts < 0)).to_numpy()
     probs.add_rows(bad_c, rows, "contacts", lambda i: (
@@ -261,11 +254,54 @@ def validate_frame(frame: pd.DataFrame, config: Config, name: str, first_row: in
                       f"duplicate of row {rows[first_pos[pos]]} (same queue and interval_start); keep one of them")
     probs.raise_if_any()
 
-    out = pd.DataFrame({"queue": queue.to_numpy(), "interval_start": wall.to_numpy(),
-                        "contacts": contacts.to_numpy(), "aht_s": aht.to_numpy()})
-    if has_off.any():
-        out = _fold_repeated_hour(out)
-    return out.sort_values(["queue", "interval_start"], kind="stable").reset_index(drop=True)
+    keep = ~skipped_zero
+    out = pd.DataFrame({"queue": queue.to_numpy()[keep], "interval_start": wall.to_numpy()[keep],
+                        "contacts": contacts.to_numpy()[keep], "aht_s": aht.to_numpy()[keep]})
+    out = _fold_repeated_hour(out)
+    out = out.sort_values(["queue", "interval_start"], kind="stable").reset_index(drop=True)
+    out.attrs["warnings"] = [f"{name}: {n}" for n in notes]
+    return out
+
+
+def _local_instants(frame, queue, wall, instant, naive, contacts, rows, probs, tz, notes) -> np.ndarray:
+    """UTC instants of rows given in local time without an offset, filled into ``instant``.
+
+    At the autumn change a wall-clock time happens twice: rows of one queue at that time are
+    read in file order as its first and second occurrence (as an ACD writes them); one row alone
+    holds both (an export with one slot per wall-clock time). In the spring gap, a row with 0
+    contacts is dropped (exports that write every slot of the day put zeros there); one with
+    contacts is an error. Returns the dropped rows; the notes say what was done."""
+    nw = wall[naive]
+    occurrences = np.ones(len(frame), int)
+    occurrences[naive] = wall_occurrences(tz, nw)
+    twice, gap = occurrences == 2, naive & (occurrences == 0)
+    order = pd.Series(0, index=frame.index)
+    if twice.any():
+        order[twice] = pd.DataFrame({"q": queue[twice], "t": wall[twice]}).groupby(["q", "t"]).cumcount()
+    first = (order == 0).to_numpy()
+    instant[naive] = nw.dt.tz_localize(tz, ambiguous=first[naive], nonexistent="NaT").dt.tz_convert("UTC")
+    third = twice & (order >= 2).to_numpy()
+    probs.add_rows(third, rows, "interval_start", lambda i: (
+        f"{wall.iat[i]:%Y-%m-%d %H:%M} happens twice in {tz} (clocks go back that night), and this is its third row "
+        "for the queue; keep two (first and second occurrence, in time order) or add UTC offsets"))
+    instant[third] = pd.NaT
+    with_contacts = gap & (contacts.fillna(0) != 0).to_numpy()
+    probs.add_rows(with_contacts, rows, "interval_start", lambda i: (
+        f"{wall.iat[i]:%Y-%m-%d %H:%M} does not exist in {tz} (clocks jump forward that night) but has "
+        f"{contacts.iat[i]:g} contacts; move them to the interval they belong to, or give times with a UTC offset"))
+    zero = gap & ~with_contacts
+    if twice.any():
+        days = sorted({f"{t:%Y-%m-%d}" for t in wall[twice]})
+        seconds = int((twice & ~first).sum())
+        alone = int(twice.sum()) - 2 * seconds
+        how = [f"{seconds} time(s) given twice, read in file order as first and second occurrence"] if seconds else []
+        how += [f"{alone} time(s) given once, taken to hold both occurrences"] if alone else []
+        notes.append(f"the hour repeated when clocks go back ({', '.join(days)}, {tz}): {'; '.join(how)}; each of "
+                     f"these intervals holds twice its usual minutes, which forecasts and staffing take into account")
+    if zero.any():
+        notes.append(f"{int(zero.sum())} row(s) with 0 contacts at times that do not exist in {tz} (clocks jump "
+                     f"forward on {', '.join(sorted({f'{t:%Y-%m-%d}' for t in wall[zero]}))}) were left out")
+    return zero
 
 
 def _fold_repeated_hour(frame: pd.DataFrame) -> pd.DataFrame:
@@ -288,6 +324,7 @@ def coverage_warnings(frame: pd.DataFrame, config: Config, name: str) -> list[st
         times = pd.DatetimeIndex(part["interval_start"])
         grid = open_grid(config, queue, times.min().to_pydatetime(), (times.max() + step).to_pydatetime())
         missing = grid.difference(times)
+        missing = missing[wall_occurrences(config.timezone, missing) > 0]      # the spring gap has no rows
         if len(missing):
             out.append(f"{name}: queue {queue}: {len(missing)} open interval(s) between {times.min():%Y-%m-%d} and "
                        f"{times.max():%Y-%m-%d} have no row (first {missing[0]:%Y-%m-%d %H:%M}); "
@@ -303,7 +340,7 @@ def load_actuals(path: str | Path, config: Config) -> ActualsFile:
     """Read and validate one actuals file; raise InputError listing every problem."""
     frame, first_row, digest = read_raw(path)
     clean = validate_frame(frame, config, str(path), first_row)
-    return ActualsFile(str(path), digest, clean, coverage_warnings(clean, config, str(path)))
+    return ActualsFile(str(path), digest, clean, clean.attrs.get("warnings", []) + coverage_warnings(clean, config, str(path)))
 
 
 @dataclass

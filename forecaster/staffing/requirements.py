@@ -7,6 +7,7 @@ import pandas as pd
 from scipy.special import ndtri  # the normal quantile, as scipy.stats.norm.ppf, without its 0.5 s import
 
 from forecaster.core.errors import UserError
+from forecaster.core.site_calendar import slot_minutes
 from forecaster.staffing.erlang import (
     ceil_tol,
     erlang_a_agents,
@@ -172,7 +173,9 @@ def staff_forecast(forecast: pd.DataFrame, config, quantile: float | None = None
     f = f.merge(queue_settings(config), on="queue", how="left", validate="many_to_one")
     aht = f["aht_s"] if "aht_s" in f else pd.Series(np.nan, index=f.index)
     f["aht_s"] = aht.where(aht > 0, f["default_aht_s"])
-    f["interval_min"] = config.interval_min
+    minutes = slot_minutes(config, f["interval_start"])     # twice interval_min in the repeated DST hour
+    f["interval_min"] = np.where(minutes > 0, minutes, config.interval_min)
+    f.loc[minutes == 0, "contacts"] = 0.0                    # a skipped hour has no contacts and needs no one
     f["model"] = model
     email = (f["channel"] == "email").to_numpy()
     parts = []
