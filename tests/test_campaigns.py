@@ -218,3 +218,27 @@ def test_a_campaigns_kind_is_kept_and_a_new_kind_is_a_new_version(run, write, co
     assert run("campaigns", "submit", second, "--by", "m").exit_code == 0
     shown = json.loads(run("campaigns", "show", "K1", "--format", "json").stdout)
     assert [v["kind"] for v in shown] == ["annual statement", "price change letter"]
+
+
+def test_reach_is_read_in_the_files_own_convention(config, tmp_path, run, write):
+    """A ;-separated (Dutch Excel) calendar groups thousands with dots: 200.000 is two hundred
+    thousand, not 200. In a ,-separated file 200.000 is ambiguous and refused with how to fix it."""
+    header = "campaign_id;name;channel;start;end;queues;reach\n"
+    nl = tmp_path / "nl.csv"
+    nl.write_text(header + "C1;Mailing;direct_mail;2026-12-10;2026-12-12;voice;200.000\n"
+                           "C2;Blast;email;2026-12-10;2026-12-10;voice;1.500,0\nC3;SMS;sms;2026-12-11;2026-12-11;voice;750\n")
+    en = tmp_path / "en.csv"
+    en.write_text(header.replace(";", ",") + 'C1,Mailing,direct_mail,2026-12-10,2026-12-12,voice,"200,000"\n'
+                  "C2,Blast,email,2026-12-10,2026-12-10,voice,1500.0\nC3,SMS,sms,2026-12-11,2026-12-11,voice,750\n")
+    xlsx = tmp_path / "cal.xlsx"
+    pd.read_csv(en, thousands=",").to_excel(xlsx, index=False)
+    frames = [read_calendar(p, config, today=dt.date(2026, 11, 1)).frame for p in (nl, en, xlsx)]
+    assert frames[0]["reach"].tolist() == [200_000, 1_500, 750]
+    for other in frames[1:]:
+        pd.testing.assert_frame_equal(frames[0], other)
+    bad = write("bad.csv", header.replace(";", ",") + "C1,Mailing,direct_mail,2026-12-10,2026-12-12,voice,200.000\n")
+    result = run("campaigns", "validate", bad)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"Error: {bad}:2:reach: '200.000' is ambiguous in a ,-separated file (200 or 200,000?); write the number "
+        "without separators (200000 for 200,000), or export the file ;-separated, where . groups thousands")

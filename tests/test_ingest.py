@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -87,7 +88,7 @@ BAD = [
     ("ragged row", "queue,interval_start,contacts\nvoice,2026-03-02 08:00,1,7\n",
      "bad.csv:2: has 4 fields where the header has 3; remove the stray separator or quote the value"),
     ("binary junk", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe",
-     "bad.csv: is neither CSV text (UTF-8) nor Parquet; export the data as CSV or Parquet"),
+     "bad.csv: is neither CSV text (UTF-8), XLSX nor Parquet; export the data as CSV, XLSX or Parquet"),
     ("broken parquet", b"PAR1\x00\x01\x02garbage",
      None),
     ("broken gzip", b"\x1f\x8b\x08\x00garbage",
@@ -199,3 +200,30 @@ def test_a_dutch_excel_export_with_decimal_commas_is_read(run, write):
     assert refused.stderr.splitlines()[0] == (
         f"Error: {en}:2:aht_s: aht_s must be a number of seconds > 0 (or empty), got '185,5'; write decimals "
         "with a dot (185.5), or export the file ;-separated, where 185,5 is read")
+
+
+def test_a_semicolon_decimal_comma_file_and_an_xlsx_file_ingest_to_the_same_rows_as_the_csv(run, config_path, tmp_path):
+    rows = pd.DataFrame({"queue": ["voice", "voice", "email", "email"],
+                         "interval_start": pd.to_datetime(["2026-03-02 08:00", "2026-03-02 08:30", "2026-03-02 00:00",
+                                                           "2026-03-02 23:30"]),
+                         "contacts": [12, 3, 0, 7], "aht_s": [185.5, np.nan, 410.25, 90.0]})
+    plain = tmp_path / "plain.csv"
+    rows.assign(interval_start=rows["interval_start"].dt.strftime("%Y-%m-%d %H:%M")).to_csv(plain, index=False)
+    dutch = tmp_path / "dutch.csv"
+    rows.assign(interval_start=rows["interval_start"].dt.strftime("%Y-%m-%d %H:%M")).to_csv(
+        dutch, index=False, sep=";", decimal=",")
+    xlsx = tmp_path / "export.xlsx"
+    rows.to_excel(xlsx, index=False)                 # date-time and number cells, as Excel stores them
+    got = {}
+    for f in (plain, dutch, xlsx):
+        store = tmp_path / f"{f.stem}.duckdb"
+        result = run("--store", store, "ingest", f)
+        assert result.exit_code == 0, result.output
+        with Store(store, read_only=True) as s:
+            got[f.stem] = s.actuals()
+    assert "185,5" in dutch.read_text()
+    pd.testing.assert_frame_equal(got["plain"], got["dutch"])
+    pd.testing.assert_frame_equal(got["plain"], got["export"])
+    expected = rows.sort_values(["queue", "interval_start"]).reset_index(drop=True)
+    assert got["plain"]["contacts"].tolist() == expected["contacts"].astype(float).tolist()
+    pd.testing.assert_series_equal(got["plain"]["aht_s"], expected["aht_s"], check_names=False)

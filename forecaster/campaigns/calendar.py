@@ -116,8 +116,9 @@ class Calendar:
     warnings: list[str] = field(default_factory=list)
 
 
-def _records(path: Path) -> tuple[list[dict], int, str]:
-    """Rows as dicts, the number of the first data row, and the file's sha256."""
+def _records(path: Path) -> tuple[list[dict], int, str, bool]:
+    """Rows as dicts, the number of the first data row, the file's sha256 and whether its numbers
+    use a decimal comma (a ;-separated export, where 200.000 is two hundred thousand)."""
     name = str(path)
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
@@ -133,7 +134,7 @@ def _records(path: Path) -> tuple[list[dict], int, str]:
             data = data["campaigns"]
         if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
             raise InputError([Problem(name, None, None, "must be a YAML list of campaigns (or 'campaigns:' with one)")])
-        return data, 1, hashlib.sha256(raw).hexdigest()
+        return data, 1, hashlib.sha256(raw).hexdigest(), False
     head = path.read_bytes()[:4] if path.is_file() else b""
     if head == b"PK\x03\x04":
         raw = path.read_bytes()
@@ -141,12 +142,31 @@ def _records(path: Path) -> tuple[list[dict], int, str]:
             frame = pd.read_excel(path, dtype=str, keep_default_na=False)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on damaged files
             raise InputError([Problem(name, None, None, f"is not a readable XLSX file ({exc}); save it again")]) from None
-        return frame.to_dict("records"), 2, hashlib.sha256(raw).hexdigest()
+        return frame.to_dict("records"), 2, hashlib.sha256(raw).hexdigest(), False
     frame, first_row, digest = read_raw(path)
-    return frame.to_dict("records"), first_row, digest
+    return frame.to_dict("records"), first_row, digest, bool(frame.attrs.get("decimal_comma"))
 
 
-def _clean(rec: dict) -> dict:
+_GROUPED = {False: re.compile(r"\d{1,3}(,\d{3})+(\.0+)?"), True: re.compile(r"\d{1,3}(\.\d{3})+(,0+)?")}
+_DOT_GROUPS = re.compile(r"\d{1,3}(\.\d{3})+")
+
+
+def _reach(value: str, decimal_comma: bool) -> object:
+    """``reach`` as written in the file's convention: 200000, 200,000 or 200000.0; in a ;-separated
+    file 200.000 or 200000,0. Anything else is returned as given, for the check to report."""
+    text = value.replace("_", "").replace(" ", "").replace("\u00a0", "")
+    if _GROUPED[decimal_comma].fullmatch(text):
+        text = text.replace("." if decimal_comma else ",", "").replace(",", ".")
+    elif decimal_comma and re.fullmatch(r"\d+,0+", text):
+        text = text.replace(",", ".")
+    elif not decimal_comma and _DOT_GROUPS.fullmatch(text):   # 200.000: two hundred, or two hundred thousand?
+        raise ValueError(f"{value!r} is ambiguous in a ,-separated file (200 or 200,000?); write the number "
+                         f"without separators ({text.replace('.', '')} for {text.replace('.', ',')}), or export "
+                         "the file ;-separated, where . groups thousands")
+    return int(float(text)) if re.fullmatch(r"\d+(\.0+)?", text) else value
+
+
+def _clean(rec: dict, decimal_comma: bool = False) -> dict:
     out = {}
     for key, value in rec.items():
         key = str(key).strip().lower()
@@ -156,8 +176,8 @@ def _clean(rec: dict) -> dict:
                 value = None
         if isinstance(value, float) and np.isnan(value):
             value = None
-        if key == "reach" and isinstance(value, str) and re.fullmatch(r"\d+(\.0+)?", value.replace("_", "")):
-            value = int(float(value.replace("_", "")))
+        if key == "reach" and isinstance(value, str):
+            value = _reach(value, decimal_comma)
         out[key] = value
     return out
 
@@ -170,6 +190,8 @@ def _field_problem(name: str, row: int, err: dict) -> Problem:
         msg = f"unknown column; the columns are {', '.join(FIELDS)}"
     elif kind == "missing":
         msg = "is required; fill it in"
+    elif loc == "reach" and isinstance(given, str):
+        msg = f"must be a whole number of people reached, got {given!r}; write it without separators, e.g. 200000"
     elif loc == "channel":
         msg = f"must be one of {', '.join(Channel.__args__)}, got {given!r}"
     elif loc in ("start", "end"):
@@ -185,7 +207,7 @@ def read_calendar(path: str | Path, config: Config, today: dt.date | None = None
     """Read and check a calendar; raise InputError listing every problem."""
     path = Path(path)
     name = str(path)
-    records, first_row, digest = _records(path)
+    records, first_row, digest, decimal_comma = _records(path)
     if not records:
         raise InputError([Problem(name, None, None, "has no campaigns; add at least one row")])
     known = set(config.queue_names)
@@ -195,7 +217,12 @@ def read_calendar(path: str | Path, config: Config, today: dt.date | None = None
     for n, rec in enumerate(records):
         row_no = n + first_row
         try:
-            c = CampaignRow.model_validate(_clean(rec))
+            cleaned = _clean(rec, decimal_comma)
+        except ValueError as exc:                      # a reach written ambiguously
+            problems.append(Problem(name, row_no, "reach", str(exc)))
+            continue
+        try:
+            c = CampaignRow.model_validate(cleaned)
         except ValidationError as exc:
             problems += [_field_problem(name, row_no, e) for e in exc.errors()]
             continue

@@ -1,4 +1,4 @@
-"""Reading and validating actuals files (CSV, CSV.gz, Parquet) before they reach the store.
+"""Reading and validating actuals files (CSV, CSV.gz, XLSX, Parquet) before they reach the store.
 
 A file is checked completely and every problem is collected with its file, row and column;
 nothing is written unless every file of an ingest is clean. Rows are numbered as a
@@ -79,7 +79,7 @@ def _read_csv(raw: bytes, name: str) -> pd.DataFrame:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _fail(name, "is neither CSV text (UTF-8) nor Parquet; export the data as CSV or Parquet") from None
+        raise _fail(name, "is neither CSV text (UTF-8), XLSX nor Parquet; export the data as CSV, XLSX or Parquet") from None
     if "\x00" in text:
         raise _fail(name, "contains binary data, so it is not a CSV file; export the data as CSV or Parquet")
     first = text.split("\n", 1)[0]
@@ -111,6 +111,19 @@ def _read_parquet(raw: bytes, name: str) -> pd.DataFrame:
         raise _fail(name, f"is not a readable Parquet file ({str(exc).splitlines()[0]}); export it again") from None
 
 
+def _read_xlsx(raw: bytes, name: str) -> pd.DataFrame:
+    """The first sheet, read as Excel stores it: date-time cells as timestamps (rounded to the
+    second: Excel keeps them as fractions of a day), number cells as numbers."""
+    try:
+        frame = pd.read_excel(io.BytesIO(raw), sheet_name=0, engine="openpyxl")
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on damaged files
+        raise _fail(name, f"is not a readable XLSX file ({type(exc).__name__}: {exc}); save it again") from None
+    for col in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[col]):
+            frame[col] = frame[col].dt.round("s")
+    return frame
+
+
 def read_raw(path: str | Path) -> tuple[pd.DataFrame, int, str]:
     """Load a file as a table; returns (frame, number of the first data row, sha256)."""
     name = str(path)
@@ -128,6 +141,8 @@ def read_raw(path: str | Path) -> tuple[pd.DataFrame, int, str]:
         raise _fail(name, "is empty; it needs a header row queue,interval_start,contacts[,aht_s] and data rows")
     if raw[:4] == b"PAR1":
         return _read_parquet(raw, name), 1, digest
+    if raw[:4] == b"PK\x03\x04":
+        return _read_xlsx(raw, name), 2, digest
     return _read_csv(raw, name), 2, digest
 
 
