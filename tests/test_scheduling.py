@@ -223,3 +223,43 @@ def test_demo_week_is_solved_to_optimal():
         lo_80=lambda f: f.forecast * 0.9, hi_80=lambda f: f.forecast * 1.1, lo_95=np.nan, hi_95=np.nan)
     plan = scheduling.schedule_week(staff_forecast(week, config), config, dt.date(2026, 11, 16), breaks=False)
     assert set(plan["summary"]["status"]) == {"OPTIMAL"} and plan["shortfalls"].empty
+
+
+@pytest.mark.parametrize("delay, spread", [(45, 30), (60, 120), (10, 5), (0, 1)])
+def test_callbacks_with_any_delay_and_spread_all_land_on_the_grid(site, delay, spread):
+    """45 minutes on a 30-minute grid used to land nowhere (5.8 call-backs made, 0 staffed)."""
+    cfg = site.model_copy(update={"outbound": site.outbound.model_copy(update={
+        "callback_rate": 0.5, "callback_delay_min": delay, "callback_spread_min": spread})})
+    shares = capacity.callback_shares(cfg, 30)
+    assert sum(w for _, w in shares) == pytest.approx(1.0)
+    assert shares[0][0] == delay // 30 and shares[-1][0] == (delay + 30 + spread - 2) // 30
+    fc = _forecast_frame(cfg)
+    plan = scheduling.schedule_week(staff_forecast(fc, cfg, None), cfg, WEEK, breaks=False)
+    out = capacity.spare_capacity(fc, plan["coverage"], cfg)
+    made = out["callbacks"]["callbacks"].sum()
+    landed = out["intervals"]["callbacks"].sum()
+    assert made > 0 and landed > 0
+    assert landed == pytest.approx(made) or any("fall outside the schedule's intervals" in n for n in out["notes"])
+
+
+def test_a_loop_that_does_not_settle_says_so(site):
+    cfg = site.model_copy(update={"outbound": site.outbound.model_copy(update={"callback_rate": 0.5})})
+    fc = _forecast_frame(cfg)
+    plan = scheduling.schedule_week(staff_forecast(fc, cfg, None), cfg, WEEK, breaks=False)
+    settled = capacity.spare_capacity(fc, plan["coverage"], cfg)
+    assert settled["converged"] and not any("did not settle" in n for n in settled["notes"])
+    cut = capacity.spare_capacity(fc, plan["coverage"], cfg, max_rounds=1)
+    assert not cut["converged"]
+    assert cut["notes"][0].startswith("spare capacity did not settle in 1 rounds of call-backs")
+    assert capacity.capacity_meta(cut, cfg)["converged"] is False
+
+
+def test_agents_on_a_break_are_not_spare(site):
+    ts = pd.Timestamp(WEEK) + pd.to_timedelta(np.arange(4) * 30 + 600, unit="min")
+    req = pd.DataFrame({"queue": "voice", "interval_start": ts, "required_agents": 2,
+                        "required_with_shrinkage": with_shrinkage(np.full(4, 2), 0.3)})
+    cov = pd.DataFrame({"queue": "voice", "interval_start": ts, "scheduled_agents": 10, "on_break": [0, 4, 7, 10]})
+    spare = capacity.spare_per_interval(cov, req, site)
+    productive = capacity.productive_agents(np.array([10]), np.array([0.3]))[0]
+    assert spare["productive"].tolist() == [productive, min(productive, 6), 3, 0]
+    assert spare["spare"].tolist() == [productive - 2, min(productive, 6) - 2, 1, -2]

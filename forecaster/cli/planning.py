@@ -166,6 +166,7 @@ def capacity(app: App, run_id, quantile, min_minutes, min_agents, out, fmt) -> N
 
     result = capacity_store(app.store_path, app.config, run_id, quantile, min_minutes, min_agents, app.lock_timeout_s)
     tell_run(result, "spare capacity")
+    warn(result["notes"])
     wins, meta = result["windows"], result["meta"]
     if out:
         if Path(out).suffix.lower() == ".ics":

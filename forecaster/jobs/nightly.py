@@ -448,6 +448,9 @@ def step_capacity(job: Job, frame: pd.DataFrame, plan: dict) -> dict:
     with job.step("capacity"):
         cap = capacity.spare_capacity(frame, plan["coverage"], job.config)
     job.info["capacity"] = capacity.capacity_meta(cap, job.config)
+    job.info["warnings"] = list(job.info.get("warnings", [])) + cap["notes"]
+    for note in cap["notes"]:
+        job.log("spare capacity", "warning", note=note)
     return cap
 
 

@@ -19,8 +19,13 @@ of at least ``min_minutes``. Each window gets:
 
 **Call-backs.** Connected outbound calls cause inbound call-backs (``outbound.callback_rate``),
 arriving evenly from ``callback_delay_min`` to ``callback_delay_min + callback_spread_min`` after
-the call. They are added to the forecast (mean and bands) of the queue's later intervals, the
-requirement is computed again and the windows again, until the windows stop changing.
+the call (any delay and spread: they are binned onto the grid, :func:`callback_shares`). They are
+added to the forecast (mean and bands) of the queue's later intervals, the requirement is
+computed again and the windows again, until the windows stop changing; if they have not after
+``max_rounds``, the result says so, as it does for call-backs landing outside the schedule.
+
+Agents on a scheduled break in an interval are not spare there: breaks go where demand is
+lowest, which is where the windows are.
 """
 
 from __future__ import annotations
@@ -54,10 +59,15 @@ def productive_agents(on_shift: np.ndarray, shrinkage: np.ndarray) -> np.ndarray
 def spare_per_interval(coverage: pd.DataFrame, req_q: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Join a schedule's coverage (``queue, interval_start, on_shift``) with the requirement at
     the quantile (``queue, interval_start, agents, scheduled``); add ``productive`` and ``spare``."""
+    cols = ["queue", "interval_start", "scheduled_agents"] + (["on_break"] if "on_break" in coverage else [])
     f = req_q[["queue", "interval_start", "required_agents", "required_with_shrinkage"]].merge(
-        coverage[["queue", "interval_start", "scheduled_agents"]], on=["queue", "interval_start"], how="inner")
+        coverage[cols], on=["queue", "interval_start"], how="inner")
     shrink = f["queue"].map({q.name: q.shrinkage for q in config.queues}).to_numpy(float)
-    f["productive"] = productive_agents(f["scheduled_agents"].to_numpy(), shrink)
+    productive = productive_agents(f["scheduled_agents"].to_numpy(), shrink)
+    # breaks are placed where demand is lowest, the very windows offered: an agent on a break
+    # that interval cannot be lent, whatever shrinkage says on average
+    on_break = f.pop("on_break").fillna(0).to_numpy(np.int64) if "on_break" in f else 0
+    f["productive"] = np.minimum(productive, np.maximum(f["scheduled_agents"].to_numpy(np.int64) - on_break, 0))
     f["spare"] = f["productive"] - f["required_agents"]
     return f
 
@@ -95,23 +105,38 @@ def windows(spare: pd.DataFrame, config: Config, interval_min: int) -> pd.DataFr
     return g[WINDOW_COLUMNS + ["n_intervals"]].reset_index(drop=True)
 
 
+def callback_shares(config: Config, interval_min: int) -> list[tuple[int, float]]:
+    """Where one interval's call-backs land: (intervals later, share). Outbound calls are made
+    evenly over their interval and each one's call-backs arrive evenly from ``callback_delay_min``
+    to ``callback_delay_min + callback_spread_min`` after it, so the arrivals, minute by minute,
+    are the convolution of the two; binned to the grid, any delay and spread land (45 minutes on
+    a 30-minute grid included), and the shares sum to 1."""
+    ob = config.outbound
+    minutes = np.convolve(np.full(interval_min, 1 / interval_min), np.full(ob.callback_spread_min,
+                                                                          1 / ob.callback_spread_min))
+    # call at minute i (0..step-1) and call-back j minutes later: lands at minute i + delay + j,
+    # counted from the interval's start; the convolution's index is i + j
+    slot = (np.arange(len(minutes)) + ob.callback_delay_min) // interval_min
+    shares = np.bincount(slot, weights=minutes)
+    return [(int(k), float(w)) for k, w in enumerate(shares) if w > 0]
+
+
 def callbacks(spare: pd.DataFrame, wins: pd.DataFrame, config: Config, interval_min: int) -> pd.DataFrame:
-    """Inbound call-backs per queue and interval caused by the outbound calls planned in ``wins``."""
+    """Inbound call-backs per queue and interval caused by the outbound calls planned in ``wins``
+    (on the grid; those landing where the queue is closed are counted by :func:`spare_capacity`)."""
     ob = config.outbound
     if wins.empty or ob.callback_rate == 0:
         return pd.DataFrame(columns=["queue", "interval_start", "callbacks"])
     seconds_per_connect = ob.aht_s + ob.attempt_s * (1 - ob.connect_rate) / ob.connect_rate
-    rows = []
     step = pd.Timedelta(minutes=interval_min)
-    spread = max(1, round(ob.callback_spread_min / interval_min))
-    delay = pd.Timedelta(minutes=ob.callback_delay_min)
+    parts = []
     for w in wins.itertuples():
         sel = spare[(spare["queue"] == w.queue) & (spare["interval_start"] >= w.start) & (spare["interval_start"] < w.end)]
-        calls = sel["spare"].to_numpy() * interval_min * 60 / seconds_per_connect
-        for ts, c in zip(sel["interval_start"], calls):
-            for k in range(spread):
-                rows.append((w.queue, ts + delay + k * step, c * ob.callback_rate / spread))
-    out = pd.DataFrame(rows, columns=["queue", "interval_start", "callbacks"])
+        made = sel["spare"].to_numpy() * interval_min * 60 / seconds_per_connect * ob.callback_rate
+        for k, share in callback_shares(config, interval_min):
+            parts.append(pd.DataFrame({"queue": w.queue, "interval_start": sel["interval_start"] + k * step,
+                                       "callbacks": made * share}))
+    out = pd.concat(parts, ignore_index=True)
     return out.groupby(["queue", "interval_start"], as_index=False)["callbacks"].sum()
 
 
@@ -136,7 +161,7 @@ def spare_capacity(forecast: pd.DataFrame, coverage: pd.DataFrame, config: Confi
     fc = forecast[forecast.set_index(["queue", "interval_start"]).index.isin(
         coverage.set_index(["queue", "interval_start"]).index)].reset_index(drop=True)
     cb = pd.DataFrame(columns=["queue", "interval_start", "callbacks"])
-    previous = None
+    previous, converged = None, False
     for _ in range(max_rounds):
         adjusted = with_callbacks(fc, cb)
         req = staff_forecast(adjusted, config, quantile)
@@ -146,11 +171,22 @@ def spare_capacity(forecast: pd.DataFrame, coverage: pd.DataFrame, config: Confi
         wins = windows(spare, config, step)
         key = wins[["queue", "start", "end", "spare_agents_min"]].to_numpy().tolist()
         if key == previous:
+            converged = True
             break
         previous = key
         cb = callbacks(spare, wins, config, step)
     spare = spare.merge(adjusted[["queue", "interval_start", "callbacks"]], on=["queue", "interval_start"], how="left")
-    return {"windows": wins.drop(columns="n_intervals"), "intervals": spare.drop(columns="remaining"), "callbacks": cb}
+    landed = float(spare["callbacks"].sum())
+    made = float(cb["callbacks"].sum()) if len(cb) else 0.0
+    notes = []
+    if not converged:
+        notes.append(f"spare capacity did not settle in {max_rounds} rounds of call-backs (the windows still changed "
+                     "when their call-backs were added); the last round is shown, so check the windows' risk")
+    if made - landed > 0.5:
+        notes.append(f"{made - landed:.0f} of {made:.0f} call-backs fall outside the schedule's intervals (after "
+                     "closing or beyond the week) and are not staffed here")
+    return {"windows": wins.drop(columns="n_intervals"), "intervals": spare.drop(columns="remaining"), "callbacks": cb,
+            "converged": converged, "notes": notes}
 
 
 def to_ics(wins: pd.DataFrame, config: Config, stamp: pd.Timestamp | None = None) -> bytes:
@@ -199,4 +235,5 @@ def capacity_meta(cap: dict, config: Config) -> dict:
     return {"quantile": config.outbound.quantile, "windows": len(w),
             "spare_agent_hours": round(float(w["spare_agent_hours"].sum()), 1),
             "outbound_calls": int(w["outbound_calls"].sum()),
-            "callbacks": round(float(cb["callbacks"].sum()) if len(cb) else 0.0, 1)}
+            "callbacks": round(float(cb["callbacks"].sum()) if len(cb) else 0.0, 1),
+            "converged": cap.get("converged", True), "notes": cap.get("notes", [])}
