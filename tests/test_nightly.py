@@ -127,6 +127,19 @@ def test_same_inputs_are_not_recomputed_and_force_gives_the_same_numbers(site):
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_changed_code_under_the_same_version_is_recomputed(site, monkeypatch):
+    """The fingerprint holds a hash of the package's source: an upgrade that keeps the version
+    string (a patched install, a checkout) does not look up to date."""
+    from forecaster.jobs import nightly as job
+
+    drop(site, "a.csv", actuals())
+    assert invoke(site, "--as-of", "2026-11-15").exit_code == 0
+    assert len(job.code_hash()) == 16 and job.code_hash() == job.code_hash.__wrapped__()
+    monkeypatch.setattr(job, "code_hash", lambda: "0123456789abcdef")
+    again = invoke(site, "--as-of", "2026-11-15")
+    assert again.exit_code == 0 and "run #2 published" in again.stdout
+
+
 def test_a_second_nightly_exits_at_once_with_its_own_code(site):
     with job_lock(site.parent / "store.duckdb"):
         t0 = time.monotonic()

@@ -224,7 +224,7 @@ class Store:
         found = self._version(self.con)
         if found == SCHEMA_VERSION:
             return
-        self.close()
+        self.close(quiet=True)                      # the version error below is what the user needs
         if found is None:
             raise StoreVersionError(f"{self.path} is a DuckDB file but not a forecaster store; pass --store with the right file")
         if found > SCHEMA_VERSION:
@@ -262,15 +262,21 @@ class Store:
         return found, SCHEMA_VERSION, backup
 
     # -- lifecycle -----------------------------------------------------------------------
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
+    def close(self, quiet: bool = False) -> None:
+        """Close the connection. A failure is an error, unless ``quiet`` (another error is already
+        on its way to the user, and is the one that matters)."""
+        try:
             self.con.close()
+        except duckdb.Error as exc:
+            if not quiet:
+                raise StoreError(f"store {self.path} was not closed cleanly ({str(exc).splitlines()[0]}); "
+                                 "the last change may not be saved, check with 'forecaster status'") from None
 
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc: object) -> None:
+        self.close(quiet=exc_type is not None)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
