@@ -62,7 +62,7 @@ EXIT_USAGE = 2
 EXIT_REJECTED = 3
 EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
 
-ACTUALS_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".txt")
+ACTUALS_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".txt", ".xlsx")
 STEPS = ("intake", "campaigns", "forecast", "staff", "schedule", "capacity", "impact", "export", "publish", "report")
 
 
