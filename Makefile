@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml scripts/find-python
 
 demo: $(STAMP)
 	@mkdir -p var/drop
+	@# a store left by an older version is brought up to date first (a backup copy is kept)
+	@if [ -f var/demo.duckdb ]; then $(VENV)/bin/forecaster --config $(CONFIG) store migrate; fi
 	@# deliver the demo history the way an export job should: a hidden name first, then a rename
 	cp data/demo/actuals.csv.gz var/drop/.demo-actuals.csv.gz.part && mv var/drop/.demo-actuals.csv.gz.part var/drop/demo-actuals.csv.gz
 	$(VENV)/bin/forecaster --config $(CONFIG) campaigns submit data/demo/campaigns.csv --by demo
