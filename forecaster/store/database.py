@@ -266,8 +266,13 @@ class Store:
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
-            with contextlib.suppress(FileExistsError):      # another process made it first: use theirs
+            try:
                 os.link(tmp, self.path)
+            except FileExistsError:                          # another process made it first: use theirs
+                pass
+            except OSError:                                  # no hard links here (some network shares):
+                if not self.path.exists():                   # the store's lock already serialises this
+                    os.replace(tmp, self.path)
         except duckdb.Error as exc:
             raise StoreError(f"cannot create store {self.path} ({str(exc).splitlines()[0]}); check that its folder "
                              "is writable") from None
