@@ -569,7 +569,9 @@ def publish_run(config: Config, store_path: Path, run_id: int, lock_timeout_s: f
         final, placed = place(out_dir, staging, run_id, config.nightly.keep_runs)
         problems += placed
         if problems:
-            _record_warnings(store_path, run_id, problems, lock_timeout_s, lambda *a, **k: None)
+            def say(event, level, **fields):            # the command prints every problem; this one too
+                problems.append(f"{event}: {fields.get('error')}")
+            _record_warnings(store_path, run_id, list(problems), lock_timeout_s, say)
     return {"run_id": run_id, "already": False, "folder": final, "problems": problems, "files": sorted(outputs),
             "bases": bases}
 
