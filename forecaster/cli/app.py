@@ -34,7 +34,7 @@ COMMAND_MODULES = {
     "forecast": "forecasting", "backtest": "forecasting", "nightly": "forecasting", "report": "forecasting",
     "runs": "forecasting",
     "erlang": "staffing",
-    "staff": "planning", "schedule": "planning", "capacity": "planning",
+    "staff": "planning", "schedule": "planning", "capacity": "planning", "intraday": "intraday",
     "scenario": "scenarios",
     "campaigns": "campaigns", "impact": "campaigns",
 }

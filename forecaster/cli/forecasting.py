@@ -248,6 +248,23 @@ def runs_publish(app: App, run_id: int) -> None:
     _published(publish_run(app.config, app.store_path, run_id, app.lock_timeout_s))
 
 
+def _show_intraday(info: dict) -> None:
+    """An intraday run: the update per queue, how it was calibrated, and the actions."""
+    click.echo(f"Intraday update at {info.get('at')} on plan run #{info.get('plan_run_id')} (never published: "
+               "the plan stays as it is)")
+    queues = pd.DataFrame(info.get("queues", []))
+    if len(queues):
+        click.echo(render(queues.round(3), "table"))
+    cal = info.get("calibration", {})
+    if cal:
+        click.echo("Calibration: " + "; ".join(f"{q} beta {v['beta']}, {v['days']} day(s), {v['on_plans']:.0%} on "
+                                               "earlier plans" for q, v in cal.items()))
+    for a in info.get("actions", []):
+        click.echo(f"Action: {a['queue']} {a['action']} {a['start']} to {a['end']}, {a['agents']} agent(s): {a['why']}")
+    for n in info.get("notes", []):
+        click.echo(f"Note: {n}")
+
+
 @runs_group.command("show")
 @click.argument("run_id", metavar="ID|latest")
 @format_option
@@ -282,7 +299,9 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
     as_of = f"as of {run['as_of']:%Y-%m-%d}" if pd.notna(run["as_of"]) else "no as-of yet"
     click.echo(f"Run #{run_id}: {run['kind']}, {run['status']}{_state(run, plan)}, {as_of}, started "
                f"{run['started_at']:%Y-%m-%d %H:%M}; params {json.dumps(run['params'])}")
-    if run["status"] == "ok" and not Runs.frozen(run):
+    if run["kind"] == "intraday":
+        _show_intraday(run["info"].get("intraday", {}))
+    elif run["status"] == "ok" and not Runs.frozen(run):
         click.echo(f"A draft: commands use it only with --run {run_id}; 'forecaster runs publish {run_id}' makes it "
                    "the plan.")
     info = run["info"]

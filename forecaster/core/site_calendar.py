@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays as holidays_pkg
 import numpy as np
 import pandas as pd
 
 from forecaster.core.config import Config, HolidayCalendar
+from forecaster.core.errors import UserError
 
 
 @lru_cache(maxsize=64)
@@ -82,3 +84,44 @@ def wall_occurrences(tz: str, wall) -> np.ndarray:
 def slot_minutes(config: Config, wall) -> np.ndarray:
     """Real minutes each interval starting at ``wall`` covers (``interval_min`` except at DST changes)."""
     return wall_occurrences(config.timezone, wall) * config.interval_min
+
+
+def site_today(config: Config) -> dt.date:
+    """Today's date at the site."""
+    return dt.datetime.now(ZoneInfo(config.timezone)).date()
+
+
+def partial_day(config: Config, hist: pd.DataFrame, today: dt.date | None = None) -> tuple[dt.date, str, pd.Timestamp] | None:
+    """``(day, queue, last row)`` if the actuals' last day is still going on: it is today at the
+    site (``today``, default the real one) and some queue's rows stop before its last open
+    interval: an intraday export. A past day is complete whatever its last row (exports leave out
+    quiet intervals). ``hist`` is long format (``queue, ds``). ``None`` otherwise."""
+    if hist.empty:
+        return None
+    day = hist["ds"].max().normalize()
+    if day.date() != (today or site_today(config)):
+        return None
+    on_day = hist[hist["ds"] >= day]
+    for queue, last in on_day.groupby("queue")["ds"].max().items():
+        if queue not in config.queue_names:
+            continue
+        slots = open_grid(config, queue, day.to_pydatetime(), (day + pd.Timedelta(days=1)).to_pydatetime())
+        if len(slots) and last < slots[-1]:
+            return day.date(), str(queue), last
+    return None
+
+
+def complete_as_of(config: Config, hist: pd.DataFrame, as_of: dt.date | None, today: dt.date | None = None) -> dt.date:
+    """The day a forecast or analysis runs as of: ``as_of`` or, by default, the last *complete*
+    day of actuals (a partial day ingested for the intraday reforecast is left out). An ``as_of``
+    on the partial day is refused: its missing hours would read as a quiet afternoon."""
+    last = hist["ds"].max().date()
+    partial = partial_day(config, hist, today)
+    if as_of is None:
+        return last - dt.timedelta(days=1) if partial else last
+    if partial and as_of >= partial[0]:
+        day, queue, seen = partial
+        raise UserError(f"--as-of {as_of}: the actuals of {day} stop at {seen:%H:%M} for queue {queue} (a partial "
+                        f"day, for 'forecaster intraday'); use --as-of {day - dt.timedelta(days=1)} or ingest the "
+                        "rest of the day first")
+    return as_of

@@ -46,6 +46,7 @@ from forecaster.campaigns.calendar import current, drain_inbox
 from forecaster.core.config import Config
 from forecaster.core.errors import ForecasterError, InputError, StoreLockedError, UserError
 from forecaster.core.grid import parse_horizon
+from forecaster.core.site_calendar import complete_as_of
 from forecaster.demand.engine import engine_session
 from forecaster.demand.selection import run_forecast
 from forecaster.io.actuals import load_actuals
@@ -407,10 +408,9 @@ def _as_of(job: Job, hist: pd.DataFrame) -> dt.date:
         raise UserError("the store holds no actuals; drop an actuals file into "
                         f"{job.config.resolve(job.config.nightly.drop_dir)} or run 'forecaster ingest FILE'")
     last = hist["ds"].max().date()
-    as_of = job.requested_as_of or last
-    if as_of > last:
-        raise UserError(f"--as-of {as_of} is after the last actuals ({last}); ingest newer actuals first")
-    return as_of
+    if job.requested_as_of and job.requested_as_of > last:
+        raise UserError(f"--as-of {job.requested_as_of} is after the last actuals ({last}); ingest newer actuals first")
+    return complete_as_of(job.config, hist, job.requested_as_of)    # a partial day (intraday ingests) waits
 
 
 def unchanged(job: Job, same: int) -> NightlyResult:

@@ -58,7 +58,9 @@ def gather(store, config: Config, run_id: int | None = None) -> dict:
     actuals = store.actuals(start=dt.datetime.combine(first, dt.time()),
                             end=pd.Timestamp(forecast["interval_start"].max()).to_pydatetime() + dt.timedelta(days=1))
     scen = Scenarios(store).list()
-    return {"run_id": run_id, "run": run, "info": info, "as_of": as_of, "forecast": forecast, "actuals": actuals,
+    intraday_id = runs.latest_intraday(run_id)
+    intraday = runs.get(intraday_id) if intraday_id else None
+    return {"intraday": intraday,"run_id": run_id, "run": run, "info": info, "as_of": as_of, "forecast": forecast, "actuals": actuals,
             "requirements": runs.requirements(run_id, "mean"), "schedule": runs.schedule(run_id),
             "capacity": runs.capacity(run_id), "impact": runs.impact(run_id),
             "calendar": current(store, include_withdrawn=False),
@@ -155,6 +157,8 @@ def render(data: dict, config: Config) -> str:
             staffing_chart(coverage, config.interval_min) + _table(data["schedule"]["summary"]))
     section("capacity", "Spare capacity for outbound work",
             capacity_heatmap(data["capacity"]["intervals"]) + _table(cap.round(2)))
+    if data.get("intraday"):
+        section("intraday", "Intraday update", _intraday(data["intraday"]))
     scen = data["scenarios"]
     section("scenarios", "What-if scenarios on this run", _table(scen.drop(columns=["run_id"], errors="ignore")))
     warns = warnings_list(data, config)
@@ -163,7 +167,8 @@ def render(data: dict, config: Config) -> str:
             else "<p class=empty>No warnings.</p>")
     nav = "".join(f'<a href="#{s}">{t}</a>' for s, t in (
         ("forecast", "Forecast"), ("accuracy", "Accuracy"), ("impact", "Campaign impact"), ("staffing", "Staffing"),
-        ("capacity", "Spare capacity"), ("scenarios", "Scenarios"), ("warnings", "Warnings")))
+        ("capacity", "Spare capacity"), *([("intraday", "Intraday")] if data.get("intraday") else []),
+        ("scenarios", "Scenarios"), ("warnings", "Warnings")))
     run = data["run"]
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in info.get("steps_s", {}).items())
     standing = "published" if Runs.frozen(run) else "<strong>draft</strong>, not the published plan"
@@ -175,6 +180,22 @@ def render(data: dict, config: Config) -> str:
             "content='width=device-width,initial-scale=1'>"
             f"<title>{esc(config.site)}: forecast report, run {data['run_id']}</title><style>{CSS}</style></head>"
             f"<body>{head}<nav>{nav}</nav><main>{''.join(parts)}</main></body></html>")
+
+
+def _intraday(run: dict) -> str:
+    """The newest intraday run on this plan: per queue the day so far and the rest, and the actions."""
+    info = (json.loads(run["info"]) if isinstance(run["info"], str) else (run["info"] or {})).get("intraday", {})
+    queues = pd.DataFrame(info.get("queues", []))
+    if len(queues):
+        queues = queues.assign(vs_plan=(queues["vs_plan"] * 100).round(0), service_level=queues["service_level"] * 100,
+                               chance_target=queues["chance_target"] * 100).rename(columns={
+            "vs_plan": "so far vs plan %", "service_level": "service level %", "chance_target": "chance of target %"})
+    actions = pd.DataFrame(info.get("actions", []))
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in info.get("notes", []))
+    return (f"<p class=note>Intraday run #{run['run_id']} at {html.escape(str(info.get('at', '')))}: the rest of the day "
+            "re-forecast from the contacts so far, against today's schedule ('forecaster intraday').</p>"
+            + _table(queues.round(2)) + "<h3>Outbound windows to change</h3>" + _table(actions)
+            + (f"<ul class=warnings>{notes}</ul>" if notes else ""))
 
 
 def _campaign_totals(days: pd.DataFrame, calendar: pd.DataFrame, as_of: dt.date, past_weeks: int = 26) -> pd.DataFrame:

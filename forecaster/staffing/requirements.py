@@ -161,13 +161,10 @@ def queue_settings(config) -> pd.DataFrame:
         "deadline_h": q.deadline_h} for q in config.queues])
 
 
-def staff_forecast(forecast: pd.DataFrame, config, quantile: float | None = None,
-                   model: str = "erlang_c") -> pd.DataFrame:
-    """Requirements per queue and interval of a forecast (``queue, interval_start, forecast, ...``).
-
-    Each queue's settings come from the config; the forecast's ``aht_s`` is used where given,
-    else the queue's default. E-mail queues use :func:`deadline_requirements`.
-    """
+def prepared(forecast: pd.DataFrame, config, quantile: float | None = None, model: str = "erlang_c") -> pd.DataFrame:
+    """A forecast (``queue, interval_start, forecast, ...``) in the input columns of
+    :func:`requirements`: contacts at the quantile, the queue's settings from the config, the
+    forecast's ``aht_s`` where given (else the queue's default) and each slot's real minutes."""
     f = forecast.copy()
     f["contacts"] = quantile_contacts(f, quantile)
     f = f.merge(queue_settings(config), on="queue", how="left", validate="many_to_one")
@@ -177,6 +174,21 @@ def staff_forecast(forecast: pd.DataFrame, config, quantile: float | None = None
     f["interval_min"] = np.where(minutes > 0, minutes, config.interval_min)
     f.loc[minutes == 0, "contacts"] = 0.0                    # a skipped hour has no contacts and needs no one
     f["model"] = model
+    return f
+
+
+KEEP = ["queue", "interval_start", "contacts", "aht_s", "required_agents", "required_with_shrinkage", "service_level",
+        "asa_s", "p_wait", "occupancy", "abandon"]
+
+
+def staff_forecast(forecast: pd.DataFrame, config, quantile: float | None = None,
+                   model: str = "erlang_c") -> pd.DataFrame:
+    """Requirements per queue and interval of a forecast (``queue, interval_start, forecast, ...``).
+
+    Each queue's settings come from the config (:func:`prepared`). E-mail queues use
+    :func:`deadline_requirements`.
+    """
+    f = prepared(forecast, config, quantile, model)
     email = (f["channel"] == "email").to_numpy()
     parts = []
     if (~email).any():
@@ -184,9 +196,18 @@ def staff_forecast(forecast: pd.DataFrame, config, quantile: float | None = None
     if email.any():
         parts.append(deadline_requirements(f[email]))
     out = pd.concat(parts).sort_values(["queue", "interval_start"], kind="stable")
-    keep = ["queue", "interval_start", "contacts", "aht_s", "required_agents", "required_with_shrinkage", "service_level", "asa_s",
-            "p_wait", "occupancy", "abandon"]
-    return out[keep].reset_index(drop=True)
+    return out[KEEP].reset_index(drop=True)
+
+
+def service_with_agents(forecast: pd.DataFrame, config, agents, quantile: float | None = None,
+                        model: str = "erlang_c") -> pd.DataFrame:
+    """Service level, ASA and occupancy per interval with the given productive ``agents`` (one per
+    row of ``forecast``) instead of the required ones. E-mail rows get NaN queueing metrics."""
+    f = prepared(forecast, config, quantile, model).drop(columns=["deadline_h"])
+    out = metrics_at(f, np.maximum(np.asarray(agents, float), 0).astype(np.int64))
+    email = (f["channel"] == "email").to_numpy()
+    out.loc[email, ["service_level", "asa_s", "p_wait", "occupancy", "abandon"]] = np.nan
+    return out[KEEP].rename(columns={"required_agents": "agents"}).drop(columns="required_with_shrinkage")
 
 
 def daily_summary(req: pd.DataFrame, interval_min: int) -> pd.DataFrame:

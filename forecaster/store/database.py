@@ -397,6 +397,13 @@ class Store:
             args.append(end)
         return self.con.execute(sql + " ORDER BY queue, interval_start", args).df()
 
+    def actuals_span(self, queues: list[str] | None = None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """First and last interval of the actuals (of ``queues``), or ``(None, None)`` when there are none."""
+        first, last = self.con.execute("""SELECT min(interval_start), max(interval_start) FROM actuals
+                                          WHERE ? IS NULL OR list_contains(?, queue)""",
+                                       [queues, queues]).fetchall()[0]
+        return (pd.Timestamp(first), pd.Timestamp(last)) if first is not None else (None, None)
+
     # -- summary -------------------------------------------------------------------------
     def status(self) -> dict[str, object]:
         """What the store holds: per-queue actuals, campaigns, runs, ingests."""

@@ -116,6 +116,23 @@ class Runs:
             """SELECT queue, interval_start, forecast, lo_80, hi_80, lo_95, hi_95, aht_s FROM run_forecast
                WHERE run_id = ? ORDER BY queue, interval_start""", [run_id]).df()
 
+    def earlier_plans(self, start, end) -> pd.DataFrame:
+        """What the published plans said of each interval in ``[start, end)`` the day before or
+        earlier: per queue and interval the forecast of the newest published run made as of an
+        earlier day (``queue, ds, forecast``). The intraday update calibrates on these."""
+        return self.con.execute(
+            """SELECT f.queue, f.interval_start AS ds, f.forecast FROM run_forecast f JOIN runs r USING (run_id)
+               WHERE r.published_at IS NOT NULL AND r.status = 'ok' AND r.kind IN ('forecast', 'nightly')
+                 AND f.interval_start >= ? AND f.interval_start < ? AND r.as_of < CAST(f.interval_start AS DATE)
+               QUALIFY row_number() OVER (PARTITION BY f.queue, f.interval_start
+                                          ORDER BY r.as_of DESC, r.published_at DESC, r.run_id DESC) = 1""",
+            [start, end]).df()
+
+    def latest_intraday(self, parent_id: int) -> int | None:
+        """The newest intraday run made on run ``parent_id`` (for the report)."""
+        return scalar(self.con, """SELECT max(run_id) FROM runs WHERE kind = 'intraday' AND status = 'ok'
+                                   AND parent_run_id = ?""", [parent_id])
+
     def save_forecast(self, run_id: int, frame: pd.DataFrame) -> None:
         staged = frame.assign(run_id=run_id, model=frame.get("model"))
         self.con.register("staged_fc", staged)
