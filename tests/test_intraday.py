@@ -237,3 +237,17 @@ def test_forecasts_on_a_day_still_going_on_wait_for_its_end(run, tmp_path):
     assert made.exit_code == 0, made.output
     with Store(tmp_path / "store.duckdb", read_only=True) as s:
         assert Runs(s).get(1)["as_of"].date() == today - dt.timedelta(days=1)
+
+
+def test_an_export_dropped_in_the_drop_folder_counts_at_once(site):
+    """Last in this module: it adds Monday 11:30-12:00 to the shared store."""
+    root, run, _ = site
+    export = pd.DataFrame({"queue": ["voice"], "interval_start": ["2026-11-16 11:30"], "contacts": [80.0],
+                           "aht_s": [300.0]})
+    drop(root / "site.yaml", "acd-1200.csv", export)
+    res = run("intraday", "--at", "2026-11-16 12:00", "--queue", "voice", "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert res.stderr.startswith("Took in 1 file(s) from the drop folder: acd-1200.csv.\n")
+    assert (root / "drop" / "processed" / "acd-1200.csv").exists()
+    with Store(root / "store.duckdb", read_only=True) as s:
+        assert s.actuals_span(["voice"])[1] == pd.Timestamp("2026-11-16 11:30")

@@ -11,7 +11,7 @@ import pandas as pd
 from forecaster.cli.app import App, cli, format_option, warn
 from forecaster.core.errors import UserError
 from forecaster.io.output import render, to_json, write_bytes, write_table
-from forecaster.jobs.actions import intraday_store
+from forecaster.jobs.intraday import intraday_store
 
 
 def parse_at(value: str | None, tz: str, interval_min: int) -> pd.Timestamp:
@@ -33,9 +33,10 @@ def parse_at(value: str | None, tz: str, interval_min: int) -> pd.Timestamp:
 @click.option("--queue", "queues", multiple=True, help="Only this queue (repeat for several). Default: every queue.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write every interval (.csv, .parquet); .json writes "
               "intervals, queues and actions.")
+@click.option("--no-drop", is_flag=True, help="Do not take in new files from the drop folder first.")
 @format_option
 @click.pass_obj
-def intraday(app: App, at_text, queues, out, fmt) -> None:
+def intraday(app: App, at_text, queues, out, no_drop, fmt) -> None:
     """Re-forecast the rest of today from the contacts so far, and set it against the schedule.
 
     The published plan's forecast for the rest of the day is scaled by how the day has run so
@@ -44,7 +45,8 @@ def intraday(app: App, at_text, queues, out, fmt) -> None:
     on those days. Per queue: the service to expect with today's schedule, the chance of
     meeting the target, overtime hours needed and voluntary time off possible; outbound windows
     to cancel, shrink or open. Stored as a draft run of kind 'intraday' linked to the plan (the
-    plan itself is never changed). Ingest the day's export so far first ('forecaster ingest').
+    plan itself is never changed). The day's export so far is taken in from the nightly's drop
+    folder first (or ingest it with 'forecaster ingest').
 
     \b
     Example:
@@ -56,7 +58,10 @@ def intraday(app: App, at_text, queues, out, fmt) -> None:
     if unknown:
         raise UserError(f"--queue {unknown[0]} is not in the config; queues: {', '.join(config.queue_names)}")
     at = parse_at(at_text, config.timezone, config.interval_min)
-    result = intraday_store(app.store_path, config, at, list(queues) or None, app.lock_timeout_s)
+    result = intraday_store(app.store_path, config, at, list(queues) or None, app.lock_timeout_s, drop=not no_drop)
+    if result["ingested"]:
+        click.echo(f"Took in {len(result['ingested'])} file(s) from the drop folder: {', '.join(result['ingested'])}.",
+                   err=True)
     click.echo(f"Using {result['used']}.", err=True)
     warn(result["notes"])
     intervals, summary, actions = result["intervals"], result["queues"], result["actions"]

@@ -13,7 +13,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from forecaster.campaigns import peaks
@@ -21,13 +20,11 @@ from forecaster.campaigns.calendar import Calendar, current, spool, store_submis
 from forecaster.campaigns.effects import analyse, past_impact
 from forecaster.core.config import Config
 from forecaster.core.errors import StoreLockedError, UserError
-from forecaster.core.site_calendar import complete_as_of, is_open
+from forecaster.core.site_calendar import complete_as_of
 from forecaster.demand.engine import engine_session
-from forecaster.demand.intraday import LevelUpdate, calibration_pairs
 from forecaster.demand.selection import run_forecast
 from forecaster.io.output import write_bytes
 from forecaster.planning.capacity import capacity_of
-from forecaster.planning.intraday import plan_the_rest
 from forecaster.planning.shifts import plan_run
 from forecaster.report.page import gather, render
 from forecaster.scenarios.advice import advise
@@ -260,99 +257,3 @@ def write_report(store_path: Path, config: Config, out, run_id: int | None = Non
     with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
         data = gather(store, config, run_id)
     return write_bytes(out, render(data, config).encode("utf-8")), Runs.describe(data["run_id"], data["run"])
-
-
-# -- intraday ----------------------------------------------------------------------------------
-CALIBRATION_WEEKS = 8
-
-
-def _check_at(at: pd.Timestamp, span: tuple, actuals: pd.DataFrame, config: Config, queues: list[str]) -> list[str]:
-    """The queues open at ``at`` with contacts before it today; a clear error otherwise."""
-    first, last = span
-    if first is None:
-        raise UserError("the store holds no actuals yet; run 'forecaster ingest FILE' first")
-    step = pd.Timedelta(minutes=config.interval_min)
-    if at < first or at > last + step + pd.Timedelta(days=1):
-        raise UserError(f"--at {at:%Y-%m-%d %H:%M} is outside the data (actuals from {first:%Y-%m-%d %H:%M} to "
-                        f"{last:%Y-%m-%d %H:%M}); ingest today's contacts so far, or choose a time in that range")
-    open_now = [q for q in queues if is_open(config, q, pd.DatetimeIndex([at]))[0]]
-    if not open_now:
-        raise UserError(f"--at {at:%Y-%m-%d %H:%M}: {'the site is' if len(queues) > 1 else 'queue ' + queues[0] + ' is'} "
-                        "closed then (opening hours or a closed day in the config); choose a time when it is open")
-    today = actuals[(actuals["interval_start"] >= at.normalize()) & (actuals["interval_start"] < at)
-                    & actuals["queue"].isin(open_now)]
-    if today.empty or today["contacts"].sum() <= 0:
-        raise UserError(f"--at {at:%Y-%m-%d %H:%M}: the store holds no contacts of {at:%Y-%m-%d} before {at:%H:%M} "
-                        "yet, so there is nothing to update the plan from; ingest this morning's export first")
-    return open_now
-
-
-def intraday_store(store_path, config: Config, at: pd.Timestamp, queues: list[str] | None = None,
-                   lock_timeout_s: float = 30.0) -> dict:
-    """Re-forecast the rest of ``at``'s day from the contacts before it, against the published
-    plan's schedule; stored as a draft of kind ``intraday`` linked to the plan (which it never
-    replaces)."""
-    queues = queues or config.queue_names
-    day = at.normalize()
-    cal_start = day - pd.Timedelta(weeks=CALIBRATION_WEEKS)
-    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
-        runs = Runs(store)
-        actuals = store.actuals(queues, start=(cal_start - pd.Timedelta(weeks=4)).to_pydatetime(),
-                                end=(day + pd.Timedelta(days=1)).to_pydatetime())
-        open_now = _check_at(at, store.actuals_span(queues), actuals, config, queues)
-        run_id, run = runs.forecast_run(None)
-        plan = runs.forecast(run_id)
-        schedule = runs.schedule(run_id)
-        windows = runs.capacity(run_id)["windows"]
-        plans = runs.earlier_plans(cal_start.to_pydatetime(), day.to_pydatetime())
-    plan = plan[plan["queue"].isin(open_now) & (plan["interval_start"] >= day)
-                & (plan["interval_start"] < day + pd.Timedelta(days=1))].rename(columns={"interval_start": "ds"})
-    if plan.empty:
-        raise UserError(f"{Runs.describe(run_id, run)} does not forecast {day:%Y-%m-%d}; publish a plan that does "
-                        "(the nightly as of the day before, or 'forecaster runs publish ID')")
-    hist = actuals.rename(columns={"interval_start": "ds", "contacts": "y"})
-    pairs = calibration_pairs(hist[hist["ds"] < day], day.date(), CALIBRATION_WEEKS, plans)
-    model = LevelUpdate().fit(pairs, at.hour * 60 + at.minute)
-    rest = model.predict(plan, hist[hist["queue"].isin(open_now)], at).rename(columns={"ds": "interval_start"})
-    if rest.empty:
-        raise UserError(f"--at {at:%Y-%m-%d %H:%M}: the plan holds no open interval after it today; nothing to "
-                        "re-forecast")
-    coverage = schedule["coverage"]
-    result = plan_the_rest(rest, coverage[coverage["interval_start"] >= at], windows, config, at)
-    notes = result["notes"] + _late_data(hist, open_now, at, config)
-    calibration = {q: {"beta": model.beta_.get(q), "kappa": round(model.kappa_.get(q, 0.0), 5),
-                       "days": model.days_.get(q, 0),
-                       "on_plans": round(float((pairs.loc[pairs["queue"] == q, "source"] == "plan").mean()), 3)
-                       if (pairs["queue"] == q).any() else 0.0} for q in open_now}
-    info = {"intraday": {"at": str(at), "queues": result["queues"].to_dict("records"),
-                         "actions": result["actions"].to_dict("records"), "notes": notes, "calibration": calibration,
-                         "plan_run_id": run_id}}
-    frame = rest.assign(model="intraday")
-    with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
-        runs = Runs(store)
-        new_id = runs.create("intraday", as_of=day.date(), params={"at": str(at), "queues": open_now},
-                             info=info, parent_run_id=run_id)
-        runs.save_forecast(new_id, frame)
-        req = result["intervals"][["queue", "interval_start", "forecast", "aht_s", "required_agents",
-                                   "required_with_shrinkage"]].rename(columns={"forecast": "contacts"})
-        req = req.assign(service_level=result["intervals"]["service_level"], asa_s=result["intervals"]["asa_s"],
-                         occupancy=np.nan, abandon=np.nan)
-        runs.save_requirements(new_id, "mean", req)
-    return {**result, "run_id": new_id, "plan_run_id": run_id, "used": Runs.describe(run_id, run), "notes": notes,
-            "calibration": calibration, "at": at}
-
-
-def _late_data(hist: pd.DataFrame, queues: list[str], at: pd.Timestamp, config: Config) -> list[str]:
-    """Queues whose contacts stop more than one interval before ``at`` (an export not in yet)."""
-    step = pd.Timedelta(minutes=config.interval_min)
-    today = hist[(hist["ds"] >= at.normalize()) & (hist["ds"] < at)]
-    last = today.groupby("queue")["ds"].max()
-    out = []
-    for q in queues:
-        seen = last.get(q)
-        if seen is None:
-            out.append(f"queue {q}: no contacts today before {at:%H:%M}; its plan is kept as it was")
-        elif seen + step < at - step:
-            out.append(f"queue {q}: contacts are in up to {seen + step:%H:%M} only; the update uses the morning "
-                       "up to then")
-    return out
