@@ -15,6 +15,8 @@ the end of the day:
   their ratio; the mean and worst of the per-day ratios and the share of days the update helped;
 - the Poisson floor: the WAPE a forecast that knew every interval's rate exactly would still have
   (taking the updated forecast as the rate), the part of the error no update can remove;
+- the oracle level: the day-ahead forecast scaled to the rest of the day's true total, the best any
+  update of the day's level can do (what is left is the intraday shape and noise);
 - the same for the unshrunk update (beta = 1: the morning's ratio applied in full), for reference;
 - coverage of the updated forecast's 80 % and 95 % bands (and of the day-ahead bands).
 
@@ -69,10 +71,12 @@ def score_day(s, frame: pd.DataFrame, day: pd.Timestamp, times: list[str], plans
         full.kappa_, full.z_ = model.kappa_, model.z_
         unshrunk = full.predict(frame.drop(columns="y"), seen, at)["forecast"].to_numpy()
         y = out["y"].to_numpy(float)
+        plan = out["day_ahead"].to_numpy(float)
+        oracle = plan * y.sum() / plan.sum() if plan.sum() > 0 else plan
         rows.append({
             "series": s.name, "day": day, "at": hhmm, "actual": y.sum(),
             "abs_updated": np.abs(y - out["forecast"]).sum(), "abs_day_ahead": np.abs(y - out["day_ahead"]).sum(),
-            "abs_unshrunk": np.abs(y - unshrunk).sum(), "abs_poisson_floor": poisson_floor(out["forecast"]),
+            "abs_unshrunk": np.abs(y - unshrunk).sum(), "abs_oracle_level": np.abs(y - oracle).sum(), "abs_poisson_floor": poisson_floor(out["forecast"]),
             "intervals": len(out), "calibrated_on_plans": float((pairs["source"] == "plan").mean()),
             "in_80": int(((y >= out["lo_80"]) & (y <= out["hi_80"])).sum()),
             "in_95": int(((y >= out["lo_95"]) & (y <= out["hi_95"])).sum()),
@@ -94,6 +98,7 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
             "wape_updated": g["abs_updated"].sum() / g["actual"].sum(),
             "ratio": g["abs_updated"].sum() / g["abs_day_ahead"].sum(),
             "ratio_unshrunk": g["abs_unshrunk"].sum() / g["abs_day_ahead"].sum(),
+            "ratio_oracle_level": g["abs_oracle_level"].sum() / g["abs_day_ahead"].sum(),
             "wape_poisson_floor": g["abs_poisson_floor"].sum() / g["actual"].sum(),
             "day_ratio_mean": per_day.mean(), "day_ratio_worst": per_day.max(),
             "days_better": float((per_day < 1).mean()),

@@ -251,3 +251,21 @@ def test_an_export_dropped_in_the_drop_folder_counts_at_once(site):
     assert (root / "drop" / "processed" / "acd-1200.csv").exists()
     with Store(root / "store.duckdb", read_only=True) as s:
         assert s.actuals_span(["voice"])[1] == pd.Timestamp("2026-11-16 11:30")
+
+
+def test_the_chance_of_target_bisection_agrees_with_a_scan_of_the_grid(site, tmp_path):
+    from forecaster.planning.intraday import CHANCE_GRID, _met, chance_of_target
+
+    root, run, _ = site
+    out = tmp_path / "rows.json"
+    assert run("intraday", "--at", "2026-11-16 10:00", "--out", out).exit_code == 0
+    floor = pd.DataFrame(json.loads(out.read_text())["intervals"]).assign(
+        interval_start=lambda f: pd.to_datetime(f["interval_start"]))
+    config = load_config(root / "site.yaml")
+    scan = pd.Series(0.0, index=pd.Index(floor["queue"].unique()))
+    for u in CHANCE_GRID:
+        met = _met(floor, config, float(u))
+        scan[met[met].index] = float(u)
+    fast = chance_of_target(floor, config)
+    pd.testing.assert_series_equal(fast.sort_index(), scan.sort_index(), check_names=False)
+    assert (scan > 0).any() and (scan < CHANCE_GRID[-1]).any()        # the grid's inside is exercised

@@ -136,18 +136,20 @@ def deadline_requirements(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- staffing a stored forecast --------------------------------------------------------------
-def quantile_contacts(forecast: pd.DataFrame, quantile: float | None) -> np.ndarray:
+def quantile_contacts(forecast: pd.DataFrame, quantile) -> np.ndarray:
     """Contacts at a forecast quantile, from the 80 % band under a normal error shape.
 
     ``hi_80`` is the 0.9 quantile, so 0.9 gives ``hi_80`` exactly; other quantiles scale the
-    band's half-width by the normal z-ratio. ``None`` gives the mean forecast.
+    band's half-width by the normal z-ratio. ``None`` gives the mean forecast; an array gives
+    each row its own quantile.
     """
     mean = forecast["forecast"].to_numpy(float)
     if quantile is None:
         return mean
 
-    z = ndtri(quantile) / ndtri(0.9)
-    band = (forecast["hi_80"] if quantile >= 0.5 else forecast["lo_80"]).to_numpy(float)
+    q = np.broadcast_to(np.asarray(quantile, float), mean.shape)
+    z = ndtri(q) / ndtri(0.9)
+    band = np.where(q >= 0.5, forecast["hi_80"].to_numpy(float), forecast["lo_80"].to_numpy(float))
     half = np.where(np.isnan(band), 0.0, np.abs(band - mean))
     return np.maximum(0.0, mean + z * half)
 
