@@ -269,3 +269,18 @@ def test_the_chance_of_target_bisection_agrees_with_a_scan_of_the_grid(site, tmp
     fast = chance_of_target(floor, config)
     pd.testing.assert_series_equal(fast.sort_index(), scan.sort_index(), check_names=False)
     assert (scan > 0).any() and (scan < CHANCE_GRID[-1]).any()        # the grid's inside is exercised
+
+
+def test_a_campaign_submitted_after_the_plan_is_named(site, tmp_path):
+    """After the drop-folder test: it adds a campaign to the shared store."""
+    root, run, _ = site
+    cal = tmp_path / "late.csv"
+    cal.write_text("campaign_id,name,channel,start,end,queues,reach\n"
+                   "SMS-16,Monday SMS blast,sms,2026-11-16 09:00,2026-11-16 10:00,voice,20000\n")
+    submitted = run("campaigns", "submit", cal, "--by", "marketing")
+    assert submitted.exit_code == 0, submitted.output
+    res = run("intraday", "--at", "2026-11-16 12:00", "--queue", "voice")
+    assert res.exit_code == 0, res.output
+    assert ("Warning: campaign SMS-16 (Monday SMS blast) was submitted or changed after plan run #1 was made: its "
+            "forecast does not hold the campaign as it stands; the update sees it only through the contacts so far") \
+        in res.stderr

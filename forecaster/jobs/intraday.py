@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecaster.campaigns.calendar import current
 from forecaster.core.config import Config
 from forecaster.core.errors import UserError
 from forecaster.core.site_calendar import is_open
@@ -86,6 +87,7 @@ def _update(store_path, config: Config, at: pd.Timestamp, queues: list[str], loc
         schedule = runs.schedule(run_id)
         windows = runs.capacity(run_id)["windows"]
         plans = runs.earlier_plans(cal_start.to_pydatetime(), day.to_pydatetime())
+        calendar = current(store)
     plan = plan[plan["queue"].isin(open_now) & (plan["interval_start"] >= day)
                 & (plan["interval_start"] < day + pd.Timedelta(days=1))].rename(columns={"interval_start": "ds"})
     if plan.empty:
@@ -100,7 +102,8 @@ def _update(store_path, config: Config, at: pd.Timestamp, queues: list[str], loc
                         "re-forecast")
     coverage = schedule["coverage"]
     result = plan_the_rest(rest, coverage[coverage["interval_start"] >= at], windows, config, at)
-    notes = intake_notes + result["notes"] + _late_data(hist, open_now, at, config)
+    notes = intake_notes + result["notes"] + _late_data(hist, open_now, at, config) + \
+        _unplanned_campaigns(calendar, run, run_id, day, open_now)
     calibration = {q: {"beta": model.beta_.get(q), "kappa": round(model.kappa_.get(q, 0.0), 5),
                        "days": model.days_.get(q, 0),
                        "on_plans": round(float((pairs.loc[pairs["queue"] == q, "source"] == "plan").mean()), 3)
@@ -121,6 +124,20 @@ def _update(store_path, config: Config, at: pd.Timestamp, queues: list[str], loc
         runs.save_requirements(new_id, "mean", req)
     return {**result, "ingested": got.ingested if got else [], "run_id": new_id, "plan_run_id": run_id, "used": Runs.describe(run_id, run), "notes": notes,
             "calibration": calibration, "at": at}
+
+
+def _unplanned_campaigns(calendar: pd.DataFrame, run: dict, run_id: int, day: pd.Timestamp, queues: list[str]) -> list[str]:
+    """Campaigns running today that were submitted, changed or withdrawn after the plan was made:
+    the plan's forecast does not hold them as they now stand, so only the contacts so far show them."""
+    if calendar.empty:
+        return []
+    made = pd.Timestamp(run["started_at"])
+    live = calendar[(calendar["start_ts"] < day + pd.Timedelta(days=1)) & (calendar["end_ts"] >= day - pd.Timedelta(days=3))
+                    & (calendar["submitted_at"] > made)
+                    & calendar["queues"].map(lambda qs: bool(set(qs) & set(queues)))]
+    return [f"campaign {c.campaign_id} ({c.name}) was {'withdrawn' if c.withdrawn else 'submitted or changed'} after "
+            f"plan run #{run_id} was made: its forecast does not hold the campaign as it stands; the update sees it "
+            "only through the contacts so far" for c in live.itertuples()]
 
 
 def _late_data(hist: pd.DataFrame, queues: list[str], at: pd.Timestamp, config: Config) -> list[str]:
