@@ -17,7 +17,7 @@ the end of the day:
   (taking the updated forecast as the rate), the part of the error no update can remove;
 - the oracle level: the day-ahead forecast scaled to the rest of the day's true total, the best any
   update of the day's level can do (what is left is the intraday shape and noise);
-- the same for the unshrunk update (beta = 1: the morning's ratio applied in full), for reference;
+- the same for the unshrunk update (alpha = 0: the morning's ratio applied in full), for reference;
 - coverage of the updated forecast's 80 % and 95 % bands (and of the day-ahead bands).
 
 Targets (issue 21): ratio at most 0.70 after 12:00 and 0.85 after 10:00 on each real series; 80 %
@@ -66,8 +66,8 @@ def score_day(s, frame: pd.DataFrame, day: pd.Timestamp, times: list[str], plans
         model = LevelUpdate().fit(pairs, cut)
         seen = actual[actual["ds"] < at]
         out = model.predict(frame.drop(columns="y"), seen, at).merge(actual, on=["queue", "ds"])
-        full = LevelUpdate(pseudo=model.pseudo)
-        full.beta_ = dict.fromkeys(model.beta_, 1.0)
+        full = LevelUpdate()
+        full.alpha_ = dict.fromkeys(model.alpha_, 0.0)
         full.kappa_, full.z_ = model.kappa_, model.z_
         unshrunk = full.predict(frame.drop(columns="y"), seen, at)["forecast"].to_numpy()
         y = out["y"].to_numpy(float)
@@ -82,7 +82,7 @@ def score_day(s, frame: pd.DataFrame, day: pd.Timestamp, times: list[str], plans
             "in_95": int(((y >= out["lo_95"]) & (y <= out["hi_95"])).sum()),
             "plan_in_80": int(((y >= frame.loc[frame["ds"] >= at, "lo_80"].to_numpy())
                                & (y <= frame.loc[frame["ds"] >= at, "hi_80"].to_numpy())).sum()),
-            "beta": float(np.mean(list(model.beta_.values()))) if model.beta_ else np.nan,
+            "alpha": float(np.median(list(model.alpha_.values()))) if model.alpha_ else np.nan,
             "factor": float(out["factor"].iloc[0]) if len(out) else np.nan})
     return rows
 
@@ -103,7 +103,7 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
             "day_ratio_mean": per_day.mean(), "day_ratio_worst": per_day.max(),
             "days_better": float((per_day < 1).mean()),
             "cover_80": g["in_80"].sum() / n, "cover_95": g["in_95"].sum() / n,
-            "plan_cover_80": g["plan_in_80"].sum() / n, "beta_mean": g["beta"].mean(),
+            "plan_cover_80": g["plan_in_80"].sum() / n, "alpha_median": g["alpha"].median(),
             "calibrated_on_plans": g["calibrated_on_plans"].mean()})
     return pd.DataFrame(out)
 

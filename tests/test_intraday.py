@@ -53,7 +53,7 @@ def test_a_persistent_day_level_is_learned_and_removes_most_of_the_level_error()
     for day in days:
         past = hist[hist["ds"] < day]
         model = LevelUpdate().fit(calibration_pairs(past, day.date()), cut)
-        assert model.beta_["voice"] >= 0.6             # a morning that runs hot means an afternoon that does
+        assert model.alpha_["voice"] <= 200            # a morning that runs hot means an afternoon that does
         today = hist[hist["ds"].dt.normalize() == day]
         out = model.predict(_plan_for(hist[hist["ds"] < day + pd.Timedelta(days=1)], day).drop(columns="y"), today, day + pd.Timedelta(hours=12))
         y = out.merge(today, on=["queue", "ds"])["y"].to_numpy()
@@ -66,11 +66,11 @@ def test_a_persistent_day_level_is_learned_and_removes_most_of_the_level_error()
     assert 0.7 <= cover / n <= 0.9                      # bands calibrated on the days before
 
 
-def test_pure_noise_earns_a_small_beta():
+def test_pure_noise_earns_a_strong_prior_on_the_plan():
     hist = days_with_levels("2026-01-05", 120, sd=0.0, seed=3)
     day = sorted(hist["ds"].dt.normalize().unique())[-1]
     model = LevelUpdate().fit(calibration_pairs(hist[hist["ds"] < day], day.date()), 12 * 60)
-    assert model.beta_["voice"] <= 0.35
+    assert model.alpha_["voice"] >= 500                # ~500 contacts before 12:00: mostly keep the plan
 
 
 def test_without_a_morning_the_plan_stands_and_the_factor_is_capped():
@@ -81,7 +81,7 @@ def test_without_a_morning_the_plan_stands_and_the_factor_is_capped():
     at = day + pd.Timedelta(hours=12)
     kept = model.predict(plan, hist.iloc[:0], at)
     assert (kept["factor"] == 1.0).all() and np.allclose(kept["forecast"], kept["day_ahead"])
-    model.beta_["voice"] = 1.0
+    model.alpha_["voice"] = 0.0
     flood = plan[plan["ds"] < at][["queue", "ds"]].assign(y=1e6)
     assert model.predict(plan, flood, at)["factor"].max() == MAX_FACTOR
 

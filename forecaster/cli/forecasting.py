@@ -257,7 +257,7 @@ def _show_intraday(info: dict) -> None:
         click.echo(render(queues.round(3), "table"))
     cal = info.get("calibration", {})
     if cal:
-        click.echo("Calibration: " + "; ".join(f"{q} beta {v['beta']}, {v['days']} day(s), {v['on_plans']:.0%} on "
+        click.echo("Calibration: " + "; ".join(f"{q} alpha {v['alpha']:g}, {v['days']} day(s), {v['on_plans']:.0%} on "
                                                "earlier plans" for q, v in cal.items()))
     for a in info.get("actions", []):
         click.echo(f"Action: {a['queue']} {a['action']} {a['start']} to {a['end']}, {a['agents']} agent(s): {a['why']}")

@@ -104,7 +104,7 @@ def _update(store_path, config: Config, at: pd.Timestamp, queues: list[str], loc
     result = plan_the_rest(rest, coverage[coverage["interval_start"] >= at], windows, config, at)
     notes = intake_notes + result["notes"] + _late_data(hist, open_now, at, config) + \
         _unplanned_campaigns(calendar, run, run_id, day, open_now)
-    calibration = {q: {"beta": model.beta_.get(q), "kappa": round(model.kappa_.get(q, 0.0), 5),
+    calibration = {q: {"alpha": model.alpha_.get(q, float("inf")), "kappa": round(model.kappa_.get(q, 0.0), 5),
                        "days": model.days_.get(q, 0),
                        "on_plans": round(float((pairs.loc[pairs["queue"] == q, "source"] == "plan").mean()), 3)
                        if (pairs["queue"] == q).any() else 0.0} for q in open_now}
