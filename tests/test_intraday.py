@@ -284,3 +284,23 @@ def test_a_campaign_submitted_after_the_plan_is_named(site, tmp_path):
     assert ("Warning: campaign SMS-16 (Monday SMS blast) was submitted or changed after plan run #1 was made: its "
             "forecast does not hold the campaign as it stands; the update sees it only through the contacts so far") \
         in res.stderr
+
+
+def test_without_a_schedule_today_the_rest_is_staffed_and_the_gap_left_open(config):
+    from forecaster.planning.intraday import plan_the_rest
+
+    at = pd.Timestamp("2026-11-16 12:00")
+    times = pd.date_range(at, periods=12, freq="30min")
+    rest = pd.DataFrame({"queue": "voice", "interval_start": times, "forecast": 40.0, "day_ahead": 36.0,
+                         "lo_80": 32.0, "hi_80": 48.0, "lo_95": 28.0, "hi_95": 53.0, "aht_s": 300.0,
+                         "factor": 1.11, "observed": 400.0, "expected": 360.0})
+    empty = pd.DataFrame(columns=["queue", "interval_start", "scheduled_agents", "on_break"])
+    windows = pd.DataFrame(columns=["queue", "start", "end", "spare_agents_min"])
+    out = plan_the_rest(rest, empty, windows, config, at)
+    assert out["notes"] == ["queue voice: no schedule for 2026-11-16 in the plan; requirements only (run "
+                            "'forecaster schedule' for the week)"]
+    rows = out["intervals"]
+    assert (rows["required_agents"] > 0).all() and rows["gap"].isna().all() and rows["service_level"].isna().all()
+    q = out["queues"].iloc[0]
+    assert q["rest_forecast"] == 480.0 and np.isnan(q["chance_target"]) and np.isnan(q["overtime_agent_h"])
+    assert out["actions"].empty
