@@ -32,3 +32,25 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     with pytest.raises(UserError, match="cannot write"):
         output.write_atomic(target, broken)
     assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["t.bin"]
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.csv.gz"])
+def test_csv_through_arrow_and_pandas_read_back_the_same(tmp_path, name):
+    """Numbers and plain text go through Arrow's writer; text needing quotes, times and flags
+    through pandas'. Either way the file reads back as the frame."""
+    plain = pd.DataFrame({"contacts": [1.5, 15.0, float("nan")], "agents": [3, 4, 5], "model": ["erlang_c"] * 3})
+    quoted = plain.assign(model=["a,b", 'say "hi"', "line\nbreak"])
+    timed = plain.assign(at=pd.to_datetime(["2026-11-16 12:00", "2026-11-16 12:30", "2026-11-16 13:00"]),
+                         ok=[True, False, True])
+    for frame in (plain, quoted, timed):
+        path = output.write_table(frame, tmp_path / name)
+        back = pd.read_csv(path, keep_default_na=True)
+        if "at" in frame:
+            back["at"] = pd.to_datetime(back["at"])
+        pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+    assert (tmp_path / name).exists() and not list(tmp_path.glob(".*tmp"))
+    if name == "t.csv":
+        output.write_table(plain, tmp_path / name)
+        assert (tmp_path / name).read_text().splitlines()[:2] == ["contacts,agents,model", "1.5,3,erlang_c"]
+        output.write_table(timed, tmp_path / name)
+        assert (tmp_path / name).read_text().splitlines()[1] == "1.5,3,erlang_c,2026-11-16 12:00:00,True"

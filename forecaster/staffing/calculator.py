@@ -129,10 +129,17 @@ def bulk(path: str | Path, defaults: Inputs) -> pd.DataFrame:
     base = defaults.row()
 
     def numbers(col, ok, rule):
-        raw = frame[col] if col in frame else pd.Series([base[col]] * len(frame), index=frame.index)
-        text = raw.astype(str).str.strip()
-        given = text != ""                          # a blank cell takes the default, unchecked
-        val = parse_numbers(text, decimal_comma).where(given, base[col])
+        if col not in frame:                        # the default (checked by the caller), for every row
+            work[col] = float("nan") if base[col] is None else float(base[col])
+            return
+        raw = frame[col]
+        val = pd.to_numeric(raw, errors="coerce")   # plain numbers at parser speed; text only where that fails
+        given = pd.Series(True, index=frame.index)
+        odd = val.isna().to_numpy()
+        if odd.any():
+            text = raw[odd].astype(str).str.strip()
+            given[odd] = (text != "").to_numpy()    # a blank cell takes the default, unchecked
+            val[odd] = parse_numbers(text, decimal_comma).where(text != "", base[col]).to_numpy(float)
         bad = ~ok(val) & given
         shown = renamed.get(col, col)              # the column as the user's file names it
         for i in np.flatnonzero(bad.to_numpy())[:50]:
