@@ -304,3 +304,16 @@ def test_without_a_schedule_today_the_rest_is_staffed_and_the_gap_left_open(conf
     q = out["queues"].iloc[0]
     assert q["rest_forecast"] == 480.0 and np.isnan(q["chance_target"]) and np.isnan(q["overtime_agent_h"])
     assert out["actions"].empty
+
+
+def test_an_intraday_run_is_never_published_or_used_as_a_plan(site):
+    root, run, _ = site
+    with Store(root / "store.duckdb", read_only=True) as s:
+        newest = s.con.execute("SELECT max(run_id) FROM runs WHERE kind = 'intraday'").fetchall()[0][0]
+        plan = Runs(s).plan()
+    for args in (("runs", "publish", newest), ("staff", "--run", newest)):
+        res = run(*args)
+        assert res.exit_code == 2
+        assert res.stderr.strip() == (f"Error: run {newest} is an intraday update of run #{plan}: intraday runs stay "
+                                      "drafts beside the plan and are not used or published as plans; 'forecaster "
+                                      "runs' lists the forecast runs")

@@ -39,6 +39,10 @@ class Runs:
         if run_id is None:
             raise UserError("the store holds no forecast run yet; run 'forecaster nightly' or 'forecaster forecast' first")
         run = self.get(run_id)
+        if run is not None and run["kind"] == "intraday":
+            raise UserError(f"run {run_id} is an intraday update of run #{run['parent_run_id']}: intraday runs stay "
+                            "drafts beside the plan and are not used or published as plans; 'forecaster runs' lists "
+                            "the forecast runs")
         if run is None or run["kind"] not in ("forecast", "nightly") or run["status"] != "ok":
             raise UserError(f"run {run_id} is not a finished forecast run; 'forecaster runs' lists the runs")
         run["used_as"] = used_as
