@@ -185,22 +185,27 @@ def _served_within(q, stop, c, mu, theta, t):
     lt = rate * t
     # Poisson(lt) mass beyond lt + 8 sd + 15 is below 1e-15 (pyworkforce takes 10 sd + 50)
     steps = (lt + 8 * np.sqrt(lt) + 15).astype(np.int64)
-    width = q.shape[1]
+    last = int(steps.max())
+    # mass j places back needs j more steps to be served: at step k, places beyond last - k can no
+    # longer be served within the steps counted, so they are dropped (exactly: they never reach 0)
+    width = min(q.shape[1], last + 1)
     j = np.arange(width)[None, :]
     advance = (c * mu)[:, None] + j * theta[:, None]
     stay = 1 - (advance + theta[:, None]) / rate[:, None]
     move = (advance / rate[:, None])[:, 1:]
     serve = c * mu / rate
-    dist = q.copy()
-    moved = np.empty_like(move)
+    dist = q[:, :width].copy()
     served = np.zeros(c.size)
     result = np.zeros(c.size)
     log_lt = np.log(lt)
-    for k in range(1, int(steps.max()) + 1):
-        served += dist[:, 0] * serve
-        np.multiply(dist[:, 1:], move, out=moved)
-        dist *= stay
-        dist[:, :-1] += moved
+    for k in range(1, last + 1):
+        w = min(width, last - k + 1)
+        d = dist[:, :w]
+        served += d[:, 0] * serve
+        if w > 1:
+            moved = d[:, 1:] * move[:, : w - 1]
+            d *= stay[:, :w]
+            d[:, :-1] += moved
         weight = np.exp(k * log_lt - lt - math.lgamma(k + 1))
         weight[k > steps] = 0.0
         result += weight * served
@@ -220,7 +225,9 @@ def erlang_a_metrics(agents, contacts, aht_s, interval_min, answer_s, patience_s
     out["asa_s"][nobody] = np.inf
     if live.any():
         order = np.flatnonzero(live)
-        order = order[np.argsort(c[order], kind="stable")]          # similar sizes share a chunk
+        # similar service rates share a chunk: the uniformisation's steps grow with c * mu, and a
+        # chunk runs as many as its largest row needs
+        order = order[np.argsort(c[order] / aht[order], kind="stable")]
         for chunk in np.array_split(order, max(1, order.size // 2048)):
             for key, val in _erlang_a_chunk(c[chunk], contacts_[chunk], aht[chunk], interval[chunk],
                                             ans[chunk], patience[chunk]).items():
