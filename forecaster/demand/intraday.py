@@ -132,10 +132,6 @@ class LevelUpdate:
         self.z_[queue] = {name: float(np.quantile(z, q)) for name, q in QUANTILES.items()} if len(z) >= 20 else {}
 
     # -- predicting -------------------------------------------------------------------------
-    def factor(self, queue: str, observed: float, expected: float) -> float:
-        """The multiplier for the rest of ``queue``'s day, given its morning so far."""
-        return float(level(np.array([observed]), np.array([expected]), self.alpha_.get(queue, np.inf))[0])
-
     def predict(self, plan: pd.DataFrame, observed: pd.DataFrame, at: pd.Timestamp) -> pd.DataFrame:
         """The rest of ``at``'s day: ``plan`` (``queue, ds, forecast, lo/hi`` for the day) updated
         by ``observed`` (``queue, ds, y``, intervals before ``at``).

@@ -83,13 +83,13 @@ def _update(store_path, config: Config, at: pd.Timestamp, queues: list[str], loc
                                 end=(day + pd.Timedelta(days=1)).to_pydatetime())
         open_now = _check_at(at, store.actuals_span(queues), actuals, config, queues)
         run_id, run = runs.forecast_run(None)
-        plan = runs.forecast(run_id)
-        schedule = runs.schedule(run_id)
+        tomorrow = (day + pd.Timedelta(days=1)).to_pydatetime()
+        plan = runs.forecast(run_id, day.to_pydatetime(), tomorrow)
+        coverage = runs.coverage(run_id, at.to_pydatetime(), tomorrow)
         windows = runs.capacity(run_id)["windows"]
         plans = runs.earlier_plans(cal_start.to_pydatetime(), day.to_pydatetime())
         calendar = current(store)
-    plan = plan[plan["queue"].isin(open_now) & (plan["interval_start"] >= day)
-                & (plan["interval_start"] < day + pd.Timedelta(days=1))].rename(columns={"interval_start": "ds"})
+    plan = plan[plan["queue"].isin(open_now)].rename(columns={"interval_start": "ds"})
     if plan.empty:
         raise UserError(f"{Runs.describe(run_id, run)} does not forecast {day:%Y-%m-%d}; publish a plan that does "
                         "(the nightly as of the day before, or 'forecaster runs publish ID')")
@@ -100,8 +100,7 @@ def _update(store_path, config: Config, at: pd.Timestamp, queues: list[str], loc
     if rest.empty:
         raise UserError(f"--at {at:%Y-%m-%d %H:%M}: the plan holds no open interval after it today; nothing to "
                         "re-forecast")
-    coverage = schedule["coverage"]
-    result = plan_the_rest(rest, coverage[coverage["interval_start"] >= at], windows, config, at)
+    result = plan_the_rest(rest, coverage, windows, config, at)
     notes = intake_notes + result["notes"] + _late_data(hist, open_now, at, config) + \
         _unplanned_campaigns(calendar, run, run_id, day, open_now)
     calibration = {q: {"alpha": model.alpha_.get(q, float("inf")), "kappa": round(model.kappa_.get(q, 0.0), 5),

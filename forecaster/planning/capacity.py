@@ -56,6 +56,13 @@ def productive_agents(on_shift: np.ndarray, shrinkage: np.ndarray) -> np.ndarray
     return np.maximum(a, 0)
 
 
+def on_the_phones(scheduled: np.ndarray, on_break, shrinkage: np.ndarray) -> np.ndarray:
+    """Productive agents a schedule gives: :func:`productive_agents`, but never more than those on
+    shift and not on a break (breaks go where demand is lowest, the very windows offered)."""
+    scheduled = np.asarray(scheduled, np.int64)
+    return np.minimum(productive_agents(scheduled, shrinkage), np.maximum(scheduled - on_break, 0))
+
+
 def spare_per_interval(coverage: pd.DataFrame, req_q: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Join a schedule's coverage (``queue, interval_start, on_shift``) with the requirement at
     the quantile (``queue, interval_start, agents, scheduled``); add ``productive`` and ``spare``."""
@@ -63,11 +70,9 @@ def spare_per_interval(coverage: pd.DataFrame, req_q: pd.DataFrame, config: Conf
     f = req_q[["queue", "interval_start", "required_agents", "required_with_shrinkage"]].merge(
         coverage[cols], on=["queue", "interval_start"], how="inner")
     shrink = f["queue"].map({q.name: q.shrinkage for q in config.queues}).to_numpy(float)
-    productive = productive_agents(f["scheduled_agents"].to_numpy(), shrink)
-    # breaks are placed where demand is lowest, the very windows offered: an agent on a break
-    # that interval cannot be lent, whatever shrinkage says on average
+    # an agent on a break that interval cannot be lent, whatever shrinkage says on average
     on_break = f.pop("on_break").fillna(0).to_numpy(np.int64) if "on_break" in f else 0
-    f["productive"] = np.minimum(productive, np.maximum(f["scheduled_agents"].to_numpy(np.int64) - on_break, 0))
+    f["productive"] = on_the_phones(f["scheduled_agents"].to_numpy(), on_break, shrink)
     f["spare"] = f["productive"] - f["required_agents"]
     return f
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from forecaster.core.config import Config
 from forecaster.core.site_calendar import slot_minutes
-from forecaster.planning.capacity import productive_agents, spare_capacity
+from forecaster.planning.capacity import on_the_phones, spare_capacity
 from forecaster.staffing.requirements import service_with_agents, staff_forecast
 
 CHANCE_GRID = np.round(np.arange(0.02, 0.991, 0.02), 2)
@@ -50,7 +50,7 @@ def on_the_floor(rest: pd.DataFrame, coverage: pd.DataFrame, config: Config) -> 
     sched = scheduled.fillna(0).to_numpy(np.int64)
     out["on_break"] = pd.to_numeric(out["on_break"], errors="coerce").fillna(0)
     on_break = out["on_break"].to_numpy(np.int64)
-    productive = np.minimum(productive_agents(sched, shrink), np.maximum(sched - on_break, 0))
+    productive = on_the_phones(sched, on_break, shrink)
     out["scheduled_agents"] = scheduled
     out["productive"] = np.where(has, productive, np.nan)
     out["gap"] = out["productive"] - out["required_agents"]

@@ -115,10 +115,20 @@ class Runs:
                       (SELECT count(*) FROM run_requirements q WHERE q.run_id = r.run_id) AS requirement_rows
                FROM runs r WHERE ? IS NULL OR r.kind = ? ORDER BY r.run_id DESC""", [kind, kind]).df()
 
-    def forecast(self, run_id: int) -> pd.DataFrame:
+    def forecast(self, run_id: int, start=None, end=None) -> pd.DataFrame:
+        """The run's forecast, or its intervals in ``[start, end)``."""
         return self.con.execute(
             """SELECT queue, interval_start, forecast, lo_80, hi_80, lo_95, hi_95, aht_s FROM run_forecast
-               WHERE run_id = ? ORDER BY queue, interval_start""", [run_id]).df()
+               WHERE run_id = ? AND (?::TIMESTAMP IS NULL OR interval_start >= ?)
+                 AND (?::TIMESTAMP IS NULL OR interval_start < ?) ORDER BY queue, interval_start""",
+            [run_id, start, start, end, end]).df()
+
+    def coverage(self, run_id: int, start=None, end=None) -> pd.DataFrame:
+        """The run's schedule coverage per interval, or its intervals in ``[start, end)``."""
+        return self.con.execute(
+            """SELECT * EXCLUDE (run_id) FROM run_coverage WHERE run_id = ?
+                 AND (?::TIMESTAMP IS NULL OR interval_start >= ?) AND (?::TIMESTAMP IS NULL OR interval_start < ?)
+               ORDER BY queue, interval_start""", [run_id, start, start, end, end]).df()
 
     def earlier_plans(self, start, end) -> pd.DataFrame:
         """What the published plans said of each interval in ``[start, end)`` the day before or
@@ -188,8 +198,7 @@ class Runs:
         return {
             "shifts": q("""SELECT queue, day, shift, start_ts AS start, end_ts AS "end", paid_h, headcount
                            FROM run_schedule WHERE run_id = ? ORDER BY queue, day, start_ts, shift"""),
-            "coverage": q("""SELECT * EXCLUDE (run_id) FROM run_coverage WHERE run_id = ?
-                             ORDER BY queue, interval_start"""),
+            "coverage": self.coverage(run_id),
             "breaks": q("""SELECT queue, day, shift, slot, break, start_ts AS start, end_ts AS "end" FROM run_breaks
                            WHERE run_id = ? ORDER BY queue, day, shift, slot, start_ts"""),
             "summary": q("SELECT * EXCLUDE (run_id) FROM run_schedule_summary WHERE run_id = ? ORDER BY queue, day"),
