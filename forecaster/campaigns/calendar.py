@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import re
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from forecaster.core.config import Config
 from forecaster.core.errors import InputError, Problem, UserError
-from forecaster.io.actuals import read_raw
+from forecaster.io.actuals import table_of_bytes
 from forecaster.store.database import Store, inbox_dir, scalar
 
 Channel = Literal["direct_mail", "email", "sms", "tv", "radio", "social", "web", "push", "other"]
@@ -116,16 +117,12 @@ class Calendar:
     warnings: list[str] = field(default_factory=list)
 
 
-def _records(path: Path) -> tuple[list[dict], int, str, bool]:
+def _records(raw: bytes, name: str, suffix: str) -> tuple[list[dict], int, str, bool]:
     """Rows as dicts, the number of the first data row, the file's sha256 and whether its numbers
     use a decimal comma (a ;-separated export, where 200.000 is two hundred thousand)."""
-    name = str(path)
-    if path.suffix.lower() in (".yaml", ".yml"):
+    if suffix.lower() in (".yaml", ".yml"):
         try:
-            raw = path.read_bytes()
             data = yaml.safe_load(raw)
-        except OSError as exc:
-            raise InputError([Problem(name, None, None, f"cannot be read ({exc.strerror or exc})")]) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise InputError([Problem(name, mark.line + 1 if mark else None, None,
@@ -135,16 +132,23 @@ def _records(path: Path) -> tuple[list[dict], int, str, bool]:
         if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
             raise InputError([Problem(name, None, None, "must be a YAML list of campaigns (or 'campaigns:' with one)")])
         return data, 1, hashlib.sha256(raw).hexdigest(), False
-    head = path.read_bytes()[:4] if path.is_file() else b""
-    if head == b"PK\x03\x04":
-        raw = path.read_bytes()
+    if raw[:4] == b"PK\x03\x04":
         try:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+            frame = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on damaged files
             raise InputError([Problem(name, None, None, f"is not a readable XLSX file ({exc}); save it again")]) from None
         return frame.to_dict("records"), 2, hashlib.sha256(raw).hexdigest(), False
-    frame, first_row, digest = read_raw(path)
+    frame, first_row, digest = table_of_bytes(raw, name)
     return frame.to_dict("records"), first_row, digest, bool(frame.attrs.get("decimal_comma"))
+
+
+def calendar_rows(raw: bytes, name: str, suffix: str) -> tuple[list[dict], int]:
+    """A calendar file's rows as written (keys lower-cased, blanks as None) and the number of its
+    first data row, for showing a file next to its problems. Raises InputError if unreadable."""
+    records, first_row, _, _ = _records(raw, name, suffix)
+    return [{str(k).strip().lower(): (None if v is None or (isinstance(v, str) and not v.strip())
+                                      or (isinstance(v, float) and np.isnan(v)) else v)
+             for k, v in rec.items()} for rec in records], first_row
 
 
 _GROUPED = {False: re.compile(r"\d{1,3}(,\d{3})+(\.0+)?"), True: re.compile(r"\d{1,3}(\.\d{3})+(,0+)?")}
@@ -200,14 +204,23 @@ def _field_problem(name: str, row: int, err: dict) -> Problem:
         msg = f"use letters, digits, '_', '.', '-' (starting with a letter or digit), got {given!r}"
     else:
         msg = err["msg"].removeprefix("Value error, ") + ("" if isinstance(given, dict) else f", got {given!r}")
-    return Problem(name, row, loc, msg)
+    return Problem(name, row, loc, msg, None if isinstance(given, dict) else given)
 
 
-def read_calendar(path: str | Path, config: Config, today: dt.date | None = None) -> Calendar:
-    """Read and check a calendar; raise InputError listing every problem."""
+def read_calendar(path: str | Path, config: Config, today: dt.date | None = None, *, data: bytes | None = None,
+                  name: str | None = None) -> Calendar:
+    """Read and check a calendar; raise InputError listing every problem. ``data`` gives the file's
+    bytes when they did not come from ``path`` (an upload: then ``path`` only tells the type by its
+    suffix), and ``name`` what messages and the store call the file (default: ``path``)."""
     path = Path(path)
-    name = str(path)
-    records, first_row, digest, decimal_comma = _records(path)
+    name = name or str(path)
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError([Problem(name, None, None, f"cannot be read ({exc.strerror or exc}); check the path "
+                                      "and permissions")]) from None
+    records, first_row, digest, decimal_comma = _records(data, name, path.suffix)
     if not records:
         raise InputError([Problem(name, None, None, "has no campaigns; add at least one row")])
     known = set(config.queue_names)
@@ -219,7 +232,8 @@ def read_calendar(path: str | Path, config: Config, today: dt.date | None = None
         try:
             cleaned = _clean(rec, decimal_comma)
         except ValueError as exc:                      # a reach written ambiguously
-            problems.append(Problem(name, row_no, "reach", str(exc)))
+            problems.append(Problem(name, row_no, "reach", str(exc),
+                                    next((v for k, v in rec.items() if str(k).strip().lower() == "reach"), None)))
             continue
         try:
             c = CampaignRow.model_validate(cleaned)
@@ -229,10 +243,10 @@ def read_calendar(path: str | Path, config: Config, today: dt.date | None = None
         unknown = [] if c.queues == "all" else sorted(set(c.queues) - known)
         if unknown:
             problems.append(Problem(name, row_no, "queues", f"unknown queue(s) {', '.join(unknown)}; known: "
-                                    f"{', '.join(config.queue_names)} or 'all'"))
+                                    f"{', '.join(config.queue_names)} or 'all'", ";".join(c.queues)))
         if c.campaign_id in seen:
             problems.append(Problem(name, row_no, "campaign_id", f"{c.campaign_id!r} is also on row {seen[c.campaign_id]}; "
-                                    "give each campaign one row"))
+                                    "give each campaign one row", c.campaign_id))
         seen.setdefault(c.campaign_id, row_no)
         rows.append((row_no, c))
     if problems:
@@ -276,6 +290,11 @@ def current(store: Store, include_withdrawn: bool = True) -> pd.DataFrame:
         f"""SELECT {', '.join(VERSION_COLUMNS)} FROM campaign_versions
             QUALIFY version = max(version) OVER (PARTITION BY campaign_id) ORDER BY start_ts, campaign_id""").df()
     return frame if include_withdrawn else frame[~frame["withdrawn"]].reset_index(drop=True)
+
+
+def current_empty() -> pd.DataFrame:
+    """:func:`current`'s columns with no rows (a store not made yet)."""
+    return pd.DataFrame(columns=VERSION_COLUMNS)
 
 
 def versions(store: Store, campaign_id: str) -> pd.DataFrame:

@@ -37,6 +37,7 @@ COMMAND_MODULES = {
     "staff": "planning", "schedule": "planning", "capacity": "planning", "intraday": "intraday",
     "scenario": "scenarios",
     "campaigns": "campaigns", "impact": "campaigns",
+    "users": "users", "serve": "users",
 }
 
 

@@ -7,12 +7,19 @@ import datetime as dt
 import click
 import pandas as pd
 
-from forecaster.campaigns.calendar import current, json_schema, plan, read_calendar, versions, withdraw
+from forecaster.campaigns.calendar import current, json_schema, read_calendar, versions
 from forecaster.campaigns.effects import unexplained as spikes
 from forecaster.cli.app import App, cli, format_option, warn
 from forecaster.core.errors import UserError
 from forecaster.io.output import render, to_json, write_table
-from forecaster.jobs.actions import advise_store, check_peaks, impact_store, submit_calendar
+from forecaster.jobs.actions import (
+    advise_store,
+    check_calendar,
+    check_peaks,
+    impact_store,
+    submit_calendar,
+    withdraw_campaign,
+)
 
 
 @cli.group("campaigns")
@@ -54,13 +61,7 @@ def campaigns_validate(app: App, file: str) -> None:
     """
 
     cal = read_calendar(file, app.config)
-    cal.warnings += check_peaks(app.store_path, app.config, cal.frame)
-    store = app.store(read_only=True) if app.store_path.exists() else None
-    try:
-        planned = plan(store, cal)
-    finally:
-        if store is not None:
-            store.close()
+    planned = check_calendar(app.store_path, app.config, cal, app.lock_timeout_s)
     warn(cal.warnings)
     click.echo(f"OK: {len(planned)} campaign(s) in {file}; submitting would give {_show_plan(planned)}.")
 
@@ -188,8 +189,7 @@ def campaigns_withdraw(app: App, campaign_id: str, by: str) -> None:
       forecaster --config configs/example.yaml campaigns withdraw CMP-2026-046 --by "Marketing NL"
     """
 
-    with app.store() as store:
-        version = withdraw(store, campaign_id, by)
+    version = withdraw_campaign(app.store_path, campaign_id, by, app.lock_timeout_s)
     click.echo(f"Withdrew {campaign_id} (version {version}).")
 
 

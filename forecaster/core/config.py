@@ -203,6 +203,15 @@ class Nightly(Strict):
     keep_runs: int = Field(30, ge=1, description="output folders of this many runs are kept in output_dir/runs")
 
 
+class Web(Strict):
+    """``forecaster serve``: marketing's web page and API."""
+
+    max_upload_mb: float = Field(10, gt=0, le=1024, description="largest request body (an upload); larger gets 413")
+    session_hours: float = Field(8, gt=0, le=24 * 30, description="a login lasts this long")
+    login_attempts: int = Field(5, ge=1, description="wrong passwords per minute (per name and per address) "
+                                "before further attempts get 429 for the rest of the minute")
+
+
 class Config(Strict):
     site: str = Field(min_length=1)
     timezone: str
@@ -215,6 +224,7 @@ class Config(Strict):
     scheduling: Scheduling = Scheduling()
     outbound: Outbound = Outbound()
     nightly: Nightly = Nightly()
+    web: Web = Web()
     store: str = "forecaster.duckdb"
     output_dir: str = "out"
     base_dir: Path = Field(Path("."), exclude=True, description="set by load_config: the config's folder")

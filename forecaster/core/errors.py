@@ -41,6 +41,7 @@ class Problem:
     row: int | None
     column: str | None
     message: str
+    value: object = None          # the offending value as given, where there is one (for the API's errors)
 
     def __str__(self) -> str:
         where = self.file

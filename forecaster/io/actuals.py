@@ -131,6 +131,11 @@ def read_raw(path: str | Path) -> tuple[pd.DataFrame, int, str]:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise _fail(name, f"cannot be read ({exc.strerror or exc}); check the path and permissions") from None
+    return table_of_bytes(raw, name)
+
+
+def table_of_bytes(raw: bytes, name: str) -> tuple[pd.DataFrame, int, str]:
+    """:func:`read_raw` on a file's bytes (an upload, say); ``name`` is what messages call the file."""
     digest = hashlib.sha256(raw).hexdigest()
     if raw[:2] == b"\x1f\x8b":
         try:

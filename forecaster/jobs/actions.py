@@ -16,7 +16,16 @@ from pathlib import Path
 import pandas as pd
 
 from forecaster.campaigns import peaks
-from forecaster.campaigns.calendar import Calendar, current, spool, store_submission
+from forecaster.campaigns.calendar import (
+    Calendar,
+    current,
+    current_empty,
+    plan,
+    spool,
+    store_submission,
+    versions,
+    withdraw,
+)
 from forecaster.campaigns.effects import analyse, past_impact
 from forecaster.core.config import Config
 from forecaster.core.errors import StoreLockedError, UserError
@@ -235,6 +244,36 @@ def submit_calendar(store_path: Path, cal: Calendar, by: str, lock_timeout_s: fl
         return store_submission(store, cal, by, at)
 
 
+def check_calendar(store_path: Path, config: Config, cal: Calendar, lock_timeout_s: float = 30.0) -> pd.DataFrame:
+    """What submitting ``cal`` would do: each campaign with its status (new, changed, unchanged,
+    revived). Adds the peak warnings to ``cal.warnings``. Changes nothing."""
+    cal.warnings += check_peaks(store_path, config, cal.frame)
+    if not Path(store_path).exists():
+        return plan(None, cal)
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        return plan(store, cal)
+
+
+def calendar_now(store_path: Path, include_withdrawn: bool = False, lock_timeout_s: float = 30.0) -> pd.DataFrame:
+    """The current version of every campaign (none before the store exists)."""
+    if not Path(store_path).exists():
+        return current_empty()
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        return current(store, include_withdrawn=include_withdrawn)
+
+
+def campaign_history(store_path: Path, campaign_id: str, lock_timeout_s: float = 30.0) -> pd.DataFrame:
+    """Every version of one campaign, oldest first."""
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        return versions(store, campaign_id)
+
+
+def withdraw_campaign(store_path: Path, campaign_id: str, by: str, lock_timeout_s: float = 30.0) -> int:
+    """Withdraw a campaign (a new version marked withdrawn); returns that version's number."""
+    with Store(store_path, lock_timeout_s=lock_timeout_s) as store:
+        return withdraw(store, campaign_id, by)
+
+
 def check_peaks(store_path: Path, config: Config, submitted: pd.DataFrame, lock_timeout_s: float = 2.0) -> list[str]:
     """Peak warnings for a calendar being checked or submitted (:func:`forecaster.campaigns.peaks.peak_warnings`).
     Never raises: a warning must not stand between marketing and a safe submission. Without a
@@ -250,10 +289,30 @@ def check_peaks(store_path: Path, config: Config, submitted: pd.DataFrame, lock_
                 "the calendar itself is valid"]
 
 
-def write_report(store_path: Path, config: Config, out, run_id: int | None = None,
-                 lock_timeout_s: float = 30.0) -> tuple[Path, str]:
-    """Gather the run's data with the store open, render with it closed, write atomically; returns
-    (path, which run it is: :meth:`Runs.describe`)."""
+def runs_table(store_path: Path, lock_timeout_s: float = 30.0) -> tuple[pd.DataFrame, int | None]:
+    """Every run, and which one is the published plan."""
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        runs = Runs(store)
+        return runs.list(), runs.plan()
+
+
+def run_record(store_path: Path, run_id: int, lock_timeout_s: float = 30.0) -> dict:
+    """One run's row: kind, status, dates, params and info (JSON text)."""
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        return Runs(store).get(run_id)
+
+
+def report_html(store_path: Path, config: Config, run_id: int | None = None,
+                lock_timeout_s: float = 30.0) -> tuple[str, int, str]:
+    """The run's report page (default: the published plan), gathered with the store open and
+    rendered with it closed; returns (html, run id, which run it is: :meth:`Runs.describe`)."""
     with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
         data = gather(store, config, run_id)
-    return write_bytes(out, render(data, config).encode("utf-8")), Runs.describe(data["run_id"], data["run"])
+    return render(data, config), data["run_id"], Runs.describe(data["run_id"], data["run"])
+
+
+def write_report(store_path: Path, config: Config, out, run_id: int | None = None,
+                 lock_timeout_s: float = 30.0) -> tuple[Path, str]:
+    """:func:`report_html`, written atomically; returns (path, which run it is)."""
+    html, _, used = report_html(store_path, config, run_id, lock_timeout_s)
+    return write_bytes(out, html.encode("utf-8")), used

@@ -28,7 +28,7 @@ import pandas as pd
 
 from forecaster.core.errors import StoreError, StoreLockedError, StoreVersionError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 MIGRATIONS: dict[int, list[str]] = {
@@ -139,6 +139,14 @@ MIGRATIONS: dict[int, list[str]] = {
         # nightly runs of an as-of run again were published too: they keep their files, so they stay read-only
         """UPDATE runs SET published_at = coalesce(finished_at, started_at)
            WHERE published OR (kind = 'nightly' AND status = 'ok')""",
+    ],
+    7: [  # accounts for the web page and API (forecaster users ...): argon2 password hashes, SHA-256 of API tokens
+        """CREATE TABLE IF NOT EXISTS users (
+            name VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, password_hash VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL, created_by VARCHAR NOT NULL, password_changed_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS api_tokens (
+            token_hash VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL)""",
     ],
 }
 
@@ -405,6 +413,13 @@ class Store:
         return (pd.Timestamp(first), pd.Timestamp(last)) if first is not None else (None, None)
 
     # -- summary -------------------------------------------------------------------------
+    def stamp(self) -> tuple:
+        """A value that changes whenever actuals, campaigns or runs change (a key for caches)."""
+        return self.con.execute(
+            """SELECT (SELECT count(*) FROM campaign_versions), (SELECT max(ingest_id) FROM ingests),
+                      (SELECT max(run_id) FROM runs), (SELECT max(coalesce(published_at, started_at)) FROM runs),
+                      (SELECT max(finished_at) FROM runs)""").fetchall()[0]
+
     def status(self) -> dict[str, object]:
         """What the store holds: per-queue actuals, campaigns, runs, ingests."""
         con = self.con
