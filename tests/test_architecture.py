@@ -19,6 +19,7 @@ LAYERS = [
     {"demand", "planning"},
     {"scenarios", "report"},
     {"jobs"},
+    {"web"},
     {"cli"},
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}

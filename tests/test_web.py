@@ -98,7 +98,7 @@ def _routes(app):
     for route in _flat(app.routes):
         methods = getattr(route, "methods", None) or set()
         path = route.path
-        if path.startswith("/static") or path in ("/login", "/logout"):
+        if path.startswith("/static") or path in ("/login", "/logout", "/favicon.ico"):
             continue
         for method in sorted(methods - {"HEAD", "OPTIONS"}):
             yield method, path.replace("{campaign_id}", "E1")

@@ -143,6 +143,6 @@ def serve_cmd(app: App, host: str, port: int, behind_https: bool, forwarded_allo
       forecaster --config configs/example.yaml serve --port 8000
     """
 
-    from forecaster.web.app import serve
+    from forecaster.web.app import serve  # FastAPI and the web stack load only for this command
 
     serve(app.config, app.store_path, host, port, behind_https, forwarded_allow_ips, app.lock_timeout_s)

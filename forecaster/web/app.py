@@ -16,14 +16,15 @@ from pathlib import Path
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from forecaster import __version__
+from forecaster.campaigns.calendar import drain_inbox
 from forecaster.core.config import Config
 from forecaster.core.errors import InputError, StoreLockedError, UserError
-from forecaster.store.database import Store
+from forecaster.store.database import Store, inbox_dir
 from forecaster.web import campaigns, runs, users
 from forecaster.web.campaigns import problems_json
 from forecaster.web.deps import HERE, LoginRequired, Marketing, Site, page
@@ -117,9 +118,6 @@ def _openapi(app: FastAPI):
 
 def _drain_inbox(s: Site, stop: threading.Event) -> None:
     """Apply submissions queued while the store was busy, as soon as it is free again."""
-    from forecaster.campaigns.calendar import drain_inbox
-    from forecaster.store.database import inbox_dir
-
     while not stop.wait(INBOX_EVERY_S):
         folder = inbox_dir(s.store_path)
         if not (folder.is_dir() and any(folder.glob("*.json"))):
@@ -166,6 +164,10 @@ def create_app(config: Config, store_path: Path, lock_timeout_s: float = 30.0, b
         app.include_router(module.pages)
     _docs(app)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():                                  # public, like /static: browsers ask for it on every page
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
     @app.get("/", include_in_schema=False)
     def home(user: Marketing):
         return RedirectResponse("/campaigns", status_code=303)
@@ -174,7 +176,7 @@ def create_app(config: Config, store_path: Path, lock_timeout_s: float = 30.0, b
 
 def serve(config: Config, store_path: Path, host: str, port: int, behind_https: bool = False,
           forwarded_allow_ips: str = "127.0.0.1", lock_timeout_s: float = 30.0) -> None:
-    import uvicorn
+    import uvicorn  # the server only: the app and its tests do without it
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(config, store_path, lock_timeout_s, behind_https)
