@@ -366,3 +366,18 @@ def test_serve_is_documented_and_its_app_starts_on_a_new_store(tmp_path, config_
     r = CliRunner().invoke(cli, ["serve", "--help"])
     assert r.exit_code == 0 and "Example:" in r.output
     assert os.path.exists(config.store_path)
+
+
+def test_xlsx_and_yaml_uploads_check_like_csv(app, cfg, tmp_path):
+    import pandas as pd
+
+    h = token(cfg, "mara")
+    rows = pd.DataFrame({"campaign_id": ["X-9"], "name": ["Spring"], "channel": ["tv"], "start": ["2026-12-22 20:00"],
+                         "end": ["2026-12-22 21:00"], "queues": ["voice"], "reach": ["1,000,000"]})
+    rows.to_excel(tmp_path / "c.xlsx", index=False)
+    yaml_text = b"campaigns:\n  - {campaign_id: X-9, name: Spring, channel: tv, start: 2026-12-22 20:00,\n     end: 2026-12-22 21:00, queues: [voice], reach: 1000000}\n"
+    for name, data in (("c.xlsx", (tmp_path / "c.xlsx").read_bytes()), ("c.yaml", yaml_text)):
+        r = client(app).post("/api/campaigns/validate", headers=h, files={"file": (name, data)})
+        assert r.status_code == 200 and r.json()["campaigns"] == [{"campaign_id": "X-9", "name": "Spring", "status": "new"}], r.text
+    r = client(app).post("/api/campaigns/validate", headers=h, files={"file": ("c.yaml", b"- {campaign_id: [")})
+    assert r.status_code == 422 and "is not valid YAML" in r.json()["errors"][0]["message"]
