@@ -381,3 +381,14 @@ def test_xlsx_and_yaml_uploads_check_like_csv(app, cfg, tmp_path):
         assert r.status_code == 200 and r.json()["campaigns"] == [{"campaign_id": "X-9", "name": "Spring", "status": "new"}], r.text
     r = client(app).post("/api/campaigns/validate", headers=h, files={"file": ("c.yaml", b"- {campaign_id: [")})
     assert r.status_code == 422 and "is not valid YAML" in r.json()["errors"][0]["message"]
+
+
+def test_a_planned_campaign_shows_its_cheapest_start_dates(app, cfg):
+    cal = b"campaign_id,name,channel,start,end,queues,reach\nA-1,Advice,email,2026-11-24,2026-11-24,voice;email,100000\n"
+    assert client(app).post("/api/campaigns", headers=token(cfg, "mara"), files={"file": ("a.csv", cal)}).status_code == 201
+    page = client(app, "mara").get("/campaigns/A-1").text
+    advice = re.search(r'<section class="box" id="advice">.*?</section>', page, re.S).group(0)
+    assert "Cheapest start dates" in advice and advice.count("<tr>") >= 3 and "current" in advice
+    page = client(app, "mara").get("/campaigns/W1").text          # after the forecast's end: says why there is none
+    assert "too late for run #1&#39;s forecast (2026-11-23 to 2026-11-29)" in page
+    assert "are not counted" in client(app, "mara").get("/campaigns/A-1").text    # the short forecast's caveat

@@ -119,6 +119,12 @@ def advise_store(store_path, config: Config, campaign_id: str, window: tuple[dt.
     if window is None:
         start = max(first_fc, campaign["start_ts"].date() - dt.timedelta(days=7))
         window = (start, min(last_fc - dt.timedelta(days=7), start + dt.timedelta(days=20)))
+        if window[1] < window[0] and campaign["start_ts"].date() <= last_fc:   # a short forecast: no week to spare
+            window = (start, min(last_fc, start + dt.timedelta(days=20)))
+        if window[1] < window[0]:
+            raise UserError(f"{campaign_id} starts on {campaign['start_ts']:%Y-%m-%d}, too late for run #{run_id}'s "
+                            f"forecast ({first_fc} to {last_fc}): advice compares start dates inside the published "
+                            "forecast")
     lo, hi = window
     if lo <= as_of or hi > last_fc:
         raise UserError(f"--window {lo}..{hi}: choose start dates from {first_fc} to {last_fc} (run #{run_id}'s "

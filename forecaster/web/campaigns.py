@@ -359,15 +359,19 @@ def campaign_page(campaign_id: str, request: Request, user: Marketing, s: SiteDe
     today = site_today(s.config)
     row = history[-1]
     impact, note = impact_by_campaign(s)
-    advice, advice_note = None, None
-    if not row["withdrawn"] and status_of(row, today) == "planned":
+    advice, advice_note, advice_notes = None, None, []
+    mine = impact.get(campaign_id)
+    ahead = mine["status"] == "planned" if mine else status_of(row, today) == "planned"   # after the data's as-of
+    if not row["withdrawn"] and ahead:
         try:
-            advice = s.cached(("advice", campaign_id), lambda: advise_store(
-                s.store_path, s.config, campaign_id, None, s.lock_timeout_s))["table"].head(7).to_dict("records")
+            out = s.cached(("advice", campaign_id), lambda: advise_store(
+                s.store_path, s.config, campaign_id, None, s.lock_timeout_s))
+            advice, advice_notes = out["table"].head(7).to_dict("records"), out["notes"]
         except UserError as exc:
             advice_note = f"No send-date advice: {str(exc).removeprefix('--window ')}"
     return page(request, "campaign.html", row={**row, "status": status_of(row, today)}, history=history,
-                impact=impact.get(campaign_id), impact_note=note, advice=advice, advice_note=advice_note)
+                impact=impact.get(campaign_id), impact_note=note, advice=advice, advice_note=advice_note,
+                advice_notes=advice_notes)
 
 
 @pages.post("/campaigns/{campaign_id}/withdraw")
