@@ -14,7 +14,7 @@ import pytest
 from forecaster.core.grid import future_grid
 from forecaster.demand.context import make_context
 from forecaster.demand.intervals import conformal_widths, with_intervals
-from forecaster.demand.models import REGISTRY, ForecastModel, race, register
+from forecaster.demand.models import REGISTRY, ForecastModel, point_forecast, race, register
 from forecaster.demand.selection import backtest, rank
 from tests.conftest import ROOT
 
@@ -101,3 +101,20 @@ def test_selection_keeps_the_combination_unless_a_model_is_clearly_better(scores
     ranked, reason = rank(["mean4", "topdown", "median"] if scores.get("median") or not scores else
                           ["mean4", "topdown"], scores)
     assert ranked[0] == first and why in reason
+
+
+@pytest.mark.parametrize("alias", [*race(), "median"])
+def test_the_same_planned_campaign_raises_every_models_forecast(alias, history, calendar, demo_config):
+    """The campaign layer: whichever model is chosen, the planned direct mailing of 1 Dec (about 510
+    extra billing calls over its response days) is in its forecast, and nothing is added before it."""
+    grid = future_grid(demo_config, ["voice_billing"], AS_OF + dt.timedelta(days=1), 14)
+    planned = (calendar["start_ts"] == "2026-12-01") & (calendar["channel"] == "direct_mail")
+    assert planned.sum() == 1
+    with_it = point_forecast(alias, history, grid, context(demo_config, calendar))
+    without = point_forecast(alias, history, grid, context(demo_config, calendar[~planned]))
+    day = grid["ds"].dt.normalize().to_numpy()
+    extra = pd.Series(with_it - without).groupby(day).sum()
+    response = extra[(extra.index >= pd.Timestamp("2026-12-01")) & (extra.index <= pd.Timestamp("2026-12-08"))]
+    assert 250 < response.sum() < 900, (alias, response.round(1).to_dict())
+    assert extra[extra.index < pd.Timestamp("2026-12-01")].abs().max() < 1e-6
+

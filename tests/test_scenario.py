@@ -263,10 +263,16 @@ def test_campaign_changes_are_re_predicted_by_the_runs_model(config):
                                  sc.Scenario(campaign_move={"NEXT": "2026-12-16"}))
     by_day = moved.groupby(moved.index.get_level_values(1).normalize()).sum()
     assert by_day.loc["2026-12-09"] < -100 and by_day.loc["2026-12-16"] > 100
+    # a baseline model carries the same campaign layer: dropping the campaign changes its forecast too
     baseline_info = {**info, "queues": {"voice": {"model": "mean4"}}}
-    none, notes = sc.campaign_delta(hist, cal, future, baseline_info, config, as_of, sc.Scenario(campaign_drop=["NEXT"]))
-    assert none.empty and notes == ["queue voice: its model (mean4) does not use campaigns; the campaign change "
-                                    "leaves it unchanged"]
+    by_mean4, notes = sc.campaign_delta(hist, cal, future, baseline_info, config, as_of,
+                                        sc.Scenario(campaign_drop=["NEXT"]))
+    per_day = by_mean4.groupby(by_mean4.index.get_level_values(1).normalize()).sum()
+    assert notes == [] and per_day.loc["2026-12-09"] < -100 and (per_day[per_day.index < "2026-12-09"] == 0).all()
+    unlearned = {**info, "adstock": {}}
+    none, notes = sc.campaign_delta(hist, cal, future, unlearned, config, as_of, sc.Scenario(campaign_drop=["NEXT"]))
+    assert none.empty and notes == ["queue voice: the run learned no campaign carry-over (no campaign before its "
+                                    "backtest); the campaign change leaves it unchanged"]
     result = sc.evaluate(future, config, sc.Scenario(campaign_drop=["NEXT"]), delta=dropped)
     total = result["total"].iloc[0]
     # the stored forecast (flat 20 here) moves by the change, never below zero

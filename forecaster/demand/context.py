@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from forecaster.campaigns.effects import campaign_offsets
@@ -30,6 +31,7 @@ class Context:
     engine: str = "local"                                           # or "dask": statsforecast on Dask
     campaigns: pd.DataFrame | None = None                           # the calendar (for campaign offsets)
     impact_shapes: dict = field(default_factory=dict, repr=False)   # history end -> impact model's shapes
+    offsets_cache: dict = field(default_factory=dict, repr=False)   # campaign_contacts per history and grid
 
 
 def make_context(config: Config, campaigns: pd.DataFrame, start: dt.date, end: dt.date) -> Context:
@@ -45,6 +47,18 @@ def campaign_contacts(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame, ctx:
         return None
 
     future = {q: pd.DatetimeIndex(sorted(grid.loc[rows, "ds"].dt.normalize().unique())) for q, rows in groups.items()}
+    # every model of an origin asks with the same history and days: the impact fit runs once for them
+    key = (hist["ds"].max(), len(hist), float(hist["y"].sum()), tuple(sorted(ctx.shapes.items())),
+           tuple((q, tuple(d)) for q, d in sorted(future.items())))
+    if key not in ctx.offsets_cache:
+        if len(ctx.offsets_cache) > 64:
+            ctx.offsets_cache.clear()
+        found = _campaign_contacts(hist, future, ctx)
+        ctx.offsets_cache[key] = None if found is None else _by_weekday_volume(found, hist)
+    return ctx.offsets_cache[key]
+
+
+def _campaign_contacts(hist: pd.DataFrame, future: dict, ctx: Context) -> pd.Series | None:
     # the impact model's own carry-over shapes, pooled over queues: on 50 demo origins twice as
     # accurate on big campaign days as the shapes of learn_adstock. Learned at most every
     # SHAPES_MAX_AGE days and only from history before the origin (no look-ahead in backtests);
@@ -62,3 +76,45 @@ def campaign_contacts(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame, ctx:
         return None
     found = found.set_index(["queue", "date"])["extra"]
     return found[~found.index.duplicated(keep="last")]
+
+
+def with_campaigns(base, history: pd.DataFrame, grid: pd.DataFrame, ctx: Context) -> np.ndarray:
+    """The campaign layer, the same on every model: ``base(history)`` (a model's point forecast for
+    ``grid``) fitted on the history with each past campaign's contacts taken out, and the contacts
+    the calendar adds on the forecast days (past campaigns' tails, planned campaigns) put back.
+
+    The contacts per queue and day come from the campaign-impact model (:func:`campaign_contacts`).
+    In history they are taken out of each interval in proportion to its contacts (at most half of a
+    day's contacts; where the estimate is negative, at most 30 % added); on a forecast day they are
+    spread over its intervals by the model's own intraday shape (evenly where the model forecasts
+    none). Without campaigns or shapes it is ``base(history)``.
+    """
+    grid = grid.reset_index(drop=True)
+    extra = campaign_contacts(history, grid.groupby("queue").groups, grid, ctx)
+    if extra is None:
+        return base(history)
+    day = history["ds"].dt.normalize()
+    taken = extra.reindex(pd.MultiIndex.from_arrays([history["queue"], day])).fillna(0.0).to_numpy()
+    total = history.groupby([history["queue"], day])["y"].transform("sum").to_numpy(float)
+    ratio = np.clip(np.divide(taken, total, out=np.zeros(len(total)), where=total > 0), -0.3, 0.5)
+    point = np.asarray(base(history.assign(y=history["y"].to_numpy(float) * (1.0 - ratio))), dtype=float)
+    gday = grid["ds"].dt.normalize()
+    added = extra.reindex(pd.MultiIndex.from_arrays([grid["queue"], gday])).fillna(0.0).to_numpy()
+    keys = [grid["queue"].to_numpy(), gday.to_numpy()]
+    day_total = pd.Series(point).groupby(keys).transform("sum").to_numpy()
+    rows = pd.Series(point).groupby(keys).transform("size").to_numpy()
+    share = np.divide(point, day_total, out=1.0 / rows, where=day_total > 0)
+    return np.maximum(point + added * share, 0.0)
+
+
+def _by_weekday_volume(extra: pd.Series, history: pd.DataFrame) -> pd.Series:
+    """The impact model's carry-over runs by calendar day; a quiet weekday (a Saturday at a tenth of
+    a Monday) cannot hold a Monday's share of a response: weight each day's contacts by its
+    weekday's volume relative to the queue's mean day."""
+    day = history["ds"].dt.normalize()
+    daily = history.groupby([history["queue"], day])["y"].sum()
+    by_wd = daily.groupby([daily.index.get_level_values(0), daily.index.get_level_values(1).weekday]).mean()
+    rel = by_wd / by_wd.groupby(level=0).transform("mean")
+    q, d = extra.index.get_level_values(0), pd.DatetimeIndex(extra.index.get_level_values(1))
+    w = rel.reindex(pd.MultiIndex.from_arrays([q, d.weekday])).fillna(1.0).to_numpy()
+    return extra * w

@@ -7,14 +7,18 @@ Models (each returns a point forecast for every open interval of the horizon):
 * ``mean4`` (baseline): the mean of the same weekday and time over the last 4 weeks of history.
 * ``topdown`` and ``topdown_pooled``: the daily total of each open day from statsforecast's ARIMA
   with regressors (AR(2) errors on log totals; regressors: weekday, trend, yearly Fourier terms,
-  holiday effects, campaign adstock per channel), then split over the day's intervals by the
+  holiday effects; campaigns as offsets, below), then split over the day's intervals by the
   queue's intraday profile over the last 16 ordinary weeks: per weekday, or pooled over days
   with the same opening hours.
   Only open days enter the daily series, as consecutive steps, so closed days and holidays do not
   distort it; the calendar lives in the regressors.
 * ``mstl``, the direct interval model: statsforecast's MSTL (daily and weekly seasonality) on the
   last 10 weeks of the interval series, days without data filled from the week before; trend and
-  remainder by ARIMA with AR(2) errors and the holiday and campaign regressors.
+  remainder by ARIMA with AR(2) errors and the holiday regressors.
+
+Campaigns: the top-down models take the campaign-impact model's contacts out of their daily
+history and add them to the forecast days; every other model (and so the median) gets the same
+contacts through the campaign layer of :func:`~forecaster.demand.models.base.point_forecast`.
 
 Per queue, the model with the lowest WAPE over rolling origins (the last weeks before the
 forecast origin) is chosen. Prediction intervals are split-conformal: the backtest residuals of

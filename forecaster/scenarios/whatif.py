@@ -339,8 +339,8 @@ def changed_calendar(calendar: pd.DataFrame, spec: Scenario) -> pd.DataFrame:
 def campaign_delta(hist: pd.DataFrame, calendar: pd.DataFrame, forecast: pd.DataFrame, run_info: dict,
                    config: Config, as_of: dt.date, spec: Scenario) -> tuple[pd.Series, list[str]]:
     """Extra contacts per (queue, interval_start) from the calendar change, by each queue's chosen
-    model with the run's learned carry-over. Returns the change and notes for queues whose model
-    does not use campaigns."""
+    model with the run's learned carry-over (every model carries the campaign layer). Returns the
+    change and notes for queues where the run learned no carry-over."""
 
     moved = changed_calendar(calendar, spec)
     hist = hist[hist["ds"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
@@ -363,9 +363,9 @@ def campaign_delta(hist: pd.DataFrame, calendar: pd.DataFrame, forecast: pd.Data
     for model in sorted({m for m in models.values() if m}):
         queues = [q for q, m in models.items() if m == model]
         g = grid[grid["queue"].isin(queues)].reset_index(drop=True)
-        if model not in ("topdown", "topdown_pooled", "mstl") or not shapes:
-            notes += [f"queue {q}: its model ({model}) does not use campaigns; the campaign change leaves it unchanged"
-                      for q in queues]
+        if not shapes:
+            notes += [f"queue {q}: the run learned no campaign carry-over (no campaign before its backtest); the "
+                      "campaign change leaves it unchanged" for q in queues]
             continue
         h = hist[hist["queue"].isin(queues)]
         before, after = make_context(config, calendar, start, end), make_context(config, moved, start, end)

@@ -4,7 +4,9 @@
 attributes; ``predict(grid)`` returns the grid's ``queue, ds`` with one column named after the
 model's ``alias``: the point forecast of contacts for every row; ``forecast(history, grid)`` is
 the two at once. ``history`` is long format (``queue, ds, y``, optionally ``aht_s``); ``grid`` the
-open intervals to forecast (``queue, ds``). Prediction intervals are not the model's business:
+open intervals to forecast (``queue, ds``). Models forecast the base without campaigns:
+:func:`point_forecast` adds the campaign layer to every model (the top-down models and the
+combination apply it themselves). Prediction intervals are not the model's business:
 :mod:`forecaster.demand.selection` calibrates them on the model's backtest errors.
 
 Models register themselves with :func:`register`; ``in_race`` models compete per queue in the
@@ -19,7 +21,7 @@ from typing import ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from forecaster.demand.context import Context
+from forecaster.demand.context import Context, with_campaigns
 
 
 class ForecastModel:
@@ -30,6 +32,7 @@ class ForecastModel:
     min_history_days: ClassVar[int] = 7     # days with actuals the model needs to be eligible
     in_race: ClassVar[bool] = True
     race_order: ClassVar[int] = 100         # position in the race; ties go to the lower
+    campaigns_inside: ClassVar[bool] = False  # True: the model applies the campaign layer itself
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -68,7 +71,13 @@ def race() -> tuple[str, ...]:
 
 
 def point_forecast(alias: str, history: pd.DataFrame, grid: pd.DataFrame, ctx: Context) -> np.ndarray:
-    """The point forecast of model ``alias`` for every row of ``grid``, as an array."""
+    """The point forecast of model ``alias`` for every row of ``grid``, as an array, with the
+    campaign layer (:func:`~forecaster.demand.context.with_campaigns`): whichever model is chosen,
+    the calendar's campaigns are taken out of its history and added to its forecast the same way,
+    so selection can never drop the calendar."""
     if alias not in REGISTRY:
         raise ValueError(f"unknown model {alias!r}; known: {', '.join(REGISTRY)}")
-    return REGISTRY[alias](ctx).forecast(history, grid)[alias].to_numpy()
+    cls = REGISTRY[alias]
+    if cls.campaigns_inside:
+        return cls(ctx).forecast(history, grid)[alias].to_numpy()
+    return with_campaigns(lambda h: cls(ctx).forecast(h, grid)[alias].to_numpy(), history, grid, ctx)

@@ -13,7 +13,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from forecaster.demand.models.base import REGISTRY, ForecastModel, register
+from forecaster.demand.models.base import REGISTRY, ForecastModel, point_forecast, register
 
 MEMBERS = ("snaive_week", "mean4", "topdown", "topdown_pooled", "mstl")
 
@@ -25,6 +25,7 @@ class MedianCombination(ForecastModel):
     alias = "median"
     min_history_days = 7
     in_race = False                    # the selection races the median of each queue's best three
+    campaigns_inside = True            # its members carry the campaign layer
     members: ClassVar[tuple[str, ...]] = MEMBERS
 
     def __init__(self, ctx, members: tuple[str, ...] | None = None):
@@ -35,12 +36,12 @@ class MedianCombination(ForecastModel):
     def fit(self, history: pd.DataFrame) -> MedianCombination:
         super().fit(history)
         days = history["ds"].dt.normalize().nunique()
-        self.members_ = [REGISTRY[m](self.ctx).fit(history) for m in self.members
-                         if days >= REGISTRY[m].min_history_days]
+        self.members_ = [m for m in self.members if days >= REGISTRY[m].min_history_days]
         return self
 
     def _point(self, grid: pd.DataFrame) -> np.ndarray:
-        return self.combine([m.predict(grid)[m.alias].to_numpy() for m in self.members_])
+        # each member with its campaign layer, as in the backtest that chose them
+        return self.combine([point_forecast(m, self.history_, grid, self.ctx) for m in self.members_])
 
     @staticmethod
     def combine(points: list[np.ndarray]) -> np.ndarray:

@@ -9,7 +9,6 @@ import pandas as pd
 
 from forecaster.demand.context import Context
 from forecaster.demand.models.base import ForecastModel, register
-from forecaster.features.adstock import campaign_features
 from forecaster.features.design import interval_design
 
 MSTL_WEEKS = 10
@@ -54,7 +53,8 @@ def direct_mstl(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, weeks: int
     filled from the week before), in contacts (a log scale was 0.7 points of WAPE worse on the
     demo), are split by MSTL into a daily and a weekly
     seasonal shape plus trend and remainder; the trend and remainder are forecast by ARIMA with
-    AR(2) errors and the holiday and campaign regressors of the day. All queues go to statsforecast
+    AR(2) errors and the holiday regressors of the day (campaigns come from the campaign
+    layer of :func:`~forecaster.demand.models.base.point_forecast`). All queues go to statsforecast
     in one call, so ``--engine dask`` runs it on Dask too.
     """
     # statsforecast's import (numba, fugue, dask) costs about 1.5 s: paid by forecasting only, not by every command
@@ -69,10 +69,6 @@ def direct_mstl(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, weeks: int
     last = grid["ds"].max().normalize() + pd.Timedelta(days=1)
     ahead = pd.date_range(end, max(last, end + pd.Timedelta(days=1)), freq=step, inclusive="left")
     hol = ctx.holidays
-    cmp_all = None
-    if ctx.shapes:
-        cmp_all = campaign_features(ctx.exposure, sorted(grid["queue"].unique()), hol.index.min().date(),
-                                    hol.index.max().date(), ctx.shapes)
     groups = grid.groupby("queue").groups
     train, future = [], []
     xs = {}
@@ -81,8 +77,8 @@ def direct_mstl(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, weeks: int
         y = h.groupby("ds")["y"].sum().reindex(past).to_numpy(float)
         seen = past.normalize().isin(h["ds"].dt.normalize().unique())
         y[seen & np.isnan(y)] = 0.0                                  # closed hours of an open day
-        cmp = cmp_all.loc[queue] if cmp_all is not None else None
-        xs[queue] = (interval_design(past, hol, cmp), interval_design(ahead, hol, cmp))
+        # campaigns: the layer every model gets (point_forecast), not regressors
+        xs[queue] = (interval_design(past, hol, None), interval_design(ahead, hol, None))
         train.append(pd.DataFrame({"unique_id": queue, "ds": np.arange(len(past)),
                                    "y": _filled_week_grid(y, 7 * per_day)}))
     cols = sorted({c for xh, _ in xs.values() for c in xh.columns if xh[c].std() > 0})

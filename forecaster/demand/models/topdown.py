@@ -121,6 +121,7 @@ class TopDown(ForecastModel):
     race_order = 2
     min_history_days = 56
     pooled = False
+    campaigns_inside = True            # the offsets go into and out of the daily totals (see topdown)
 
     def fit(self, history: pd.DataFrame) -> TopDown:
         super().fit(history)
