@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 import pytest
 from click.testing import CliRunner
 
@@ -253,8 +254,23 @@ def test_a_planned_campaign_takes_its_kinds_mean_shrunk_toward_the_channels():
     assert means.loc[("voice", "direct_mail", "tax bill"), "mean"] == pytest.approx(40.0, abs=1.0)
     assert means.loc[("voice", "direct_mail", "newsletter"), "mean"] == pytest.approx(10.0, abs=1.0)
     close = est([("tax bill", 20.5), ("tax bill", 19.0), ("tax bill", 21.0),
-                 ("newsletter", 19.5), ("newsletter", 21.0), ("newsletter", 19.0)], se=3.0)
+                 ("newsletter", 19.5), ("newsletter", 21.0), ("newsletter", 19.0),
+                 ("reminder", 20.0), ("reminder", 19.5), ("reminder", 20.5)], se=3.0)
     channel = float(close["mean"].iloc[0])
-    for kind in ("tax bill", "newsletter"):
+    for kind in ("tax bill", "newsletter", "reminder"):
         assert effects.kind_means(close).loc[("voice", "direct_mail", kind), "mean"] == pytest.approx(channel)
     assert effects.kind_means(close.assign(kind=None)).empty
+    # two kinds cannot say how much kinds differ: the default spread keeps each kind's own mean
+    two = est([("tax bill", 20.5), ("tax bill", 19.0), ("newsletter", 19.5), ("newsletter", 21.0)], se=3.0)
+    assert (two["tau2_kinds"] >= (effects.DEFAULT_CV_BETWEEN * two["mean"]) ** 2 - 1e-9).all()
+
+
+def test_one_past_campaign_gives_a_wide_band_not_none():
+    """One campaign in a group has no spread to measure (np.var of one value is 0, which gave
+    +-13 % bands): the default spread stands in, and a new kind adds the kinds' spread."""
+    one = effects.shrink(pd.DataFrame([{"queue": "voice", "channel": "sms", "campaign_id": "S1",
+                                        "kind": "payment reminder", "beta": 20.0, "se": 1.0}])).iloc[0]
+    assert one["tau2"] == pytest.approx((effects.DEFAULT_CV_WITHIN * 20.0) ** 2)
+    assert one["tau2_kinds"] == pytest.approx((effects.DEFAULT_CV_BETWEEN * 20.0) ** 2)
+    half_same_kind = stats.norm.ppf(0.9) * np.sqrt(one["tau2"] + one["kind_var"])
+    assert half_same_kind / 20.0 > 0.6                      # at least +-60 %, not +-13 %

@@ -31,14 +31,17 @@ agent-hours are the requirement with them minus the requirement without them.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.meta_analysis import combine_effects
 
 from forecaster.core.config import Config
 from forecaster.core.grid import future_grid
-from forecaster.features.adstock import Carryover, adstock, flight_spans, search_shapes
+from forecaster.features.adstock import (ACTIVITY_DECAYS, Activity, Carryover, Response, activity_response, adstock,
+                                         flight_spans, search_shapes)
 from forecaster.features.design import impact_design
 from forecaster.features.holidays import holiday_features
 from forecaster.staffing.requirements import staff_forecast
@@ -55,19 +58,40 @@ def daily_totals(actuals: pd.DataFrame) -> pd.DataFrame:
     return a.groupby([a["queue"], a["ds"].dt.normalize().rename("date")])["y"].sum().reset_index()
 
 
-Shape = Carryover
+Shape = Response
 
 
 LAGS, RAMPS, DECAYS = (0, 1, 2, 3, 4), (0, 1, 2), (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
 
 
-class Exposures:
-    """Each campaign's daily reach (thousands) per queue, over ``full`` days; columns per shape."""
+RESPONSE_DAYS = 90      # days after the last date in view over which a campaign's response is followed
 
-    def __init__(self, campaigns: pd.DataFrame, queues: list[str], full: pd.DatetimeIndex):
+
+class Exposures:
+    """Each campaign's flight per queue over ``full`` days, and its response column for a shape.
+
+    ``activity`` (per queue) and ``open_days`` (per queue: the days it is open; days before the
+    first of them and after the last are taken as open) drive the activity clock of :class:`Response`; without them a
+    queue's clock runs a full day every day."""
+
+    def __init__(self, campaigns: pd.DataFrame, queues: list[str], full: pd.DatetimeIndex,
+                 activity: dict[str, Activity] | None = None, open_days: dict[str, pd.DatetimeIndex] | None = None):
+        # past the last day asked for, so that a campaign's whole response is in view: the share of it
+        # that the dates hold (MIN_OBSERVED) is then a share of all of it, not of what fits before the end
+        full = full.append(pd.date_range(full[-1] + pd.Timedelta(days=1), periods=RESPONSE_DAYS, freq="D"))
         self.full = full
         self.raw: dict[str, dict[str, np.ndarray]] = {q: {} for q in queues}
+        self.flight: dict[str, tuple[int, int, float, pd.Timestamp]] = {}
         self.channel = dict(zip(campaigns["campaign_id"], campaigns["channel"]))
+        self.activity = activity or {}
+        self.speed: dict[str, np.ndarray] = {}
+        for q in queues:
+            act = self.activity.get(q, Activity())
+            days = open_days.get(q) if open_days else None
+            mask = np.ones(len(full), bool) if days is None or not len(days) else \
+                full.isin(days) | (full < pd.DatetimeIndex(days).min()) | (full > pd.DatetimeIndex(days).max())
+            self.speed[q] = act.speed(full, mask)
+        self._cache: dict[tuple, np.ndarray] = {}
         # arrays straight from the flights: a campaign_exposure frame per campaign took 1.3 s of every
         # backtest origin on the demo
         for c, (lo, hi, per_day) in zip(campaigns.itertuples(), flight_spans(campaigns, full)):
@@ -75,9 +99,24 @@ class Exposures:
                 continue
             daily = np.zeros(len(full))
             daily[lo:hi + 1] = per_day
+            self.flight[c.campaign_id] = (lo, hi, per_day, pd.Timestamp(c.start_ts))
             for q in dict.fromkeys(c.queues):
                 if q in self.raw:
                     self.raw[q][c.campaign_id] = daily
+
+    def column(self, queue: str, cid: str, shape: Response) -> np.ndarray:
+        """Campaign ``cid``'s response on ``queue`` over ``full`` for ``shape``, per 1,000 reached:
+        carry-over height (calendar clock) or share of the response (activity clock)."""
+        key = (queue, cid, shape)
+        if key not in self._cache:
+            if getattr(shape, "clock", "calendar") == "activity":
+                lo, hi, per_day, start = self.flight[cid]
+                sent = start - start.normalize()
+                left = self.activity.get(queue, Activity()).remaining(start) if sent > pd.Timedelta(0) else 1.0
+                self._cache[key] = activity_response(self.speed[queue], lo, hi, per_day, left, shape)
+            else:
+                self._cache[key] = adstock(self.raw[queue][cid], *shape[:3])
+        return self._cache[key]
 
     def columns(self, queue: str, dates: pd.DatetimeIndex, shapes: dict[str, Shape]) -> pd.DataFrame:
         """Each campaign's carry-over column on ``dates``, for the campaigns with at least
@@ -87,15 +126,15 @@ class Exposures:
         of 1e-5, which then dragged the channel's pooled mean)."""
         pos = self.full.get_indexer(dates)
         out = {}
-        for cid, daily in self.raw[queue].items():
-            whole = adstock(daily, *shapes.get(self.channel[cid], DEFAULT))
+        for cid in self.raw[queue]:
+            whole = self.column(queue, cid, shapes.get(self.channel[cid], DEFAULT))
             col = whole[pos]
             if col.sum() > 0 and col.sum() >= MIN_OBSERVED * whole.sum():
                 out[cid] = col
         return pd.DataFrame(out, index=dates)
 
 
-DEFAULT = Carryover(0, 0.5, 0)
+DEFAULT = Response(0, 0.5, 0)
 
 
 MIN_OBSERVED = 0.2          # share of a campaign's response the history must hold to measure it
@@ -125,15 +164,33 @@ def fit_queue(y: pd.Series, base: pd.DataFrame, cmp: pd.DataFrame) -> dict:
             "se": pd.Series(np.sqrt(var), index=cmp.columns), "sse": float(resid @ resid)}
 
 
+CLOCK_GAIN = 0.02       # the activity clock replaces calendar days only when it leaves 2 % less residual error
+
+
+def shape_candidates(clocks: tuple[str, ...] = ("calendar", "activity")) -> list[Response]:
+    """The response shapes tried per channel: calendar-day carry-over and the activity clock."""
+    out = []
+    if "calendar" in clocks:
+        out += [Response(lag, decay, ramp) for lag in LAGS for ramp in RAMPS for decay in DECAYS]
+    if "activity" in clocks:
+        out += [Response(lag, decay, ramp, "activity") for lag in LAGS for ramp in RAMPS for decay in ACTIVITY_DECAYS]
+    return out
+
+
 def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], exp: Exposures,
-                 passes: int = 2) -> tuple[dict[str, Shape], dict]:
-    """Each channel's carry-over shape by the least residual error of a fit with one pooled column
-    per channel (the sum of its campaigns' carry-over: few parameters, so the shape cannot soak up
-    noise), over all queues; one channel at a time, holding the others, for ``passes`` rounds."""
+                 passes: int = 2, kinds: dict[str, str] | None = None) -> tuple[dict[str, Shape], dict]:
+    """Each channel's response shape (clock, lag, ramp, decay) by the least residual error of a fit
+    with one pooled column per channel and kind (the sum of its campaigns' responses: few
+    parameters, so the shape cannot soak up noise), over all queues; one channel at a time, holding
+    the others, for ``passes`` rounds. ``kinds``: campaign -> kind (campaigns without one pool
+    with their channel)."""
     channels = sorted(set(exp.channel.values()))
     shapes = {c: DEFAULT for c in channels}
-    raw = {q: {ch: sum((d for cid, d in exp.raw[q].items() if exp.channel[cid] == ch), np.zeros(len(exp.full)))
-               for ch in channels} for q in series}
+    kinds = kinds or {}
+    groups = {q: {} for q in series}            # queue -> channel -> kind -> campaigns
+    for q in series:
+        for cid in exp.raw[q]:
+            groups[q].setdefault(exp.channel[cid], {}).setdefault(kinds.get(cid), []).append(cid)
     pos = {q: exp.full.get_indexer(y.index) for q, y in series.items()}
     basis = {q: np.linalg.qr(bases[q].to_numpy(float))[0] for q in series}   # project the base out once
 
@@ -143,49 +200,108 @@ def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], e
     y_r = {q: residual(q, y.to_numpy(float)) for q, y in series.items()}
     cache: dict = {}
 
-    def column(q, ch, shape):
+    def columns(q, ch, shape):
         key = (q, ch, shape)
         if key not in cache:
-            cache[key] = residual(q, adstock(raw[q][ch], *shape)[pos[q]])
+            cache[key] = [residual(q, sum(exp.column(q, cid, shape) for cid in cids)[pos[q]])
+                          for cids in groups[q].get(ch, {}).values()]
         return cache[key]
 
     def sse(trial):
         total = 0.0
         for q in series:
-            x = np.column_stack([column(q, ch, trial[ch]) for ch in channels])
+            cols = [c for ch in channels for c in columns(q, ch, trial[ch])]
+            if not cols:
+                total += float(y_r[q] @ y_r[q])
+                continue
+            x = np.column_stack(cols)
             beta, *_ = np.linalg.lstsq(x, y_r[q], rcond=None)
             r = y_r[q] - x @ beta
             total += float(r @ r)
         return total
 
-    candidates = [Carryover(lag, decay, ramp) for lag in LAGS for ramp in RAMPS for decay in DECAYS]
-    return search_shapes(channels, shapes, candidates, sse, passes)
+    shapes, scores = search_shapes(channels, shapes, shape_candidates(), sse, passes)
+    for ch, tried in scores.items():           # the activity clock must earn its place clearly
+        calendar = min((s for s in tried if s.clock == "calendar"), key=tried.get)
+        if shapes[ch].clock != "calendar" and tried[shapes[ch]] > (1 - CLOCK_GAIN) * tried[calendar]:
+            shapes[ch] = calendar
+    return shapes, scores
+
+
+DEFAULT_CV_WITHIN = 0.5     # campaigns of one kind vary by about half their mean until enough of them say otherwise
+DEFAULT_CV_BETWEEN = 0.75   # kinds of one channel vary by about three quarters of the channel's mean
+MIN_FOR_SPREAD = 3          # estimates needed before a spread is taken from the data alone
+
+
+def _random_effects(b: np.ndarray, v: np.ndarray, tau2: float | None = None) -> tuple[float, float, float]:
+    """Random-effects pooling of estimates ``b`` with variances ``v``: the mean, its variance and the
+    spread ``tau2`` beyond the estimates' own noise (statsmodels' Paule-Mandel estimator; 0 with one
+    estimate). With ``tau2`` given, only the mean and its variance under that spread."""
+    if tau2 is None:
+        if len(b) == 1:
+            return float(b[0]), float(v[0]), 0.0
+        with warnings.catch_warnings():      # its I^2 divides by zero when the estimates agree exactly
+            warnings.simplefilter("ignore", RuntimeWarning)
+            tau2 = max(0.0, float(combine_effects(b, v, method_re="pm").tau2))
+    w = 1 / (v + tau2)
+    return float((w * b).sum() / w.sum()), 1 / float(w.sum()), tau2
+
+
+def _spread(tau2_hat: float, n: int, prior: float) -> float:
+    """A spread estimated from ``n`` estimates; with fewer than MIN_FOR_SPREAD at least the default
+    ``prior``, so one or two campaigns never make a band of zero width."""
+    return tau2_hat if n >= MIN_FOR_SPREAD else max(tau2_hat, prior)
+
+
+def _pool_channel(g: pd.DataFrame) -> pd.DataFrame:
+    """One queue and channel: campaigns around their kind's mean (spread ``tau2``), kinds around the
+    channel's (spread ``tau2_kinds``); a campaign without a kind is a kind of its own."""
+    b, v = g["beta"].to_numpy(float), g["se"].to_numpy(float) ** 2
+    kind = g["kind"].to_numpy(object) if "kind" in g else np.full(len(g), None, dtype=object)
+    known = np.array([k is not None and k == k and k != "" for k in kind])
+    groups = {k: np.flatnonzero(known & (kind == k)) for k in dict.fromkeys(kind[known])}
+    m0, _, _ = _random_effects(b, v)
+    # within kinds: Paule-Mandel per kind, pooled over the kinds by their degrees of freedom
+    within = [(len(i) - 1, _random_effects(b[i], v[i])[2]) for i in groups.values() if len(i) > 1]
+    dof = sum(d for d, _ in within)
+    # no kinds at all: one level, the campaigns' whole spread is the channel's (tau2_kinds)
+    tw = _spread(sum(d * t for d, t in within) / dof if dof else 0.0, dof + 1, (DEFAULT_CV_WITHIN * m0) ** 2) \
+        if groups else 0.0
+    # kinds (and campaigns without one) as units around the channel's mean
+    units = {k: _random_effects(b[i], v[i], tw)[:2] for k, i in groups.items()}
+    unit_b = np.array([u[0] for u in units.values()] + list(b[~known]))
+    unit_v = np.array([u[1] for u in units.values()] + list(v[~known] + tw))
+    m, var_m, tb = _random_effects(unit_b, unit_v)
+    tb = _spread(tb, len(unit_b), (DEFAULT_CV_BETWEEN * m) ** 2)
+    m, var_m, _ = _random_effects(unit_b, unit_v, tb)
+    centre, centre_var = np.full(len(b), m), np.full(len(b), var_m)
+    for k, i in groups.items():
+        mk, vk = units[k]
+        s = tb / (tb + vk) if tb + vk > 0 else 0.0
+        centre[i], centre_var[i] = m + s * (mk - m), s * vk + (1 - s) ** 2 * var_m
+    spread = np.where(known, tw, tw + tb)           # a campaign's spread around its centre
+    k_c = np.divide(spread, spread + v, out=np.zeros(len(b)), where=spread + v > 0)
+    return g.assign(beta_pooled=centre + k_c * (b - centre), se_pooled=np.sqrt(k_c * v + (1 - k_c) ** 2 * centre_var),
+                    mean=m, var_mean=var_m, tau2=tw, tau2_kinds=tb, kind_mean=centre, kind_var=centre_var)
 
 
 def shrink(estimates: pd.DataFrame) -> pd.DataFrame:
-    """Empirical-Bayes partial pooling of per-campaign coefficients within (queue, channel).
+    """Hierarchical partial pooling of per-campaign coefficients within (queue, channel).
 
-    ``estimates`` has ``queue, channel, campaign_id, beta, se``. Campaign effects are taken as
-    drawn from N(m, tau^2) per queue and channel; m is the precision-weighted mean and tau^2 the
-    method-of-moments spread (never below 0). Each estimate moves toward m by se^2/(se^2+tau^2);
-    its variance becomes the posterior variance plus the uncertainty of m."""
-    out = []
-    for _, g in estimates.groupby(["queue", "channel"]):
-        b, v = g["beta"].to_numpy(float), g["se"].to_numpy(float) ** 2
-        if len(g) < 3:     # too few to learn a spread: keep each estimate, pool the mean for planning
-            w = 1 / v
-            out.append(g.assign(beta_pooled=b, se_pooled=np.sqrt(v), mean=float((w * b).sum() / w.sum()),
-                                tau2=float(np.var(b)), var_mean=1 / float(w.sum())))
-            continue
-        w = 1 / v
-        m = float((w * b).sum() / w.sum())
-        tau2 = max(0.0, float(((b - m) ** 2).sum() / (len(b) - 1) - v.mean()))
-        k = tau2 / (tau2 + v)
-        var_m = 1 / float((1 / (v + tau2)).sum()) if tau2 > 0 else 1 / float(w.sum())
-        post = m + k * (b - m)
-        post_var = k * v + (1 - k) ** 2 * var_m
-        out.append(g.assign(beta_pooled=post, se_pooled=np.sqrt(post_var), mean=m, tau2=tau2, var_mean=var_m))
-    return pd.concat(out) if out else estimates.assign(beta_pooled=[], se_pooled=[])
+    ``estimates`` has ``queue, channel, campaign_id, beta, se`` and optionally ``kind``. Campaigns of
+    a kind are taken as drawn around the kind's mean with spread ``tau2`` and kinds around the
+    channel's mean with spread ``tau2_kinds`` (random effects, Paule-Mandel, through statsmodels'
+    meta-analysis); a spread resting on fewer than MIN_FOR_SPREAD estimates is at least its default
+    (DEFAULT_CV_WITHIN or DEFAULT_CV_BETWEEN times the channel's mean), so one past campaign gives
+    a wide band, not none. Each campaign moves toward its kind's mean (itself moved toward the
+    channel's by how much kinds differ beyond their noise) by ``se^2 / (se^2 + tau2)``; a campaign
+    without a kind moves toward the channel's mean with both spreads. Adds ``beta_pooled,
+    se_pooled`` (posterior), ``mean, var_mean`` (the channel's), ``tau2, tau2_kinds`` and
+    ``kind_mean, kind_var`` (the centre each campaign moved toward)."""
+    if estimates.empty:
+        return estimates.assign(beta_pooled=[], se_pooled=[], mean=[], var_mean=[], tau2=[], tau2_kinds=[],
+                                kind_mean=[], kind_var=[])
+    return pd.concat([_pool_channel(g) for _, g in estimates.groupby(["queue", "channel"])])
 
 
 def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of: dt.date,
@@ -197,11 +313,16 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
     past = campaigns[campaigns["start_ts"].dt.date <= as_of].reset_index(drop=True)
     queues = sorted(q for q, g in daily.groupby("queue") if g["date"].nunique() >= MIN_DAYS)
     series = {q: _open_days(daily, q, hol) for q in queues}
-    bases = {q: impact_design(pd.DatetimeIndex(y.index), hol) for q, y in series.items()}
-    exp = Exposures(past, queues, pd.date_range(start - dt.timedelta(days=35), end, freq="D"))
+    hist = actuals[actuals["interval_start"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
+    activity = {q: Activity.learn(g, pd.DatetimeIndex(series[q].index)) for q, g in hist.groupby("queue")
+                if q in series}
+    bases = {q: impact_design(pd.DatetimeIndex(y.index), hol, activity[q].weekday) for q, y in series.items()}
+    exp = Exposures(past, queues, pd.date_range(start - dt.timedelta(days=35), end, freq="D"), activity,
+                    {q: pd.DatetimeIndex(y.index) for q, y in series.items()})
+    kind_of = campaigns.set_index("campaign_id")["kind"].dropna().to_dict() if "kind" in campaigns else {}
     scores = {}
     if shapes is None:
-        shapes, scores = learn_shapes(series, bases, exp) if len(past) else ({}, {})
+        shapes, scores = learn_shapes(series, bases, exp, kinds=kind_of) if len(past) else ({}, {})
     fits, est = {}, []
     for queue, y in series.items():
         fit = fits[queue] = fit_queue(y, bases[queue], exp.columns(queue, y.index, shapes))
@@ -234,7 +355,7 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
     else:
         per_day = pd.DataFrame(columns=["campaign_id", "queue", "day", "extra_contacts", "lo_80", "hi_80", "actual"])
     return {"days": per_day, "totals": totals(per_day, past), "fits": fits, "shapes": shapes, "scores": scores,
-            "holidays": hol, "estimates": est}
+            "holidays": hol, "estimates": est, "activity": activity}
 
 
 def totals(per_day: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
@@ -261,7 +382,7 @@ def response_curves(result: dict, campaigns: pd.DataFrame) -> pd.DataFrame:
     percentile over the channel's past campaigns)."""
     days = result["days"]
     if days.empty:
-        return pd.DataFrame(columns=["channel", "queue", "lag_days", "peak_day", "decay", "campaigns",
+        return pd.DataFrame(columns=["channel", "queue", "clock", "lag_days", "peak_day", "decay", "campaigns",
                                      "per_1000", "per_1000_p10", "per_1000_p90"])
     reach = campaigns.set_index("campaign_id")["reach"]
     channel = campaigns.set_index("campaign_id")["channel"]
@@ -272,45 +393,23 @@ def response_curves(result: dict, campaigns: pd.DataFrame) -> pd.DataFrame:
     per["rate"] = per["extra_contacts"] / (per["reach"] / 1000)
     rows = []
     for (ch, q), g in per.groupby(["channel", "queue"]):
-        lag, decay, ramp = result["shapes"].get(ch, DEFAULT)
-        rows.append({"channel": ch, "queue": q, "lag_days": lag, "peak_day": lag + ramp, "decay": decay,
+        lag, decay, ramp, clock = result["shapes"].get(ch, DEFAULT)
+        rows.append({"channel": ch, "queue": q, "clock": clock, "lag_days": lag, "peak_day": lag + ramp, "decay": decay,
                      "campaigns": len(g), "per_1000": g["extra_contacts"].sum() / (g["reach"].sum() / 1000),
                      "per_1000_p10": g["rate"].quantile(0.1), "per_1000_p90": g["rate"].quantile(0.9)})
     return pd.DataFrame(rows)
 
 
 def kind_means(est: pd.DataFrame) -> pd.DataFrame:
-    """Per queue, channel and kind: the mean effect of past campaigns of that kind, shrunk toward the
-    channel's mean by how much kinds really differ, and the spread of campaigns within a kind
-    (``mean``, ``var_mean``, ``tau2``: for :func:`planned_impact`).
-
-    Kinds of one channel respond differently (a tax bill draws more calls per letter than a
-    newsletter), but a few campaigns of a kind give a noisy mean. Campaigns of a kind are taken as
-    drawn around the kind's mean with spread ``tau2`` (method of moments within kinds, pooled over
-    the channel's kinds); each kind's precision-weighted mean moves toward the channel's mean by
-    ``v / (v + spread)``, ``spread`` being the kinds' variance beyond their means' own noise (0
-    with one kind, whose mean is the channel's anyway)."""
+    """Per queue, channel and kind of the pooled estimates (:func:`shrink`): the kind's mean, shrunk
+    toward the channel's, its variance and the spread of campaigns within the kind (``mean``,
+    ``var_mean``, ``tau2``: what :func:`planned_impact` gives a planned campaign of that kind)."""
     cols = ["mean", "var_mean", "tau2"]
     empty = pd.DataFrame(columns=cols, index=pd.MultiIndex.from_tuples([], names=["queue", "channel", "kind"]))
     if est.empty or "kind" not in est or est["kind"].isna().all():
         return empty
-    rows = []
-    for (queue, channel), g in est[est["kind"].notna()].groupby(["queue", "channel"]):
-        m, var_m = float(g["mean"].iloc[0]), float(g["var_mean"].iloc[0])
-        b, v, kind = g["beta"].to_numpy(float), g["se"].to_numpy(float) ** 2, g["kind"].to_numpy()
-        centred = b - pd.Series(b).groupby(kind).transform("mean").to_numpy()
-        n_kinds = len(set(kind))
-        tau2 = max(0.0, float((centred ** 2).sum() / max(len(b) - n_kinds, 1) - v.mean())) if len(b) > n_kinds \
-            else float(g["tau2"].iloc[0])
-        w = 1 / (v + tau2)
-        per = pd.DataFrame({"kind": kind, "w": w, "wb": w * b}).groupby("kind").sum()
-        b_k, v_k = per["wb"] / per["w"], 1 / per["w"]
-        spread = max(0.0, float(((b_k - m) ** 2).mean() - v_k.mean())) if n_kinds > 1 else 0.0
-        k = spread / (spread + v_k)
-        for name in per.index:
-            rows.append({"queue": queue, "channel": channel, "kind": name, "mean": m + k[name] * (b_k[name] - m),
-                         "var_mean": float(k[name] * v_k[name] + (1 - k[name]) ** 2 * var_m), "tau2": tau2})
-    return pd.DataFrame(rows).set_index(["queue", "channel", "kind"])[cols] if rows else empty
+    known = est[est["kind"].notna() & (est["kind"] != "")]
+    return known.groupby(["queue", "channel", "kind"])[["kind_mean", "kind_var", "tau2"]].first().set_axis(cols, axis=1)
 
 
 def planned_impact(result: dict, campaigns: pd.DataFrame, config: Config, as_of: dt.date,
@@ -326,14 +425,14 @@ def planned_impact(result: dict, campaigns: pd.DataFrame, config: Config, as_of:
     cols = ["campaign_id", "queue", "day", "extra_contacts", "lo_80", "hi_80"]
     if planned.empty or est is None or est.empty:
         return pd.DataFrame(columns=cols)
-    params = est.groupby(["queue", "channel"])[["mean", "tau2", "var_mean"]].first()
+    params = est.groupby(["queue", "channel"])[["mean", "tau2", "var_mean", "tau2_kinds"]].first()
     kinds = kind_means(est)
     planned_kind = planned.set_index("campaign_id")["kind"] if "kind" in planned else pd.Series(dtype=object)
     days = sorted({d for idx in open_days.values() for d in idx})
     full = pd.date_range(min(as_of, planned["start_ts"].min().date()) - dt.timedelta(days=35),
                          max(days[-1], planned["end_ts"].max()).date() if days else planned["end_ts"].max().date(),
                          freq="D")
-    exp = Exposures(planned, list(open_days), full)
+    exp = Exposures(planned, list(open_days), full, result.get("activity"), open_days)
     z = stats.norm.ppf(0.9)
     rows = []
     for queue, dates in open_days.items():
@@ -342,7 +441,8 @@ def planned_impact(result: dict, campaigns: pd.DataFrame, config: Config, as_of:
             key = (queue, exp.channel[cid])
             if key not in params.index:
                 continue              # no past campaign of this channel touched this queue
-            m, tau2, var_m = params.loc[key]
+            m, tau2, var_m, tau2_kinds = params.loc[key]
+            tau2 += tau2_kinds        # a kind not seen before (or none given): one more kind of the channel
             kind = planned_kind.get(cid)
             if (queue, exp.channel[cid], kind) in kinds.index:     # past campaigns of its kind: their mean
                 m, var_m, tau2 = kinds.loc[(queue, exp.channel[cid], kind)]
@@ -505,11 +605,15 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
         return pd.DataFrame(columns=cols)
     beta = est.set_index(["queue", "campaign_id"])["beta_pooled"]
     mean = est.groupby(["queue", "channel"])["mean"].first()
+    kinds = kind_means(est)["mean"]
+    kind_of = campaigns.set_index("campaign_id")["kind"].to_dict() if "kind" in campaigns else {}
     frames = []
     last = max([idx.max() for idx in future.values() if len(idx)], default=pd.Timestamp(as_of))
     first = min(campaigns["start_ts"].min().normalize(), pd.Timestamp(as_of)) - pd.Timedelta(days=35)
     full = pd.date_range(first, max(last, pd.Timestamp(as_of)), freq="D")
-    exp = Exposures(campaigns, sorted(set(result["fits"]) & set(future)), full)
+    queues = sorted(set(result["fits"]) & set(future))
+    exp = Exposures(campaigns, queues, full, result.get("activity"),
+                    {q: pd.DatetimeIndex(result["fits"][q]["dates"]).append(pd.DatetimeIndex(future[q])) for q in queues})
     for queue, fit in result["fits"].items():
         if queue not in future:
             continue
@@ -519,7 +623,7 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
         for cid in x.columns:
             b = beta.get((queue, cid))
             if b is None or np.isnan(b):
-                b = mean.get((queue, exp.channel[cid]), np.nan)
+                b = kinds.get((queue, exp.channel[cid], kind_of.get(cid)), mean.get((queue, exp.channel[cid]), np.nan))
             if not np.isnan(b):
                 extra += max(float(b), 0.0) * x[cid].to_numpy()
         frames.append(pd.DataFrame({"queue": queue, "date": dates, "extra": extra}))

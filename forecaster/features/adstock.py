@@ -183,3 +183,87 @@ def search_shapes(channels: list[str], shapes: dict, candidates: list[tuple], sc
             shapes[channel] = min(tried, key=tried.get)
             scores[channel] = tried
     return shapes, scores
+
+
+# -- responses on the activity clock ------------------------------------------------------------
+class Response(NamedTuple):
+    """A channel's response shape in the campaign-impact model.
+
+    ``clock="calendar"``: :func:`adstock` over calendar days (a response due on a closed day is
+    lost). ``clock="activity"``: the response runs on the queue's *activity clock*, which moves as
+    fast as the queue is busy: a full day on the busiest weekday, a third of a day on a weekday with
+    a third of its volume, not at all on a closed day (the response waits for the next open day),
+    and from the send time on only the share of the send day's contacts that still comes after it
+    (an e-mail at 13:00 meets the afternoon). On that clock the response waits ``lag_days``, rises
+    linearly over ``ramp_days`` and then decays by ``decay`` per activity day (continuously, so a
+    fast decay puts the response into the hours after the send)."""
+
+    lag_days: int
+    decay: float
+    ramp_days: int = 0
+    clock: str = "calendar"
+
+
+ACTIVITY_DECAYS = (0.001, 0.02, 0.1, 0.25, 0.4, 0.6, 0.8)
+
+
+def activity_cdf(u: np.ndarray, lag: int, decay: float, ramp: int) -> np.ndarray:
+    """Share of a response arrived after ``u`` activity days (0 before the lag, 1 in the limit)."""
+    tau = -1.0 / np.log(min(max(decay, 1e-6), 0.999))
+    mass = ramp / 2 + tau
+    t = np.asarray(u, float) - lag
+    out = np.clip(t, 0, ramp) ** 2 / (2 * ramp) if ramp else np.zeros_like(t)
+    after = np.clip(t - ramp, 0, None)
+    out = out + np.where(t > ramp, tau * -np.expm1(-after / tau), 0.0)
+    return out / mass
+
+
+class Activity:
+    """How busy a queue is: per weekday, its volume relative to the busiest weekday, and per
+    weekday and minute of the day, the share of the day's contacts from that minute on. Learned
+    from actuals (:meth:`learn`); without them every day counts fully and contacts spread evenly."""
+
+    def __init__(self, weekday: np.ndarray | None = None, after: np.ndarray | None = None):
+        self.weekday = np.ones(7) if weekday is None else np.asarray(weekday, float)
+        self.after = np.tile(1 - np.arange(1440) / 1440, (7, 1)) if after is None else after
+
+    @classmethod
+    def learn(cls, actuals: pd.DataFrame, open_days: pd.DatetimeIndex) -> "Activity":
+        """From one queue's ``interval_start, contacts`` on its ``open_days``."""
+        a = actuals[actuals["interval_start"].dt.normalize().isin(open_days)]
+        if a.empty:
+            return cls()
+        ts = a["interval_start"]
+        daily = a.groupby(ts.dt.normalize())["contacts"].sum()
+        level = daily.groupby(daily.index.weekday).median().reindex(range(7))
+        weekday = (level / level.max()).fillna(level.min() / level.max() if level.notna().any() else 1.0)
+        minutes = (ts.dt.hour * 60 + ts.dt.minute).to_numpy()
+        per = a.groupby([ts.dt.weekday.to_numpy(), minutes])["contacts"].sum().unstack(fill_value=0.0)
+        per = per.reindex(index=range(7), columns=range(1440), fill_value=0.0).to_numpy(float)
+        total = per.sum(axis=1, keepdims=True)
+        share = np.divide(per, total, out=np.full_like(per, 1 / 1440), where=total > 0)
+        after = share[:, ::-1].cumsum(axis=1)[:, ::-1]          # share at or after each minute
+        return cls(weekday.to_numpy(float), np.clip(after, 0.0, 1.0))
+
+    def speed(self, days: pd.DatetimeIndex, open_mask: np.ndarray) -> np.ndarray:
+        """How far the clock moves on each day: its weekday's weight, 0 on a closed day."""
+        return np.where(open_mask, self.weekday[days.weekday], 0.0)
+
+    def remaining(self, ts: pd.Timestamp) -> float:
+        """Share of ``ts``'s day's contacts from ``ts`` on (1 at midnight)."""
+        return float(self.after[ts.weekday(), ts.hour * 60 + ts.minute])
+
+
+def activity_response(speed: np.ndarray, lo: int, hi: int, per_day: float, remaining: float,
+                      shape: Response) -> np.ndarray:
+    """Daily response over the days of ``speed`` to a flight on positions ``lo..hi`` (``per_day``
+    reached each day, sent when ``remaining`` of the day's activity is left): per 1 of reach, the
+    response's share arriving on each day."""
+    out = np.zeros(len(speed))
+    for f in range(lo, hi + 1):
+        adv = speed[f:].copy()
+        adv[0] *= remaining
+        end = np.cumsum(adv)
+        cdf = activity_cdf(end, shape.lag_days, shape.decay, shape.ramp_days)
+        out[f:] += per_day * np.diff(cdf, prepend=0.0)
+    return out

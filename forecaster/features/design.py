@@ -51,8 +51,18 @@ def daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, yearly: bool = True
 HARMONICS = 4
 
 
-def impact_design(dates: pd.DatetimeIndex, hol: pd.DataFrame) -> pd.DataFrame:
-    """Weekday, trend, yearly Fourier terms and holiday effects per day."""
+MONTHLY_HARMONICS = 3
+MONTHLY_MIN_DAYS = 120      # about four monthly cycles before day-of-month terms are fitted
+
+
+def impact_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, weekday_weight: np.ndarray | None = None) -> pd.DataFrame:
+    """Weekday, trend, yearly Fourier terms, day-of-month terms (billing and pay cycles; with at
+    least MONTHLY_MIN_DAYS of history) and holiday effects per day: a public holiday the site works
+    through, its eve, the first day after a closed one, bridge days.
+
+    ``weekday_weight`` (7 values, the busiest weekday 1): every term but the weekday levels is
+    multiplied by the day's weight, so seasons, holidays and trend move a quiet weekday in proportion
+    (a holiday on a 200-call Saturday cannot take away the 1,200 calls it takes from a Monday)."""
     x = pd.DataFrame(index=dates)
     for w in range(7):
         x[f"wd{w}"] = (dates.weekday == w).astype(float)
@@ -60,8 +70,18 @@ def impact_design(dates: pd.DatetimeIndex, hol: pd.DataFrame) -> pd.DataFrame:
     doy = 2 * np.pi * dates.dayofyear.to_numpy() / 365.25
     for k in range(1, HARMONICS + 1):
         x[f"sin{k}"], x[f"cos{k}"] = np.sin(k * doy), np.cos(k * doy)
+    if len(dates) and (dates[-1] - dates[0]).days >= MONTHLY_MIN_DAYS:
+        dom = 2 * np.pi * (dates.day.to_numpy() - 1) / dates.days_in_month.to_numpy()
+        for k in range(1, MONTHLY_HARMONICS + 1):
+            x[f"msin{k}"], x[f"mcos{k}"] = np.sin(k * dom), np.cos(k * dom)
     h = hol.reindex(dates)
     for col in ("after_holiday", "bridge"):
         x[col] = h[col].to_numpy(float)
     x["holiday_open"] = (h["holiday"] * (1 - h["closed"])).to_numpy(float)
+    nxt = hol["holiday"].reindex(dates + pd.Timedelta(days=1)).fillna(0).to_numpy(float)
+    x["eve"] = nxt * (1 - h["holiday"].fillna(0).to_numpy(float))
+    if weekday_weight is not None:
+        scale = np.asarray(weekday_weight, float)[dates.weekday]
+        for col in x.columns[7:]:
+            x[col] = x[col].to_numpy() * scale
     return x.loc[:, x.std() > 0].assign(wd_all=0.0).drop(columns="wd_all")
