@@ -14,7 +14,7 @@ from forecaster.campaigns import effects
 from forecaster.cli.app import cli
 from forecaster.core.config import load_config
 from forecaster.core.grid import future_grid
-from forecaster.features.adstock import Carryover, adstock
+from forecaster.features.adstock import Activity, Carryover, Response, adstock
 from tests.conftest import TINY_CONFIG
 
 START, AS_OF = dt.date(2025, 9, 1), dt.date(2026, 8, 30)
@@ -274,3 +274,91 @@ def test_one_past_campaign_gives_a_wide_band_not_none():
     assert one["tau2_kinds"] == pytest.approx((effects.DEFAULT_CV_BETWEEN * 20.0) ** 2)
     half_same_kind = stats.norm.ppf(0.9) * np.sqrt(one["tau2"] + one["kind_var"])
     assert half_same_kind / 20.0 > 0.6                      # at least +-60 %, not +-13 %
+
+
+# -- the activity clock ---------------------------------------------------------------------------
+def test_the_activity_clock_holds_a_response_over_closed_days_and_meets_the_send_time():
+    """On the activity clock nothing of a response is lost on a closed day (it waits for the next
+    open one), a quiet weekday holds less of it, and an e-mail sent late in the day leaves more of
+    its response for the next day than one sent in the morning."""
+    full = pd.date_range("2026-03-02", periods=40, freq="D")                # a Monday
+    quiet_saturday = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.2, 0.0])          # Sunday closed
+    after = np.tile(1 - np.arange(1440) / 1440, (7, 1))                      # contacts evenly over the day
+    act = {"voice": Activity(quiet_saturday, after)}
+    open_days = {"voice": full[full.weekday < 6]}
+    cal = pd.DataFrame({"campaign_id": ["L", "E9", "E17"], "channel": ["direct_mail", "email", "email"],
+                        "start_ts": pd.to_datetime(["2026-03-05 00:00", "2026-03-10 09:00", "2026-03-10 17:00"]),
+                        "end_ts": pd.to_datetime(["2026-03-05 00:00", "2026-03-10 09:00", "2026-03-10 17:00"]),
+                        "queues": [["voice"]] * 3, "reach": [10_000, 10_000, 10_000]})
+    exp = effects.Exposures(cal, ["voice"], full, act, open_days)
+    letter = exp.column("voice", "L", Response(1, 0.5, 0, "activity"))
+    days = exp.full
+    assert letter.sum() == pytest.approx(10.0, rel=1e-3)                    # all of it, per 1,000 reached x 10
+    assert letter[days.weekday == 6].sum() == 0                             # nothing on the closed Sunday
+    sat, fri = letter[days == pd.Timestamp("2026-03-07")][0], letter[days == pd.Timestamp("2026-03-06")][0]
+    assert 0 < sat < 0.5 * fri                                              # a quiet Saturday holds less
+    calendar = exp.column("voice", "L", Response(1, 0.5, 0))
+    # the calendar clock loses what falls on the closed Sunday
+    assert calendar[days.isin(open_days["voice"])].sum() < 0.99 * calendar.sum()
+    fast = Response(0, 0.001, 0, "activity")
+    morning, evening = exp.column("voice", "E9", fast), exp.column("voice", "E17", fast)
+    sent = days == pd.Timestamp("2026-03-10")
+    assert morning[sent][0] > 0.9 * morning.sum() and evening[sent][0] < morning[sent][0]
+    assert evening[days == pd.Timestamp("2026-03-11")][0] > morning[days == pd.Timestamp("2026-03-11")][0]
+
+
+@pytest.fixture(scope="module")
+def waiting_world(site):
+    """The ``world``'s mailings, but each response waits over closed days (it runs on open days only),
+    as post that is not delivered at weekends does."""
+    rng = np.random.default_rng(11)
+    grid = future_grid(site, ["voice"], START, (AS_OF - START).days + 1)
+    day = grid["ds"].dt.normalize()
+    open_days = pd.DatetimeIndex(sorted(day.unique()))
+    starts = pd.date_range("2025-10-07", "2026-08-04", freq="23D")[:14]
+    reach = rng.integers(20, 80, len(starts)) * 1000
+    cal = pd.DataFrame({"campaign_id": [f"W{i:02d}" for i in range(len(starts))], "name": "letter",
+                        "channel": "direct_mail", "start_ts": starts, "end_ts": starts,
+                        "queues": [["voice"]] * len(starts), "reach": reach})
+    kernel = np.r_[0.0, 0.5 ** np.arange(15)]                               # from the next open day, halving
+    extra, truth = pd.Series(0.0, index=open_days), {}
+    for c in cal.itertuples():
+        after = open_days[open_days >= c.start_ts][: len(kernel)]
+        resp = 3 * PER_1000 * c.reach / 1000 * kernel[: len(after)] / kernel.sum()
+        extra.loc[after] += resp
+        truth[c.campaign_id] = resp.sum()
+    mean = (400 + extra.reindex(day).to_numpy()) / 20
+    actuals = pd.DataFrame({"queue": "voice", "interval_start": grid["ds"], "contacts": rng.poisson(mean).astype(float),
+                            "aht_s": 300.0})
+    return actuals, cal, pd.Series(truth)
+
+
+def test_the_data_choose_the_clock(world, result, waiting_world, site):
+    """Responses lost on closed days keep the calendar clock; responses that wait over them earn
+    the activity clock, and their sizes are recovered."""
+    assert result["shapes"]["direct_mail"].clock == "calendar"
+    actuals, cal, truth = waiting_world
+    got = effects.past_impact(actuals, cal, site, AS_OF)
+    assert got["shapes"]["direct_mail"].clock == "activity"
+    est = got["totals"].set_index("campaign_id")["extra_contacts"]
+    assert (est / truth.reindex(est.index) - 1).abs().median() < 0.15
+
+
+def test_a_campaign_sent_on_the_last_day_of_history_is_not_measured_from_its_first_hours(world, site):
+    """A slow response of which the history holds only the first evening cannot be measured: it is
+    left out (and planned with its channel's mean) instead of being scaled up from one noisy evening,
+    which once made a 37,000-contact day."""
+    actuals, cal, _, _ = world
+    as_of = dt.date(2026, 8, 28)                                            # a Friday, open
+    actuals = actuals[actuals["interval_start"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
+    last = pd.Timestamp(as_of) + pd.Timedelta(hours=17)
+    late = pd.DataFrame({"campaign_id": ["LATE"], "name": "late spot", "channel": "direct_mail", "start_ts": [last],
+                         "end_ts": [last], "queues": [["voice"]], "reach": [50_000]})
+    both = pd.concat([cal, late], ignore_index=True)
+    slow = {"direct_mail": Response(0, 0.8, 0, "activity")}
+    got = effects.past_impact(actuals, both, site, as_of, shapes=slow)
+    assert "LATE" not in set(got["estimates"]["campaign_id"])
+    future = {"voice": pd.bdate_range(as_of + dt.timedelta(days=1), periods=10)}
+    offsets = effects.campaign_offsets(actuals, both, site, as_of, future, slow)
+    mean = float(got["estimates"]["mean"].iloc[0])
+    assert offsets["extra"].max() < 2 * mean * 50      # at most about the channel's mean response for the reach

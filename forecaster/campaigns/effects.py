@@ -40,8 +40,8 @@ from statsmodels.stats.meta_analysis import combine_effects
 
 from forecaster.core.config import Config
 from forecaster.core.grid import future_grid
-from forecaster.features.adstock import (ACTIVITY_DECAYS, Activity, Carryover, Response, activity_response, adstock,
-                                         flight_spans, search_shapes)
+from forecaster.features.adstock import (ACTIVITY_DECAYS, Activity, Response, activity_cdf, adstock, flight_spans,
+                                         search_shapes)
 from forecaster.features.design import impact_design
 from forecaster.features.holidays import holiday_features
 from forecaster.staffing.requirements import staff_forecast
@@ -65,6 +65,7 @@ LAGS, RAMPS, DECAYS = (0, 1, 2, 3, 4), (0, 1, 2), (0.0, 0.2, 0.35, 0.5, 0.65, 0.
 
 
 RESPONSE_DAYS = 90      # days after the last date in view over which a campaign's response is followed
+CLOCK_DAYS = 120        # calendar days after a send over which the activity clock is followed
 
 
 class Exposures:
@@ -92,6 +93,7 @@ class Exposures:
                 full.isin(days) | (full < pd.DatetimeIndex(days).min()) | (full > pd.DatetimeIndex(days).max())
             self.speed[q] = act.speed(full, mask)
         self._cache: dict[tuple, np.ndarray] = {}
+        self._clock_cache: dict[tuple, tuple] = {}
         # arrays straight from the flights: a campaign_exposure frame per campaign took 1.3 s of every
         # backtest origin on the demo
         for c, (lo, hi, per_day) in zip(campaigns.itertuples(), flight_spans(campaigns, full)):
@@ -109,14 +111,41 @@ class Exposures:
         carry-over height (calendar clock) or share of the response (activity clock)."""
         key = (queue, cid, shape)
         if key not in self._cache:
-            if getattr(shape, "clock", "calendar") == "activity":
+            self._cache[key] = self.response(queue, (cid,), shape)
+        return self._cache[key]
+
+    def response(self, queue: str, cids: tuple[str, ...], shape: Response) -> np.ndarray:
+        """The summed response of campaigns ``cids`` on ``queue`` over ``full`` (not cached)."""
+        if getattr(shape, "clock", "calendar") != "activity":
+            return adstock(sum(self.raw[queue][c] for c in cids), *shape[:3])     # adstock is linear
+        pos, clock, weight, first = self._clocks(queue, cids)
+        cdf = activity_cdf(clock, shape.lag_days, shape.decay, shape.ramp_days)
+        step = np.diff(cdf, prepend=0.0)
+        step[first] = cdf[first]                   # each flight day's clock starts from zero
+        return np.bincount(pos, weights=step * weight, minlength=len(self.full))
+
+    def _clocks(self, queue: str, cids: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+        """Every flight day of ``cids`` on ``queue``, end to end: the day positions it reaches, the
+        activity clock since its send at the end of each, its reach per day and where each starts.
+        The clock does not depend on the shape, so it is worked out once."""
+        key = (queue, cids)
+        if key not in self._clock_cache:
+            speed, parts = self.speed[queue], []
+            for cid in cids:
                 lo, hi, per_day, start = self.flight[cid]
                 sent = start - start.normalize()
                 left = self.activity.get(queue, Activity()).remaining(start) if sent > pd.Timedelta(0) else 1.0
-                self._cache[key] = activity_response(self.speed[queue], lo, hi, per_day, left, shape)
+                for f in range(lo, hi + 1):
+                    adv = speed[f:f + CLOCK_DAYS].copy()
+                    adv[0] *= left
+                    parts.append((np.arange(f, f + len(adv)), np.cumsum(adv), np.full(len(adv), per_day)))
+            if not parts:
+                self._clock_cache[key] = (np.zeros(0, int), np.zeros(0), np.zeros(0), np.zeros(0, int))
             else:
-                self._cache[key] = adstock(self.raw[queue][cid], *shape[:3])
-        return self._cache[key]
+                sizes = np.array([len(p[0]) for p in parts])
+                first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+                self._clock_cache[key] = tuple(np.concatenate([p[i] for p in parts]) for i in range(3)) + (first,)
+        return self._clock_cache[key]
 
     def columns(self, queue: str, dates: pd.DatetimeIndex, shapes: dict[str, Shape]) -> pd.DataFrame:
         """Each campaign's carry-over column on ``dates``, for the campaigns with at least
@@ -203,7 +232,7 @@ def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], e
     def columns(q, ch, shape):
         key = (q, ch, shape)
         if key not in cache:
-            cache[key] = [residual(q, sum(exp.column(q, cid, shape) for cid in cids)[pos[q]])
+            cache[key] = [residual(q, exp.response(q, tuple(cids), shape)[pos[q]])
                           for cids in groups[q].get(ch, {}).values()]
         return cache[key]
 
@@ -230,7 +259,8 @@ def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], e
 
 DEFAULT_CV_WITHIN = 0.5     # campaigns of one kind vary by about half their mean until enough of them say otherwise
 DEFAULT_CV_BETWEEN = 0.75   # kinds of one channel vary by about three quarters of the channel's mean
-MIN_FOR_SPREAD = 3          # estimates needed before a spread is taken from the data alone
+PRIOR_WEIGHT = 2.0          # the default spread of campaigns counts as this many campaigns' worth of evidence
+MIN_KINDS = 3               # kinds needed before how much kinds differ is taken from the data alone
 
 
 def _random_effects(b: np.ndarray, v: np.ndarray, tau2: float | None = None) -> tuple[float, float, float]:
@@ -248,9 +278,12 @@ def _random_effects(b: np.ndarray, v: np.ndarray, tau2: float | None = None) -> 
 
 
 def _spread(tau2_hat: float, n: int, prior: float) -> float:
-    """A spread estimated from ``n`` estimates; with fewer than MIN_FOR_SPREAD at least the default
-    ``prior``, so one or two campaigns never make a band of zero width."""
-    return tau2_hat if n >= MIN_FOR_SPREAD else max(tau2_hat, prior)
+    """A spread estimated from ``n`` estimates, with the default ``prior`` counted as PRIOR_WEIGHT
+    more: one campaign gets the default, not a band of zero width, and a spread of 0 from three
+    campaigns that happened to agree (Paule-Mandel often says 0 on few) is not taken at its word;
+    with many campaigns the data decide."""
+    dof = max(n - 1, 0)
+    return (dof * tau2_hat + PRIOR_WEIGHT * prior) / (dof + PRIOR_WEIGHT)
 
 
 def _pool_channel(g: pd.DataFrame) -> pd.DataFrame:
@@ -272,7 +305,10 @@ def _pool_channel(g: pd.DataFrame) -> pd.DataFrame:
     unit_b = np.array([u[0] for u in units.values()] + list(b[~known]))
     unit_v = np.array([u[1] for u in units.values()] + list(v[~known] + tw))
     m, var_m, tb = _random_effects(unit_b, unit_v)
-    tb = _spread(tb, len(unit_b), (DEFAULT_CV_BETWEEN * m) ** 2)
+    if not groups:          # no kinds: the units are campaigns, and their spread has the campaigns' default
+        tb = _spread(tb, len(unit_b), (DEFAULT_CV_WITHIN * m) ** 2)
+    elif len(unit_b) < MIN_KINDS:   # too few kinds to say how much kinds differ: at least the default
+        tb = max(tb, (DEFAULT_CV_BETWEEN * m) ** 2)
     m, var_m, _ = _random_effects(unit_b, unit_v, tb)
     centre, centre_var = np.full(len(b), m), np.full(len(b), var_m)
     for k, i in groups.items():
@@ -291,9 +327,9 @@ def shrink(estimates: pd.DataFrame) -> pd.DataFrame:
     ``estimates`` has ``queue, channel, campaign_id, beta, se`` and optionally ``kind``. Campaigns of
     a kind are taken as drawn around the kind's mean with spread ``tau2`` and kinds around the
     channel's mean with spread ``tau2_kinds`` (random effects, Paule-Mandel, through statsmodels'
-    meta-analysis); a spread resting on fewer than MIN_FOR_SPREAD estimates is at least its default
-    (DEFAULT_CV_WITHIN or DEFAULT_CV_BETWEEN times the channel's mean), so one past campaign gives
-    a wide band, not none. Each campaign moves toward its kind's mean (itself moved toward the
+    meta-analysis). The campaigns' spread has a default (DEFAULT_CV_WITHIN times the channel's
+    mean) counted as PRIOR_WEIGHT campaigns, so one past campaign gives a wide band, not none; with
+    fewer than MIN_KINDS kinds, the kinds' spread is at least DEFAULT_CV_BETWEEN times the mean. Each campaign moves toward its kind's mean (itself moved toward the
     channel's by how much kinds differ beyond their noise) by ``se^2 / (se^2 + tau2)``; a campaign
     without a kind moves toward the channel's mean with both spreads. Adds ``beta_pooled,
     se_pooled`` (posterior), ``mean, var_mean`` (the channel's), ``tau2, tau2_kinds`` and
@@ -449,6 +485,7 @@ def planned_impact(result: dict, campaigns: pd.DataFrame, config: Config, as_of:
             x = cols_q[cid].to_numpy()
             on = x > 0
             half = z * np.sqrt(tau2 + var_m)
+            m = max(float(m), 0.0)      # a campaign adds contacts: a mean below 0 is noise, planned as none
             rows.append(pd.DataFrame({"campaign_id": cid, "queue": queue, "day": cols_q.index[on].date,
                                       "extra_contacts": m * x[on], "lo_80": (m - half) * x[on],
                                       "hi_80": (m + half) * x[on]}))
@@ -593,8 +630,9 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
 
     History: each past campaign's pooled estimate (:func:`past_impact`) times its carry-over
     column. Future: the same for past campaigns' tails, and for planned campaigns the queue's
-    and channel's mean effect (as :func:`planned_impact`). Returns ``queue, date, extra``, with
-    the carry-over shapes used (given, or learned here) in ``attrs["shapes"]``.
+    and channel's mean effect (as :func:`planned_impact`). Returns ``queue, date, extra`` and
+    ``calendar_days`` (the part from channels on the calendar-day clock, which knows nothing of
+    quiet weekdays), with the carry-over shapes used (given, or learned here) in ``attrs["shapes"]``.
     """
     cols = ["queue", "date", "extra"]
     if campaigns.empty:
@@ -619,14 +657,17 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
             continue
         dates = pd.DatetimeIndex(fit["dates"]).append(pd.DatetimeIndex(future[queue]))
         x = exp.columns(queue, dates, result["shapes"])
-        extra = np.zeros(len(dates))
+        extra, by_calendar = np.zeros(len(dates)), np.zeros(len(dates))
         for cid in x.columns:
             b = beta.get((queue, cid))
             if b is None or np.isnan(b):
                 b = kinds.get((queue, exp.channel[cid], kind_of.get(cid)), mean.get((queue, exp.channel[cid]), np.nan))
             if not np.isnan(b):
-                extra += max(float(b), 0.0) * x[cid].to_numpy()
-        frames.append(pd.DataFrame({"queue": queue, "date": dates, "extra": extra}))
+                part = max(float(b), 0.0) * x[cid].to_numpy()
+                extra += part
+                if result["shapes"].get(exp.channel[cid], DEFAULT).clock == "calendar":
+                    by_calendar += part
+        frames.append(pd.DataFrame({"queue": queue, "date": dates, "extra": extra, "calendar_days": by_calendar}))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     out.attrs["shapes"] = result["shapes"]      # the carry-over shapes used, for the caller to reuse
     return out

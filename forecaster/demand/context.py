@@ -74,7 +74,7 @@ def _campaign_contacts(hist: pd.DataFrame, future: dict, ctx: Context) -> pd.Ser
         ctx.impact_shapes[end] = found.attrs["shapes"]
     if found.empty:
         return None
-    found = found.set_index(["queue", "date"])["extra"]
+    found = found.set_index(["queue", "date"])
     return found[~found.index.duplicated(keep="last")]
 
 
@@ -107,14 +107,16 @@ def with_campaigns(base, history: pd.DataFrame, grid: pd.DataFrame, ctx: Context
     return np.maximum(point + added * share, 0.0)
 
 
-def _by_weekday_volume(extra: pd.Series, history: pd.DataFrame) -> pd.Series:
-    """The impact model's carry-over runs by calendar day; a quiet weekday (a Saturday at a tenth of
-    a Monday) cannot hold a Monday's share of a response: weight each day's contacts by its
-    weekday's volume relative to the queue's mean day."""
+def _by_weekday_volume(found: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
+    """Contacts per (queue, date). A channel on the impact model's calendar-day clock knows
+    nothing of quiet weekdays; a quiet weekday (a Saturday at a tenth of a Monday) cannot hold a
+    Monday's share of a response: its contacts are weighted by their weekday's volume relative to
+    the queue's mean day. Channels on the activity clock already follow the weekday's volume."""
+    extra = found["calendar_days"]
     day = history["ds"].dt.normalize()
     daily = history.groupby([history["queue"], day])["y"].sum()
     by_wd = daily.groupby([daily.index.get_level_values(0), daily.index.get_level_values(1).weekday]).mean()
     rel = by_wd / by_wd.groupby(level=0).transform("mean")
     q, d = extra.index.get_level_values(0), pd.DatetimeIndex(extra.index.get_level_values(1))
     w = rel.reindex(pd.MultiIndex.from_arrays([q, d.weekday])).fillna(1.0).to_numpy()
-    return extra * w
+    return extra * w + (found["extra"] - found["calendar_days"])

@@ -252,18 +252,3 @@ class Activity:
     def remaining(self, ts: pd.Timestamp) -> float:
         """Share of ``ts``'s day's contacts from ``ts`` on (1 at midnight)."""
         return float(self.after[ts.weekday(), ts.hour * 60 + ts.minute])
-
-
-def activity_response(speed: np.ndarray, lo: int, hi: int, per_day: float, remaining: float,
-                      shape: Response) -> np.ndarray:
-    """Daily response over the days of ``speed`` to a flight on positions ``lo..hi`` (``per_day``
-    reached each day, sent when ``remaining`` of the day's activity is left): per 1 of reach, the
-    response's share arriving on each day."""
-    out = np.zeros(len(speed))
-    for f in range(lo, hi + 1):
-        adv = speed[f:].copy()
-        adv[0] *= remaining
-        end = np.cumsum(adv)
-        cdf = activity_cdf(end, shape.lag_days, shape.decay, shape.ramp_days)
-        out[f:] += per_day * np.diff(cdf, prepend=0.0)
-    return out
