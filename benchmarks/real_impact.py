@@ -12,13 +12,20 @@ contacts). Two measurements:
 2. **Planned campaigns**: at each campaign's start minus one day, ``planned_impact`` from the
    history before it (the campaign and later ones not yet run): the same scores for what a planner
    would have been told to expect.
+3. **Campaign days in the forecast** (``--origins``, default 16 weekly origins, 14 days ahead, the
+   calendar as known 14 days before each start): the production forecast with the calendar and
+   with none, on the days where the campaigns' true contacts (``truth_intervals.csv.gz``) are at
+   least 10 % of the day's; interval and daily WAPE, and the floor: the forecast without the
+   calendar plus the true campaign contacts of each interval.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import time
 import warnings
+from dataclasses import replace
 
 import pandas as pd
 
@@ -72,10 +79,38 @@ def planned(actuals: pd.DataFrame, calendar: pd.DataFrame, truth: pd.DataFrame, 
     return scores(pd.DataFrame(rows), truth)
 
 
+def campaign_days(origins: int = 16, horizon: int = 14, notice_days: int = 14, share: float = 0.10) -> dict:
+    """Interval and daily WAPE on the campaign days of ``origins`` weekly forecasts, with the
+    calendar, without it, and the floor (without it plus the true campaign contacts)."""
+    from benchmarks.real_accuracy import empty_calendar, load_series, run
+
+    series = next(s for s in load_series() if s.name == "bank_campaigns_1999")
+    truth = pd.read_csv(DATA / "truth_intervals.csv.gz", parse_dates=["interval_start"])
+    with_cal, _, _ = run(series, origins, horizon, notice_days)
+    without, _, _ = run(replace(series, calendar=empty_calendar()), origins, horizon, notice_days)
+    f = with_cal[["origin", "queue", "ds", "y", "forecast"]].merge(
+        without[["origin", "queue", "ds", "forecast"]].rename(columns={"forecast": "without"}), on=["origin", "queue", "ds"])
+    f = f.merge(truth.rename(columns={"interval_start": "ds"}), on="ds", how="left").fillna({"extra": 0.0})
+    f["floor"] = f["without"] + f["extra"]
+    f["day"] = f["ds"].dt.normalize()
+    daily = f.groupby(["origin", "queue", "day"])[["y", "forecast", "without", "floor", "extra"]].sum()
+    hit = daily[daily["extra"] >= share * daily["y"]].index
+    f = f.set_index(["origin", "queue", "day"]).loc[lambda x: x.index.isin(hit)]
+    d = daily.loc[hit]
+    out = {"origins": origins, "campaign_days": len(d)}
+    for level, frame in (("interval", f), ("daily", d)):
+        for col in ("forecast", "without", "floor"):
+            out[f"{level}_{col}"] = float((frame["y"] - frame[col]).abs().sum() / frame["y"].sum())
+    return out
+
+
 def main() -> None:
     if not (DATA / "truth.csv").exists():
         print(f"no {DATA}; nothing to measure")
         return
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--origins", type=int, default=16, help="weekly origins for the campaign-day forecasts (0 skips)")
+    args = ap.parse_args()
     actuals, calendar, truth = load()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -87,6 +122,15 @@ def main() -> None:
                   f"|error| {got['median_abs_error']:.0%}, 80 % intervals hold the truth: {got['coverage_80']:.0%}")
             print(f"estimated / true contacts per channel: {got['ratio_by_channel']}")
             print(f"per kind: {got['ratio_by_kind']}")
+        if args.origins:
+            t0 = time.perf_counter()
+            got = campaign_days(args.origins)
+            print(f"\n== campaign days in the forecast: {got['campaign_days']} days with campaigns >= 10 % of the "
+                  f"day's contacts, {got['origins']} weekly origins x 14 days ({time.perf_counter() - t0:.0f} s)")
+            for level in ("interval", "daily"):
+                w, wo, fl = got[f"{level}_forecast"], got[f"{level}_without"], got[f"{level}_floor"]
+                print(f"{level} WAPE: with the calendar {w:.2%}, without {wo:.2%} ({1 - w / wo:+.1%} lower), "
+                      f"floor (without + the true campaign contacts) {fl:.2%} ({1 - fl / wo:+.1%} lower)")
 
 
 if __name__ == "__main__":

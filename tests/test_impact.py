@@ -6,9 +6,9 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 import pytest
 from click.testing import CliRunner
+from scipy import stats
 
 from forecaster.campaigns import effects
 from forecaster.cli.app import cli
@@ -362,3 +362,27 @@ def test_a_campaign_sent_on_the_last_day_of_history_is_not_measured_from_its_fir
     offsets = effects.campaign_offsets(actuals, both, site, as_of, future, slow)
     mean = float(got["estimates"]["mean"].iloc[0])
     assert offsets["extra"].max() < 2 * mean * 50      # at most about the channel's mean response for the reach
+
+
+def test_a_timed_send_fades_within_its_day_as_fast_as_history_shows(site):
+    """E-mails sent at 14:00 whose calls come within about an hour: the fade learned from the send
+    days is fast, and a send's contacts all fall after its send time, most in its first hour."""
+    shape = np.full(20, 1 / 20)                                             # 08:00-18:00, even
+    late = np.arange(20) >= 12                                              # from 14:00
+    for tau in effects.INTRADAY_TAUS:
+        w = effects.after_send_weights(shape, late, tau)
+        assert w.sum() == pytest.approx(1.0) and (w[~late] == 0).all()
+    fast = effects.after_send_weights(shape, late, 0.03)
+    assert fast[12:14].sum() > 0.7 and np.allclose(effects.after_send_weights(shape, late, None)[late], 1 / 8)
+
+    rng = np.random.default_rng(5)
+    grid = future_grid(site, ["voice"], dt.date(2026, 3, 2), 84)
+    mean = np.full(len(grid), 20.0)
+    sends = pd.bdate_range("2026-03-03", periods=8, freq="7B") + pd.Timedelta(hours=14)   # weekdays in turn
+    for s in sends:
+        after = (grid["ds"] >= s).to_numpy() & (grid["ds"].dt.normalize() == s.normalize()).to_numpy()
+        first = np.flatnonzero(after)[:4]
+        mean[first] += 200 * np.array([0.5, 0.25, 0.15, 0.1])             # 200 calls, within two hours
+    actuals = pd.DataFrame({"queue": "voice", "interval_start": grid["ds"], "contacts": rng.poisson(mean).astype(float)})
+    timed = pd.DataFrame({"queue": "voice", "date": sends.normalize(), "send": sends, "extra": 200.0, "channel": "email"})
+    assert effects.learn_intraday(actuals, timed, 30)["email"] in (0.03, 0.08)

@@ -40,8 +40,17 @@ from statsmodels.stats.meta_analysis import combine_effects
 
 from forecaster.core.config import Config
 from forecaster.core.grid import future_grid
-from forecaster.features.adstock import (ACTIVITY_DECAYS, Activity, Response, activity_cdf, adstock, flight_spans,
-                                         search_shapes)
+from forecaster.features.adstock import (
+    ACTIVITY_DECAYS,
+    INTRADAY_TAUS,
+    Activity,
+    Response,
+    activity_cdf,
+    adstock,
+    after_send_weights,
+    flight_spans,
+    search_shapes,
+)
 from forecaster.features.design import impact_design
 from forecaster.features.holidays import holiday_features
 from forecaster.staffing.requirements import staff_forecast
@@ -632,7 +641,9 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
     column. Future: the same for past campaigns' tails, and for planned campaigns the queue's
     and channel's mean effect (as :func:`planned_impact`). Returns ``queue, date, extra`` and
     ``calendar_days`` (the part from channels on the calendar-day clock, which knows nothing of
-    quiet weekdays), with the carry-over shapes used (given, or learned here) in ``attrs["shapes"]``.
+    quiet weekdays), with the carry-over shapes used (given, or learned here) in ``attrs["shapes"]``
+    and, in ``attrs["timed"]`` (``queue, date, send, extra, channel, tau``), the send-day contacts
+    of campaigns sent at a time of day with how fast they fade within the day (:func:`learn_intraday`).
     """
     cols = ["queue", "date", "extra"]
     if campaigns.empty:
@@ -647,6 +658,12 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
     kind_of = campaigns.set_index("campaign_id")["kind"].to_dict() if "kind" in campaigns else {}
     frames = []
     last = max([idx.max() for idx in future.values() if len(idx)], default=pd.Timestamp(as_of))
+    # campaigns sent at a time of day (e-mail at 13:00, a TV spot at 21:00): their send day's contacts
+    # come after it, which the forecaster places (``attrs["timed"]``)
+    send_times = {c: pd.Timestamp(t) for c, t in zip(campaigns["campaign_id"], campaigns["start_ts"])
+                  if pd.Timestamp(t) != pd.Timestamp(t).normalize()}
+    timed: list[tuple] = []
+    timed_ids: list[str] = []
     first = min(campaigns["start_ts"].min().normalize(), pd.Timestamp(as_of)) - pd.Timedelta(days=35)
     full = pd.date_range(first, max(last, pd.Timestamp(as_of)), freq="D")
     queues = sorted(set(result["fits"]) & set(future))
@@ -667,7 +684,57 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
                 extra += part
                 if result["shapes"].get(exp.channel[cid], DEFAULT).clock == "calendar":
                     by_calendar += part
+                sent = send_times.get(cid)
+                if sent is not None:
+                    on = np.flatnonzero(dates == sent.normalize())
+                    if len(on) and part[on[0]] > 0:
+                        timed.append((queue, dates[on[0]], sent, float(part[on[0]])))
+                        timed_ids.append(cid)
         frames.append(pd.DataFrame({"queue": queue, "date": dates, "extra": extra, "calendar_days": by_calendar}))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     out.attrs["shapes"] = result["shapes"]      # the carry-over shapes used, for the caller to reuse
+    timed = pd.DataFrame(timed, columns=["queue", "date", "send", "extra"])
+    timed["channel"] = [exp.channel.get(c) for c in timed_ids]
+    taus = learn_intraday(actuals, timed[timed["date"] <= pd.Timestamp(as_of)], config.interval_min)
+    out.attrs["timed"] = timed.assign(tau=timed["channel"].map(lambda ch: taus.get(ch)))
+    out.attrs["intraday"] = taus
     return out
+
+
+def learn_intraday(actuals: pd.DataFrame, timed: pd.DataFrame, interval_min: int) -> dict[str, float | None]:
+    """Per channel, how fast a timed send's response fades within its day (``tau`` of
+    :func:`~forecaster.features.adstock.after_send_weights`): the candidate that leaves the least
+    squared error on the history's send days, where everything but the send's own contacts follows
+    the weekday's intraday shape on days without a timed send. A channel without timed sends in history gets no entry."""
+    if timed.empty:
+        return {}
+    step = pd.Timedelta(minutes=interval_min)
+    # each weekday's intraday shape from the days without a timed send, so the sends' own spikes are
+    # not in the shape they are measured against
+    sent_days = set(timed["date"])
+    quiet = {q: Activity.learn(g, pd.DatetimeIndex(sorted(set(g["interval_start"].dt.normalize()) - sent_days)))
+             for q, g in actuals[actuals["queue"].isin(set(timed["queue"]))].groupby("queue")}
+    a = actuals.assign(day=actuals["interval_start"].dt.normalize())
+    a = a[a.set_index(["queue", "day"]).index.isin(pd.MultiIndex.from_arrays([timed["queue"], timed["date"]]))]
+    days = {k: g.sort_values("interval_start") for k, g in a.groupby(["queue", "day"])}
+    sse: dict[str, dict] = {}
+    for t in timed.itertuples():
+        g = days.get((t.queue, t.date))
+        act = quiet.get(t.queue)
+        if g is None or act is None:
+            continue
+        ts = g["interval_start"]
+        minutes = (ts.dt.hour * 60 + ts.dt.minute).to_numpy()
+        after = np.append(act.after[t.date.weekday()], 0.0)
+        shape = after[minutes] - after[np.minimum(minutes + interval_min, 1440)]
+        if shape.sum() <= 0:
+            continue
+        shape = shape / shape.sum()
+        y = g["contacts"].to_numpy(float)
+        base = (y.sum() - t.extra) * shape
+        late = (ts + step > t.send).to_numpy()
+        for tau in INTRADAY_TAUS:
+            err = y - base - t.extra * after_send_weights(shape, late, tau)
+            sse.setdefault(t.channel, {}).setdefault(tau, 0.0)
+            sse[t.channel][tau] += float(err @ err)
+    return {ch: min(tried, key=tried.get) for ch, tried in sse.items()}

@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecaster.campaigns.effects import campaign_offsets
 from forecaster.core.config import Config
-from forecaster.features.adstock import campaign_exposure
+from forecaster.features.adstock import after_send_weights, campaign_exposure
 from forecaster.features.holidays import holiday_features
 
 # the campaign-impact model's carry-over shapes are re-learned when four weeks old (see campaign_contacts)
@@ -46,16 +46,66 @@ def campaign_contacts(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame, ctx:
     if not ctx.shapes or ctx.campaigns is None or ctx.campaigns.empty:
         return None
 
-    future = {q: pd.DatetimeIndex(sorted(grid.loc[rows, "ds"].dt.normalize().unique())) for q, rows in groups.items()}
-    # every model of an origin asks with the same history and days: the impact fit runs once for them
-    key = (hist["ds"].max(), len(hist), float(hist["y"].sum()), tuple(sorted(ctx.shapes.items())),
-           tuple((q, tuple(d)) for q, d in sorted(future.items())))
+    future, key = _future_days(hist, groups, grid, ctx)
     if key not in ctx.offsets_cache:
         if len(ctx.offsets_cache) > 64:
             ctx.offsets_cache.clear()
         found = _campaign_contacts(hist, future, ctx)
-        ctx.offsets_cache[key] = None if found is None else _by_weekday_volume(found, hist)
-    return ctx.offsets_cache[key]
+        if found is None:
+            ctx.offsets_cache[key] = (None, None)
+        else:
+            extra = _by_weekday_volume(found, hist)
+            timed = found.attrs.get("timed")
+            if timed is not None and len(timed):     # each send's share of its day's contacts
+                raw = found["extra"].reindex(pd.MultiIndex.from_arrays([timed["queue"], timed["date"]])).to_numpy()
+                timed = timed.assign(share=np.divide(timed["extra"].to_numpy(), raw, out=np.zeros(len(timed)),
+                                                     where=raw > 0))
+            ctx.offsets_cache[key] = (extra, timed)
+    return ctx.offsets_cache[key][0]
+
+
+def send_time_parts(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame, ctx: Context) -> pd.DataFrame | None:
+    """The send-day shares of campaigns sent at a time of day (``queue, date, send, share``), from
+    the same impact fit as :func:`campaign_contacts` (which must have run for this history)."""
+    if campaign_contacts(hist, groups, grid, ctx) is None:
+        return None
+    return ctx.offsets_cache[_future_days(hist, groups, grid, ctx)[1]][1]
+
+
+def _future_days(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame, ctx: Context) -> tuple[dict, tuple]:
+    """The grid's days per queue, and the cache key of the impact fit for this history and days:
+    every model of an origin asks with the same history and days, so the fit runs once for them."""
+    future = {q: pd.DatetimeIndex(sorted(grid.loc[rows, "ds"].dt.normalize().unique())) for q, rows in groups.items()}
+    key = (hist["ds"].max(), len(hist), float(hist["y"].sum()), tuple(sorted(ctx.shapes.items())),
+           tuple((q, tuple(d)) for q, d in sorted(future.items())))
+    return future, key
+
+
+def after_send(point: np.ndarray, added: np.ndarray, grid: pd.DataFrame, timed: pd.DataFrame | None,
+               interval_min: int) -> np.ndarray:
+    """Move each timed send's share of a day's added campaign contacts (spread by the day's shape)
+    to the intervals from its send time on, by the same shape fading as fast as its channel's
+    responses were seen to (``tau``): an e-mail sent at 13:00 adds nothing to the morning. ``point``: the forecast with ``added`` (per row) already in it."""
+    if timed is None or timed.empty or not np.any(added):
+        return point
+    out = point.copy()
+    day = grid["ds"].dt.normalize()
+    step = pd.Timedelta(minutes=interval_min)
+    for t in timed.itertuples():
+        rows = np.flatnonzero((grid["queue"] == t.queue).to_numpy() & (day == t.date).to_numpy())
+        if not len(rows):
+            continue
+        shape = np.maximum(point[rows], 0.0)
+        if shape.sum() <= 0:
+            continue
+        shape = shape / shape.sum()
+        late = (grid["ds"].to_numpy()[rows] + step) > np.datetime64(t.send)
+        if not late.any() or shape[late].sum() <= 0:
+            continue
+        amount = t.share * added[rows].sum()
+        tau = getattr(t, "tau", None)
+        out[rows] += amount * (after_send_weights(shape, late, None if pd.isna(tau) else tau) - shape)
+    return np.maximum(out, 0.0)
 
 
 def _campaign_contacts(hist: pd.DataFrame, future: dict, ctx: Context) -> pd.Series | None:
@@ -87,10 +137,12 @@ def with_campaigns(base, history: pd.DataFrame, grid: pd.DataFrame, ctx: Context
     In history they are taken out of each interval in proportion to its contacts (at most half of a
     day's contacts; where the estimate is negative, at most 30 % added); on a forecast day they are
     spread over its intervals by the model's own intraday shape (evenly where the model forecasts
-    none). Without campaigns or shapes it is ``base(history)``.
+    none), the send day's contacts of a campaign sent at a time of day over the intervals from that
+    time on (:func:`after_send`). Without campaigns or shapes it is ``base(history)``.
     """
     grid = grid.reset_index(drop=True)
-    extra = campaign_contacts(history, grid.groupby("queue").groups, grid, ctx)
+    groups = grid.groupby("queue").groups
+    extra = campaign_contacts(history, groups, grid, ctx)
     if extra is None:
         return base(history)
     day = history["ds"].dt.normalize()
@@ -104,7 +156,9 @@ def with_campaigns(base, history: pd.DataFrame, grid: pd.DataFrame, ctx: Context
     day_total = pd.Series(point).groupby(keys).transform("sum").to_numpy()
     rows = pd.Series(point).groupby(keys).transform("size").to_numpy()
     share = np.divide(point, day_total, out=1.0 / rows, where=day_total > 0)
-    return np.maximum(point + added * share, 0.0)
+    spread = added * share
+    return after_send(np.maximum(point + spread, 0.0), spread, grid, send_time_parts(history, groups, grid, ctx),
+                      ctx.config.interval_min)
 
 
 def _by_weekday_volume(found: pd.DataFrame, history: pd.DataFrame) -> pd.Series:

@@ -252,3 +252,18 @@ class Activity:
     def remaining(self, ts: pd.Timestamp) -> float:
         """Share of ``ts``'s day's contacts from ``ts`` on (1 at midnight)."""
         return float(self.after[ts.weekday(), ts.hour * 60 + ts.minute])
+
+
+INTRADAY_TAUS = (0.03, 0.08, 0.2, 0.5, None)   # in shares of a day's contacts; None: the day's own shape
+
+
+def after_send_weights(shape: np.ndarray, late: np.ndarray, tau: float | None) -> np.ndarray:
+    """How a send-day response spreads over the day's intervals: by the day's ``shape`` over the
+    intervals from the send on (``late``), decaying by ``exp(-u / tau)`` in ``u``, the share of
+    the day's contacts since the send (``tau=None``: no decay). Sums to 1 (0 if nothing is late)."""
+    w = np.where(late, np.maximum(shape, 0.0), 0.0)
+    if tau is not None and w.sum() > 0:
+        u = np.cumsum(w) - w / 2          # the shape is in shares of the day
+        w = w * np.exp(-u / tau)
+    total = w.sum()
+    return w / total if total > 0 else w

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.core.grid import minute_of_day
-from forecaster.demand.context import Context, campaign_contacts
+from forecaster.demand.context import Context, after_send, campaign_contacts, send_time_parts
 from forecaster.demand.models.base import ForecastModel, register
 from forecaster.features.design import daily_design
 
@@ -193,6 +193,16 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, profile: pd.Se
             ctx.daily_cache[key][q] = per_day
     for queue, rows in groups.items():
         out[grid.index.get_indexer(rows)] = split_by_profile(ctx.daily_cache[key][queue], grid.loc[rows], profile)
+    timed = send_time_parts(hist, groups, grid, ctx)
+    if timed is not None and len(timed):        # a timed send's day: its contacts from the send time on
+        offsets = campaign_contacts(hist, groups, grid, ctx)
+        added = np.zeros(len(grid))
+        for queue, rows in groups.items():
+            if queue in set(offsets.index.get_level_values(0)):
+                days = pd.DatetimeIndex(sorted(grid.loc[rows, "ds"].dt.normalize().unique()))
+                added[grid.index.get_indexer(rows)] = split_by_profile(
+                    offsets.loc[queue].reindex(days).fillna(0.0), grid.loc[rows], profile)
+        out = after_send(out, added, grid, timed, ctx.config.interval_min)
     return out
 
 
