@@ -386,3 +386,26 @@ def test_a_timed_send_fades_within_its_day_as_fast_as_history_shows(site):
     actuals = pd.DataFrame({"queue": "voice", "interval_start": grid["ds"], "contacts": rng.poisson(mean).astype(float)})
     timed = pd.DataFrame({"queue": "voice", "date": sends.normalize(), "send": sends, "extra": 200.0, "channel": "email"})
     assert effects.learn_intraday(actuals, timed, 30)["email"] in (0.03, 0.08)
+
+
+def test_the_first_campaign_of_a_new_kind_still_raises_the_forecast(world, site):
+    """One past mailing of a kind, then a planned mailing of a kind never seen: it gets its
+    channel's mean, above zero, with the kinds' spread in its band (wider than the known kind's)."""
+    actuals, cal, _, _ = world
+    one = cal.iloc[[5]].assign(kind="annual statement")                     # the only past campaign
+    planned = pd.DataFrame({"campaign_id": ["NEWKIND", "SAMEKIND"], "name": "letter", "channel": "direct_mail",
+                            "kind": ["price change letter", "annual statement"],
+                            "start_ts": [pd.Timestamp("2026-09-08")] * 2, "end_ts": [pd.Timestamp("2026-09-08")] * 2,
+                            "queues": [["voice"]] * 2, "reach": [50_000] * 2})
+    both = pd.concat([one, planned], ignore_index=True)
+    result = effects.past_impact(actuals, both, site, AS_OF)
+    grid = future_grid(site, ["voice"], AS_OF + dt.timedelta(days=1), 28)
+    open_days = {"voice": pd.DatetimeIndex(sorted(grid["ds"].dt.normalize().unique()))}
+    days = effects.planned_impact(result, both, site, AS_OF, open_days).groupby("campaign_id")[
+        ["extra_contacts", "lo_80", "hi_80"]].sum()
+    assert days.loc["NEWKIND", "extra_contacts"] > 0.5 * PER_1000 * 50
+    width = days["hi_80"] - days["lo_80"]
+    assert width["NEWKIND"] > width["SAMEKIND"]
+    future = {"voice": open_days["voice"]}
+    offsets = effects.campaign_offsets(actuals, both.drop(index=2), site, AS_OF, future)     # the new kind alone
+    assert offsets.loc[offsets["date"] > pd.Timestamp(AS_OF), "extra"].sum() > 0.5 * PER_1000 * 50
