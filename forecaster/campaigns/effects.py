@@ -2,9 +2,12 @@
 days nobody can explain.
 
 **Past campaigns.** Per queue, daily totals of open days are fitted by least squares on
-weekday, trend, yearly Fourier terms (4 harmonics), holiday effects and **one column per
-campaign**: its reach spread over its flight days, carried over with its channel's learned lag
-and decay (:func:`learn_shapes`). The counterfactual without campaign
+weekday, trend, yearly Fourier terms (4 harmonics), day-of-month terms, holiday effects (all
+scaled by the weekday's volume, :func:`~forecaster.features.design.impact_design`) and **one
+column per campaign**: its reach spread over its flight days, carried over with its channel's
+learned response shape on calendar days or on the queue's activity clock (:func:`learn_shapes`,
+:class:`~forecaster.features.adstock.Response`). Estimates are pooled toward their kind's and
+channel's means (:func:`shrink`). The counterfactual without campaign
 ``c`` is the fit minus ``beta_c * x_c``, so the extra contacts it caused on day ``d`` are
 ``beta_c * x_c[d]`` (actual minus counterfactual, with the day's noise left in the actual).
 The 80 % interval comes from the coefficient's standard error (least squares, residual
@@ -14,8 +17,8 @@ variance, t quantile); a campaign's total over queues adds the queues' variances
 the peak day after the start, and contacts per 1,000 reached (total extra over total reach,
 per queue), with the 10th-90th percentile of the per-campaign rates.
 
-**Planned campaigns.** Expected extra contacts per queue and day = the channel's rate per
-1,000 x reach x the carry-over shape; the 80 % interval scales with the channel's rate spread.
+**Planned campaigns.** Expected extra contacts per queue and day = its kind's (or channel's)
+rate per 1,000 x reach x the response shape; the 80 % interval from the spread of campaigns.
 
 **Unexplained spikes.** Days whose actual total exceeds the fit's 95 % upper bound (fit plus
 1.96 residual standard deviations, the top of a two-sided 95 % band) with no campaign behind
