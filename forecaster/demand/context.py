@@ -43,9 +43,15 @@ def campaign_contacts(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame, ctx:
     """Contacts the calendar's campaigns add per (queue, date), in history and on the grid's days,
     from the campaign-impact model (:func:`forecaster.campaigns.effects.campaign_offsets`), or None.
     An empty ``ctx.shapes`` (no campaign learning, as for ``topdown_nocmp``) means no campaigns."""
-    if not ctx.shapes or ctx.campaigns is None or ctx.campaigns.empty:
-        return None
+    return campaign_layer(hist, groups, grid, ctx)[0]
 
+
+def campaign_layer(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame,
+                   ctx: Context) -> tuple[pd.Series | None, pd.DataFrame | None]:
+    """:func:`campaign_contacts` and the send-day shares of campaigns sent at a time of day
+    (``queue, date, send, share, tau``; None without any), from one impact fit per history and days."""
+    if not ctx.shapes or ctx.campaigns is None or ctx.campaigns.empty:
+        return None, None
     future, key = _future_days(hist, groups, grid, ctx)
     if key not in ctx.offsets_cache:
         if len(ctx.offsets_cache) > 64:
@@ -61,15 +67,7 @@ def campaign_contacts(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame, ctx:
                 timed = timed.assign(share=np.divide(timed["extra"].to_numpy(), raw, out=np.zeros(len(timed)),
                                                      where=raw > 0))
             ctx.offsets_cache[key] = (extra, timed)
-    return ctx.offsets_cache[key][0]
-
-
-def send_time_parts(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame, ctx: Context) -> pd.DataFrame | None:
-    """The send-day shares of campaigns sent at a time of day (``queue, date, send, share``), from
-    the same impact fit as :func:`campaign_contacts` (which must have run for this history)."""
-    if campaign_contacts(hist, groups, grid, ctx) is None:
-        return None
-    return ctx.offsets_cache[_future_days(hist, groups, grid, ctx)[1]][1]
+    return ctx.offsets_cache[key]
 
 
 def _future_days(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame, ctx: Context) -> tuple[dict, tuple]:
@@ -85,7 +83,8 @@ def after_send(point: np.ndarray, added: np.ndarray, grid: pd.DataFrame, timed: 
                interval_min: int) -> np.ndarray:
     """Move each timed send's share of a day's added campaign contacts (spread by the day's shape)
     to the intervals from its send time on, by the same shape fading as fast as its channel's
-    responses were seen to (``tau``): an e-mail sent at 13:00 adds nothing to the morning. ``point``: the forecast with ``added`` (per row) already in it."""
+    responses were seen to (``tau``): an e-mail sent at 13:00 adds nothing to the morning.
+    ``point``: the forecast with ``added`` (per row) already in it."""
     if timed is None or timed.empty or not np.any(added):
         return point
     out = point.copy()
@@ -141,8 +140,7 @@ def with_campaigns(base, history: pd.DataFrame, grid: pd.DataFrame, ctx: Context
     time on (:func:`after_send`). Without campaigns or shapes it is ``base(history)``.
     """
     grid = grid.reset_index(drop=True)
-    groups = grid.groupby("queue").groups
-    extra = campaign_contacts(history, groups, grid, ctx)
+    extra, timed = campaign_layer(history, grid.groupby("queue").groups, grid, ctx)
     if extra is None:
         return base(history)
     day = history["ds"].dt.normalize()
@@ -157,8 +155,7 @@ def with_campaigns(base, history: pd.DataFrame, grid: pd.DataFrame, ctx: Context
     rows = pd.Series(point).groupby(keys).transform("size").to_numpy()
     share = np.divide(point, day_total, out=1.0 / rows, where=day_total > 0)
     spread = added * share
-    return after_send(np.maximum(point + spread, 0.0), spread, grid, send_time_parts(history, groups, grid, ctx),
-                      ctx.config.interval_min)
+    return after_send(np.maximum(point + spread, 0.0), spread, grid, timed, ctx.config.interval_min)
 
 
 def _by_weekday_volume(found: pd.DataFrame, history: pd.DataFrame) -> pd.Series:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.core.grid import minute_of_day
-from forecaster.demand.context import Context, after_send, campaign_contacts, send_time_parts
+from forecaster.demand.context import Context, after_send, campaign_contacts, campaign_layer
 from forecaster.demand.models.base import ForecastModel, register
 from forecaster.features.design import daily_design
 
@@ -193,9 +193,8 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, profile: pd.Se
             ctx.daily_cache[key][q] = per_day
     for queue, rows in groups.items():
         out[grid.index.get_indexer(rows)] = split_by_profile(ctx.daily_cache[key][queue], grid.loc[rows], profile)
-    timed = send_time_parts(hist, groups, grid, ctx)
+    offsets, timed = campaign_layer(hist, groups, grid, ctx)
     if timed is not None and len(timed):        # a timed send's day: its contacts from the send time on
-        offsets = campaign_contacts(hist, groups, grid, ctx)
         added = np.zeros(len(grid))
         for queue, rows in groups.items():
             if queue in set(offsets.index.get_level_values(0)):
