@@ -119,8 +119,9 @@ def test_warnings_for_short_notice_and_overlaps(config, write):
 def test_schema_is_json_schema(run):
     schema = json.loads(run("campaigns", "schema").stdout)
     assert set(schema["properties"]) == {"campaign_id", "name", "channel", "kind", "start", "end", "queues", "reach",
-                                         "notes"}
+                                         "expected_contacts", "expected_per_1000", "notes"}
     assert "direct_mail" in json.dumps(schema["properties"]["channel"])
+    assert "event" in json.dumps(schema["properties"]["channel"])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -242,3 +243,33 @@ def test_reach_is_read_in_the_files_own_convention(config, tmp_path, run, write)
     assert result.stderr.splitlines()[0] == (
         f"Error: {bad}:2:reach: '200.000' is ambiguous in a ,-separated file (200 or 200,000?); write the number "
         "without separators (200000 for 200,000), or export the file ;-separated, where . groups thousands")
+
+
+def test_marketings_estimate_is_read_checked_and_versioned(config, tmp_path, run, write):
+    """``expected_contacts`` or ``expected_per_1000`` (marketing's own estimate, a prior for the
+    impact model) are read in the file's number convention, stored with each version, and a changed
+    estimate is a new version; giving both, or a rate without reach, is refused naming the field."""
+    header = "campaign_id;name;channel;kind;start;end;queues;reach;expected_contacts;expected_per_1000\n"
+    nl = tmp_path / "nl.csv"
+    nl.write_text(header + "E1;Letter;direct_mail;tax bill;2027-03-01;2027-03-01;voice;200.000;1.500;\n"
+                           "E2;Blast;email;;2027-03-02;2027-03-02;voice;40000;;2,5\n"
+                           "E3;Due date;event;payment due;2027-03-05;2027-03-05;voice;;;\n")
+    frame = read_calendar(nl, config, today=dt.date(2027, 1, 1)).frame.set_index("campaign_id")
+    assert frame.loc["E1", "expected_contacts"] == 1500 and pd.isna(frame.loc["E1", "expected_per_1000"])
+    assert frame.loc["E2", "expected_per_1000"] == 2.5 and frame.loc["E3", "channel"] == "event"
+    csv_header = header.replace(";", ",")
+    ok = write("e.csv", csv_header + "E1,Letter,direct_mail,tax bill,2027-03-01,2027-03-01,voice,200000,1500,\n")
+    assert run("campaigns", "submit", ok, "--by", "m").exit_code == 0
+    again = write("e2.csv", csv_header + "E1,Letter,direct_mail,tax bill,2027-03-01,2027-03-01,voice,200000,2500,\n")
+    assert run("campaigns", "submit", again, "--by", "m").exit_code == 0
+    shown = json.loads(run("campaigns", "show", "E1", "--format", "json").stdout)
+    assert [v["expected_contacts"] for v in shown] == [1500, 2500]
+    bad = write("bad.csv", csv_header + "B1,Both,email,,2027-03-01,2027-03-01,voice,1000,10,2\n"
+                                        "B2,No reach,email,,2027-03-01,2027-03-01,voice,,,2\n"
+                                        "B3,Words,email,,2027-03-01,2027-03-01,voice,,lots,\n")
+    result = run("campaigns", "validate", bad)
+    assert result.exit_code == 2
+    text = result.stderr
+    assert f"{bad}:2:expected_per_1000: give one estimate, expected_contacts or expected_per_1000, not both" in text
+    assert f"{bad}:3:expected_per_1000: needs reach (people reached) to become contacts" in text
+    assert f"{bad}:4:expected_contacts: must be marketing's estimate of the extra contacts, a number of 0 or more" in text

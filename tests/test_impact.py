@@ -409,3 +409,92 @@ def test_the_first_campaign_of_a_new_kind_still_raises_the_forecast(world, site)
     future = {"voice": open_days["voice"]}
     offsets = effects.campaign_offsets(actuals, both.drop(index=2), site, AS_OF, future)     # the new kind alone
     assert offsets.loc[offsets["date"] > pd.Timestamp(AS_OF), "extra"].sum() > 0.5 * PER_1000 * 50
+
+
+def _open_days(site, days=42):
+    grid = future_grid(site, ["voice"], AS_OF + dt.timedelta(days=1), days)
+    return {"voice": pd.DatetimeIndex(sorted(grid["ds"].dt.normalize().unique()))}
+
+
+def _planned(cid, channel, **fields):
+    return pd.DataFrame({"campaign_id": [cid], "name": "planned", "channel": channel,
+                         "start_ts": [pd.Timestamp("2026-09-08")], "end_ts": [pd.Timestamp("2026-09-08")],
+                         "queues": [["voice"]], "reach": [fields.pop("reach", 50_000)], **{k: [v] for k, v in fields.items()}})
+
+
+def test_marketings_estimate_plans_a_channel_never_seen(world, result, site):
+    """No past SMS: without marketing's estimate a planned SMS adds nothing (nothing to learn from);
+    with ``expected_contacts`` it adds that many on the queue's open days, with a band of the
+    default +-50 % (one sd) while marketing has no record, and says the estimate carries it all."""
+    _, cal, _, _ = world
+    open_days = _open_days(site)
+    bare = effects.planned_impact(result, pd.concat([cal, _planned("S1", "sms")]), site, AS_OF, open_days)
+    assert bare.empty
+    days = effects.planned_impact(result, pd.concat([cal, _planned("S1", "sms", expected_contacts=600.0)]), site,
+                                  AS_OF, open_days)
+    assert days["extra_contacts"].sum() == pytest.approx(600, rel=0.01)
+    assert (days["hi_80"] - days["extra_contacts"]).sum() == pytest.approx(stats.norm.ppf(0.9) * 0.5 * 600, rel=0.01)
+    assert (days["prior_weight"] == 1.0).all()
+    assert all(pd.Timestamp(d).weekday() < 5 for d in days["day"])
+
+
+def test_marketings_estimate_and_the_history_are_combined(world, result, site):
+    """A planned mailing with an estimate three times what past mailings say lands between the two,
+    nearer the better-founded one, with a narrower band than the history's alone."""
+    _, cal, _, _ = world
+    open_days = _open_days(site)
+    model = effects.planned_impact(result, pd.concat([cal, _planned("M", "direct_mail")]), site, AS_OF, open_days)
+    m = model["extra_contacts"].sum()
+    both = effects.planned_impact(result, pd.concat([cal, _planned("M", "direct_mail", expected_contacts=3 * m)]),
+                                  site, AS_OF, open_days)
+    assert m < both["extra_contacts"].sum() < 3 * m
+    w = both["prior_weight"].iloc[0]
+    assert 0 < w < 1 and (both["prior_weight"] == w).all()
+    assert (both["hi_80"] - both["lo_80"]).sum() < (model["hi_80"] - model["lo_80"]).sum()
+
+
+def test_marketings_record_corrects_its_estimates(world, site):
+    """Marketing estimated every past mailing at twice what it brought: the model learns the bias
+    (shrunk toward none: 14 campaigns against the default's 2), keeps the measured figures near the
+    truth, and halves, about, its estimate for a planned campaign of a channel never seen."""
+    actuals, cal, truth, _ = world
+    told = cal.assign(expected_contacts=2 * truth.reindex(cal["campaign_id"]).to_numpy())
+    got = effects.past_impact(actuals, told, site, AS_OF)
+    record = got["marketing"]
+    assert record["campaigns"] == 14
+    assert record["bias"] == pytest.approx(np.exp(14 / 16 * np.log(0.5)), rel=0.1)
+    assert record["cv"] < 0.5                     # the misses were consistent: a tighter prior than the default
+    totals = got["totals"].set_index("campaign_id")["extra_contacts"]
+    assert (totals / truth.reindex(totals.index) - 1).abs().median() < 0.15
+    days = effects.planned_impact(got, pd.concat([told, _planned("S1", "sms", expected_contacts=1000.0)]), site,
+                                  AS_OF, _open_days(site))
+    assert days["extra_contacts"].sum() == pytest.approx(record["bias"] * 1000, rel=0.01)
+    kinds = effects.kind_table(got, told)
+    assert kinds["with_estimate"].sum() == 14 and (kinds["marketing_share"] < 0.5).all()
+
+
+def test_events_that_are_not_marketing_are_measured_and_planned(world, site):
+    """``channel: event`` without reach: payment due dates (the 15th, or the next weekday) add 300
+    contacts each over two days; the impact model measures each, and a planned due date raises
+    the forecast by about as much."""
+    actuals, cal, _, _ = world
+    rng = np.random.default_rng(3)
+    due = [d + pd.offsets.BDay(0) for d in pd.date_range("2025-10-15", "2026-08-15", freq="MS") + pd.Timedelta(days=14)]
+    a = actuals.copy()
+    day = a["interval_start"].dt.normalize()
+    for d in due:
+        for when, n in ((d, 200), (d + pd.offsets.BDay(1), 100)):
+            on = np.flatnonzero(day == when)
+            a.loc[a.index[on], "contacts"] += rng.multinomial(n, np.full(len(on), 1 / len(on)))
+    events = pd.DataFrame({"campaign_id": [f"DUE{i}" for i in range(len(due))], "name": "payment due",
+                           "channel": "event", "kind": "payment due", "start_ts": due, "end_ts": due,
+                           "queues": [["voice"]] * len(due), "reach": None})
+    both = pd.concat([cal, events], ignore_index=True)
+    got = effects.past_impact(a, both, site, AS_OF)
+    measured = got["totals"].set_index("campaign_id").loc[events["campaign_id"], "extra_contacts"]
+    assert (measured / 300 - 1).abs().median() < 0.25
+    nxt = pd.DataFrame({"campaign_id": ["DUE-SEP"], "name": "payment due", "channel": "event", "kind": "payment due",
+                        "start_ts": [pd.Timestamp("2026-09-15")], "end_ts": [pd.Timestamp("2026-09-15")],
+                        "queues": [["voice"]], "reach": [None]})
+    planned = effects.planned_impact(got, pd.concat([both, nxt]), site, AS_OF, _open_days(site))
+    assert planned["extra_contacts"].sum() == pytest.approx(300, rel=0.25)

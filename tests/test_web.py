@@ -234,7 +234,7 @@ def test_api_validate_submit_show_withdraw(app, cfg):
     assert r.status_code == 422
     assert r.json() == {"errors": [
         {"row": 2, "field": "channel", "value": "emial",
-         "message": "must be one of direct_mail, email, sms, tv, radio, social, web, push, other, got 'emial'"},
+         "message": "must be one of direct_mail, email, sms, tv, radio, social, web, push, event, other, got 'emial'"},
         {"row": 3, "field": "reach", "value": "12a",
          "message": "must be a whole number of people reached, got '12a'; write it without separators, e.g. 200000"}]}
     assert c.post("/api/campaigns", headers=h, files={"file": ("winter.csv", BAD)}).status_code == 422

@@ -33,15 +33,21 @@ from forecaster.core.errors import InputError, Problem, UserError
 from forecaster.io.actuals import table_of_bytes
 from forecaster.store.database import Store, inbox_dir, scalar
 
-Channel = Literal["direct_mail", "email", "sms", "tv", "radio", "social", "web", "push", "other"]
-FIELDS = ["campaign_id", "name", "channel", "kind", "start", "end", "queues", "reach", "notes"]
+Channel = Literal["direct_mail", "email", "sms", "tv", "radio", "social", "web", "push", "event", "other"]
+FIELDS = ["campaign_id", "name", "channel", "kind", "start", "end", "queues", "reach", "expected_contacts",
+          "expected_per_1000", "notes"]
+EXPECTED = ("expected_contacts", "expected_per_1000")
 _QUEUE_SPLIT = re.compile(r"[;|,]")
 
 
 class CampaignRow(BaseModel):
-    """One campaign as marketing writes it. ``start``/``end`` are local dates or date-times; a
-    date (or a time of exactly 00:00) is the whole day, so a date-only ``end`` means the end of
-    that day. ``queues`` is a list or ``all``."""
+    """One campaign as marketing writes it (or, with ``channel: event``, anything else that drives
+    contacts: a payment due date, a price change, an outage, a regulator's letter). ``start``/``end``
+    are local dates or date-times; a date (or a time of exactly 00:00) is the whole day, so a
+    date-only ``end`` means the end of that day. ``queues`` is a list or ``all``.
+    ``expected_contacts`` (over all its queues) or ``expected_per_1000`` (per 1,000 reached) is
+    marketing's own estimate: the impact model uses it as a prior
+    (:func:`forecaster.campaigns.effects.with_priors`)."""
 
     model_config = ConfigDict(extra="forbid", title="Campaign calendar row")
 
@@ -55,6 +61,10 @@ class CampaignRow(BaseModel):
     end: dt.datetime | dt.date
     queues: list[str] | Literal["all"] = Field(description="queue names, or 'all'")
     reach: int | None = Field(None, ge=0, description="audience size (people reached)")
+    expected_contacts: float | None = Field(None, ge=0, description="marketing's estimate of the extra contacts "
+                                            "over all its queues and its whole response")
+    expected_per_1000: float | None = Field(None, ge=0, description="marketing's estimate of the extra contacts "
+                                            "per 1,000 reached (needs reach)")
     notes: str | None = Field(None, max_length=2000)
 
     @field_validator("start", "end", mode="before")
@@ -90,6 +100,22 @@ class CampaignRow(BaseModel):
         if self.end_ts < self.start_ts:
             raise ValueError(f"end {self.end} is before start {self.start}; swap them or fix the dates")
         return self
+
+    def estimate_problem(self) -> tuple[str, str] | None:
+        """The field and message when marketing's estimate cannot be used as given."""
+        if self.expected_contacts is not None and self.expected_per_1000 is not None:
+            return "expected_per_1000", "give one estimate, expected_contacts or expected_per_1000, not both"
+        if self.expected_per_1000 is not None and self.reach is None:
+            return "expected_per_1000", ("needs reach (people reached) to become contacts; fill in reach, or give "
+                                         "expected_contacts instead")
+        return None
+
+    @property
+    def expected(self) -> float | None:
+        """Marketing's estimate of the extra contacts over all queues, or None."""
+        if self.expected_per_1000 is not None:
+            return self.expected_per_1000 * self.reach / 1000
+        return self.expected_contacts
 
     @property
     def start_ts(self) -> dt.datetime:
@@ -151,6 +177,14 @@ def calendar_rows(raw: bytes, name: str, suffix: str) -> tuple[list[dict], int]:
              for k, v in rec.items()} for rec in records], first_row
 
 
+class _BadNumber(ValueError):
+    """A number written ambiguously: which field, and why."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 _GROUPED = {False: re.compile(r"\d{1,3}(,\d{3})+(\.0+)?"), True: re.compile(r"\d{1,3}(\.\d{3})+(,0+)?")}
 _DOT_GROUPS = re.compile(r"\d{1,3}(\.\d{3})+")
 
@@ -170,6 +204,26 @@ def _reach(value: str, decimal_comma: bool) -> object:
     return int(float(text)) if re.fullmatch(r"\d+(\.0+)?", text) else value
 
 
+def _decimal(value: str, decimal_comma: bool, whole_ambiguous: bool) -> object:
+    """A decimal number as written in the file's convention (3.5 or 1,500.5; in a ;-separated file
+    3,5 or 1.500,5); with ``whole_ambiguous`` (a count of contacts), 1.500 in a ,-separated file is
+    refused as ambiguous, as for reach. Anything else is returned as given, for the check to report."""
+    text = value.replace("_", "").replace(" ", "").replace("\u00a0", "")
+    if decimal_comma:
+        if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?", text):
+            text = text.replace(".", "")
+        text = text.replace(",", ".")
+    elif re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", text):
+        text = text.replace(",", "")
+    elif whole_ambiguous and _DOT_GROUPS.fullmatch(text):
+        raise ValueError(f"{value!r} is ambiguous in a ,-separated file (1.5 or 1,500?); write the number "
+                         f"without separators, or export the file ;-separated, where . groups thousands")
+    try:
+        return float(text)
+    except ValueError:
+        return value
+
+
 def _clean(rec: dict, decimal_comma: bool = False) -> dict:
     out = {}
     for key, value in rec.items():
@@ -181,7 +235,15 @@ def _clean(rec: dict, decimal_comma: bool = False) -> dict:
         if isinstance(value, float) and np.isnan(value):
             value = None
         if key == "reach" and isinstance(value, str):
-            value = _reach(value, decimal_comma)
+            try:
+                value = _reach(value, decimal_comma)
+            except ValueError as exc:
+                raise _BadNumber(key, str(exc)) from None
+        if key in EXPECTED and isinstance(value, str):
+            try:
+                value = _decimal(value, decimal_comma, key == "expected_contacts")
+            except ValueError as exc:
+                raise _BadNumber(key, str(exc)) from None
         out[key] = value
     return out
 
@@ -196,6 +258,9 @@ def _field_problem(name: str, row: int, err: dict) -> Problem:
         msg = "is required; fill it in"
     elif loc == "reach" and isinstance(given, str):
         msg = f"must be a whole number of people reached, got {given!r}; write it without separators, e.g. 200000"
+    elif loc in EXPECTED and kind in ("float_parsing", "float_type", "greater_than_equal"):
+        what = "extra contacts" if loc == "expected_contacts" else "extra contacts per 1,000 reached"
+        msg = f"must be marketing's estimate of the {what}, a number of 0 or more (e.g. 1500 or 2.5), got {given!r}"
     elif loc == "channel":
         msg = f"must be one of {', '.join(Channel.__args__)}, got {given!r}"
     elif loc in ("start", "end"):
@@ -231,15 +296,18 @@ def read_calendar(path: str | Path, config: Config, today: dt.date | None = None
         row_no = n + first_row
         try:
             cleaned = _clean(rec, decimal_comma)
-        except ValueError as exc:                      # a reach written ambiguously
-            problems.append(Problem(name, row_no, "reach", str(exc),
-                                    next((v for k, v in rec.items() if str(k).strip().lower() == "reach"), None)))
+        except _BadNumber as exc:                      # a reach or estimate written ambiguously
+            problems.append(Problem(name, row_no, exc.field, str(exc),
+                                    next((v for k, v in rec.items() if str(k).strip().lower() == exc.field), None)))
             continue
         try:
             c = CampaignRow.model_validate(cleaned)
         except ValidationError as exc:
             problems += [_field_problem(name, row_no, e) for e in exc.errors()]
             continue
+        bad = c.estimate_problem()
+        if bad:
+            problems.append(Problem(name, row_no, bad[0], bad[1], getattr(c, bad[0])))
         unknown = [] if c.queues == "all" else sorted(set(c.queues) - known)
         if unknown:
             problems.append(Problem(name, row_no, "queues", f"unknown queue(s) {', '.join(unknown)}; known: "
@@ -254,7 +322,8 @@ def read_calendar(path: str | Path, config: Config, today: dt.date | None = None
     frame = pd.DataFrame([{
         "campaign_id": c.campaign_id, "name": c.name, "channel": c.channel, "kind": c.kind, "start_ts": c.start_ts,
         "end_ts": c.end_ts, "queues": config.queue_names if c.queues == "all" else list(c.queues),
-        "reach": c.reach, "notes": c.notes, "row": row_no} for row_no, c in rows])
+        "reach": c.reach, "expected_contacts": c.expected_contacts, "expected_per_1000": c.expected_per_1000,
+        "notes": c.notes, "row": row_no} for row_no, c in rows])
     return Calendar(name, digest, frame, calendar_warnings(frame, config, today or dt.date.today()))
 
 
@@ -280,8 +349,8 @@ def calendar_warnings(frame: pd.DataFrame, config: Config, today: dt.date) -> li
 
 
 # -- the store side ------------------------------------------------------------------------
-VERSION_COLUMNS = ["campaign_id", "version", "name", "channel", "kind", "start_ts", "end_ts", "queues", "reach", "notes",
-                   "withdrawn", "submitted_by", "submitted_at", "source_file", "submission_id"]
+VERSION_COLUMNS = ["campaign_id", "version", "name", "channel", "kind", "start_ts", "end_ts", "queues", "reach",
+                   "expected_contacts", "expected_per_1000", "notes", "withdrawn", "submitted_by", "submitted_at", "source_file", "submission_id"]
 
 
 def current(store: Store, include_withdrawn: bool = True) -> pd.DataFrame:
@@ -313,9 +382,10 @@ def _none(value):
 def _key(rec) -> tuple:
     """What makes two versions of a campaign the same, normalised across frames and the store."""
     reach = _none(rec["reach"])
+    expected = tuple(None if _none(rec.get(f)) is None else float(rec[f]) for f in EXPECTED)
     return (rec["name"], rec["channel"], _none(rec.get("kind")), pd.Timestamp(rec["start_ts"]),
             pd.Timestamp(rec["end_ts"]), tuple(rec["queues"]), None if reach is None else int(reach),
-            _none(rec["notes"]))
+            expected, _none(rec["notes"]))
 
 
 def plan(store: Store | None, cal: Calendar) -> pd.DataFrame:
@@ -379,6 +449,8 @@ def drain_inbox(store: Store) -> list[dict]:
         for col in ("start_ts", "end_ts"):
             frame[col] = pd.to_datetime(frame[col]).dt.tz_localize(None)
         frame["reach"] = frame["reach"].astype("Int64").astype(object).where(frame["reach"].notna(), None)
+        for col in EXPECTED:                          # spooled before these fields existed: none given
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None) if col in frame else None
         cal = Calendar(data["file"], data["sha256"], frame.assign(row=0))
         with store.transaction():
             counts = _apply(store, cal, data["by"], dt.datetime.fromisoformat(data["at"]), via_inbox=True)

@@ -98,12 +98,14 @@ class Exposures:
         self.channel = dict(zip(campaigns["campaign_id"], campaigns["channel"]))
         self.activity = activity or {}
         self.speed: dict[str, np.ndarray] = {}
+        self.open: dict[str, np.ndarray] = {}
         for q in queues:
             act = self.activity.get(q, Activity())
             days = open_days.get(q) if open_days else None
             mask = np.ones(len(full), bool) if days is None or not len(days) else \
                 full.isin(days) | (full < pd.DatetimeIndex(days).min()) | (full > pd.DatetimeIndex(days).max())
             self.speed[q] = act.speed(full, mask)
+            self.open[q] = mask
         self._cache: dict[tuple, np.ndarray] = {}
         self._clock_cache: dict[tuple, tuple] = {}
         # arrays straight from the flights: a campaign_exposure frame per campaign took 1.3 s of every
@@ -158,6 +160,11 @@ class Exposures:
                 first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
                 self._clock_cache[key] = tuple(np.concatenate([p[i] for p in parts]) for i in range(3)) + (first,)
         return self._clock_cache[key]
+
+    def total(self, queue: str, cid: str, shape: Response) -> float:
+        """The sum of campaign ``cid``'s column on the days ``queue`` is open, over its whole response:
+        contacts per unit of its coefficient (what turns an estimate of contacts into one)."""
+        return float(self.column(queue, cid, shape)[self.open[queue]].sum())
 
     def columns(self, queue: str, dates: pd.DatetimeIndex, shapes: dict[str, Shape]) -> pd.DataFrame:
         """Each campaign's carry-over column on ``dates``, for the campaigns with at least
@@ -352,6 +359,162 @@ def shrink(estimates: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([_pool_channel(g) for _, g in estimates.groupby(["queue", "channel"])])
 
 
+PRIOR_CV = 0.5     # marketing's estimate is taken as right to about +-50 % (one sd) until its record says otherwise
+
+
+def expected_totals(campaigns: pd.DataFrame) -> pd.Series:
+    """Per ``campaign_id``, marketing's estimate of the extra contacts over all its queues
+    (``expected_contacts``, or ``expected_per_1000`` x ``reach`` / 1,000); campaigns without one are
+    left out."""
+    if campaigns.empty:
+        return pd.Series(dtype=float)
+    out = pd.Series(np.nan, index=campaigns["campaign_id"].to_numpy(), dtype=float)
+    if "expected_contacts" in campaigns:
+        out = out.fillna(pd.Series(pd.to_numeric(campaigns["expected_contacts"], errors="coerce").to_numpy(float),
+                                   index=out.index))
+    if "expected_per_1000" in campaigns:
+        per = pd.to_numeric(campaigns["expected_per_1000"], errors="coerce").to_numpy(float) * \
+            pd.to_numeric(campaigns["reach"], errors="coerce").to_numpy(float) / 1000
+        out = out.fillna(pd.Series(per, index=out.index))
+    return out.dropna()
+
+
+def marketing_calibration(est: pd.DataFrame, campaigns: pd.DataFrame, exp: Exposures,
+                          shapes: dict[str, Shape]) -> dict:
+    """How marketing's estimates compared with what the past campaigns that had one measured (their
+    pooled estimate over the whole response, before the estimate itself counts): ``bias`` (the
+    geometric mean of measured / expected) and ``cv`` (how far one estimate is off, as a coefficient
+    of variation), each blended with the default (no bias, PRIOR_CV) counted as PRIOR_WEIGHT
+    campaigns, and ``campaigns``, how many it rests on. A campaign measured at less than a tenth of
+    its estimate counts as a tenth (a log ratio needs a positive measure; it is still a big miss)."""
+    expected = expected_totals(campaigns)
+    logs = []
+    if len(est) and len(expected):
+        for cid, g in est[est["campaign_id"].isin(expected.index)].groupby("campaign_id"):
+            if expected[cid] <= 0:
+                continue
+            shape = shapes.get(g["channel"].iloc[0], DEFAULT)
+            measured = sum(b * exp.total(q, cid, shape) for q, b in zip(g["queue"], g["beta_pooled"]))
+            logs.append(np.log(max(measured, 0.1 * expected[cid]) / expected[cid]))
+    n, logs = len(logs), np.array(logs)
+    bias = float(np.exp(logs.sum() / (n + PRIOR_WEIGHT))) if n else 1.0
+    var = _spread(float(logs.var(ddof=1)) if n > 1 else 0.0, n, np.log1p(PRIOR_CV ** 2))
+    return {"campaigns": n, "bias": bias, "cv": float(np.sqrt(np.expm1(var)))}
+
+
+def prior_betas(cid: str, expected: float, queues: list[str], model: dict[str, float], exp: Exposures,
+                shape: Shape, volume: dict[str, float], calibration: dict) -> dict[str, tuple[float, float]]:
+    """Marketing's estimate of campaign ``cid`` (``expected`` contacts over ``queues``) as a prior
+    on its coefficient per queue: ``(mean, variance)``. The contacts are split over the queues as
+    the model would put them (``model``: the coefficient it has for each queue, times the
+    campaign's column there) or, without one, by the queues' daily volume; corrected by
+    marketing's record (``calibration``: bias and cv, :func:`marketing_calibration`)."""
+    totals_q = {q: exp.total(q, cid, shape) for q in queues}
+    weight = {q: max(float(model[q]), 0.0) * totals_q[q] for q in queues if q in model and np.isfinite(model[q])}
+    if sum(weight.values()) <= 0:
+        weight = {q: max(volume.get(q, 0.0), 0.0) for q in queues}
+    if sum(weight.values()) <= 0:
+        weight = dict.fromkeys(queues, 1.0)
+    whole = sum(weight.values())
+    out = {}
+    for q in queues:
+        if totals_q[q] <= 0:
+            continue
+        mean = calibration["bias"] * expected * weight.get(q, 0.0) / whole / totals_q[q]
+        # an estimate of none still has a spread: as big as the model's own coefficient's, if it has one
+        scale = max(mean, abs(float(model.get(q, 0.0))) if np.isfinite(model.get(q, 0.0)) else 0.0)
+        if scale > 0:
+            out[q] = (mean, (calibration["cv"] * scale) ** 2)
+    return out
+
+
+def _blend(m: float, v: float, pm: float, pv: float) -> tuple[float, float, float]:
+    """Two independent normal views of one coefficient: the model's ``(m, v)`` and marketing's
+    ``(pm, pv)``; returns the combined mean, its variance and the share marketing's carries."""
+    if not v > 0:
+        return m, v, 0.0
+    prec = 1 / v + 1 / pv
+    return (m / v + pm / pv) / prec, 1 / prec, (1 / pv) / prec
+
+
+def with_priors(est: pd.DataFrame, campaigns: pd.DataFrame, exp: Exposures, shapes: dict[str, Shape],
+                volume: dict[str, float], calibration: dict) -> pd.DataFrame:
+    """The pooled estimates (:func:`shrink`) of past campaigns with marketing's estimate combined in,
+    as one more independent view of each (:func:`prior_betas`): ``beta_pooled, se_pooled`` are then
+    the combination; adds ``prior_beta`` (NaN without an estimate) and ``prior_weight`` (the share
+    of the result marketing's estimate carries: above 0.5 it dominated the history)."""
+    est = est.assign(prior_beta=np.nan, prior_weight=0.0)
+    expected = expected_totals(campaigns)
+    if est.empty or expected.empty:
+        return est
+    for cid, idx in est[est["campaign_id"].isin(expected.index)].groupby("campaign_id").groups.items():
+        g = est.loc[idx]
+        queues = [q for q in exp.raw if cid in exp.raw[q]]
+        pri = prior_betas(cid, float(expected[cid]), queues, dict(zip(g["queue"], g["beta_pooled"])), exp,
+                          shapes.get(g["channel"].iloc[0], DEFAULT), volume, calibration)
+        for i in idx:
+            q = est.at[i, "queue"]
+            if q not in pri:
+                continue
+            m, v, w = _blend(float(est.at[i, "beta_pooled"]), float(est.at[i, "se_pooled"]) ** 2, *pri[q])
+            est.loc[i, ["beta_pooled", "se_pooled", "prior_beta", "prior_weight"]] = [m, np.sqrt(v), pri[q][0], w]
+    return est
+
+
+RATE_COLUMNS = ["queue", "campaign_id", "channel", "kind", "beta", "var", "prior_weight", "basis"]
+
+
+def campaign_rates(result: dict, campaigns: pd.DataFrame, exp: Exposures) -> pd.DataFrame:
+    """Per queue and campaign of ``campaigns`` that reaches it (in ``exp``), the coefficient forecasts
+    and planned impact use, its variance and what it rests on (``basis``):
+
+    * ``measured``: a past campaign's pooled estimate (:func:`past_impact`, marketing's estimate
+      already in it); the variance is its own;
+    * ``kind``: a campaign not measured whose kind has past campaigns on the queue: the kind's mean,
+      with the variance of one more campaign of the kind;
+    * ``channel``: otherwise the channel's mean, with the spread of kinds added (a kind not seen before);
+    * ``marketing``: no past campaign of the channel on the queue, only marketing's estimate.
+
+    Campaigns not measured combine the model's view with marketing's estimate where there is one
+    (``+marketing``; ``prior_weight`` is marketing's share). Without either, a campaign has no row."""
+    est = result.get("estimates")
+    est = est if est is not None else pd.DataFrame(columns=["queue", "channel", "campaign_id"])
+    params = est.groupby(["queue", "channel"])[["mean", "tau2", "var_mean", "tau2_kinds"]].first() \
+        if len(est) else pd.DataFrame()
+    kinds = kind_means(est)
+    measured = est.set_index(["queue", "campaign_id"]) if len(est) else pd.DataFrame()
+    expected = expected_totals(campaigns)
+    kind_of = dict(zip(campaigns["campaign_id"], campaigns["kind"])) if "kind" in campaigns else {}
+    calibration = result.get("marketing") or {"bias": 1.0, "cv": PRIOR_CV}
+    rows = []
+    for cid, ch in zip(campaigns["campaign_id"], campaigns["channel"]):
+        kind = kind_of.get(cid)
+        kind = kind if isinstance(kind, str) and kind else None
+        queues = [q for q in exp.raw if cid in exp.raw[q]]
+        view: dict[str, tuple] = {}
+        for q in queues:
+            if (q, cid) in measured.index:
+                r = measured.loc[(q, cid)]
+                view[q] = (float(r["beta_pooled"]), float(r["se_pooled"]) ** 2, float(r.get("prior_weight", 0.0)),
+                           "measured")
+            elif (q, ch, kind) in kinds.index:
+                m, var_m, tau2 = kinds.loc[(q, ch, kind)]
+                view[q] = (float(m), float(tau2 + var_m), 0.0, "kind")
+            elif (q, ch) in params.index:
+                m, tau2, var_m, tau2_kinds = params.loc[(q, ch)]
+                view[q] = (float(m), float(tau2 + tau2_kinds + var_m), 0.0, "channel")
+        if cid in expected.index and (len(view) < len(queues) or any(v[3] != "measured" for v in view.values())):
+            pri = prior_betas(cid, float(expected[cid]), queues, {q: v[0] for q, v in view.items()}, exp,
+                              result["shapes"].get(ch, DEFAULT), result.get("volume", {}), calibration)
+            for q, (pm, pv) in pri.items():
+                if q not in view:
+                    view[q] = (pm, pv, 1.0, "marketing")
+                elif view[q][3] != "measured":
+                    view[q] = (*_blend(view[q][0], view[q][1], pm, pv), view[q][3] + "+marketing")
+        rows += [(q, cid, ch, kind, *v) for q, v in view.items()]
+    return pd.DataFrame(rows, columns=RATE_COLUMNS)
+
+
 def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of: dt.date,
                 shapes: dict[str, Shape] | None = None) -> dict:
     """Extra contacts per past campaign, queue and day, with 80 % intervals; per-campaign totals."""
@@ -385,6 +548,9 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
     # out: it gets no measured impact, and forecasts give it the channel's mean effect
     est = est[est["se"].notna()].reset_index(drop=True)
     est = shrink(est) if len(est) else est
+    volume = {q: float(y.mean()) for q, y in series.items()}
+    calibration = marketing_calibration(est, past, exp, shapes)
+    est = with_priors(est, past, exp, shapes, volume, calibration)
     picked = []                             # per estimate: its column, dates and actuals where it acts
     for e in est.itertuples():
         fit = fits[e.queue]
@@ -399,11 +565,14 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
             "campaign_id": np.repeat(est["campaign_id"].to_numpy(), n), "queue": np.repeat(est["queue"].to_numpy(), n),
             "day": pd.DatetimeIndex(np.concatenate([d for _, d, _ in picked])).date,
             "extra_contacts": beta * x, "lo_80": (beta - half) * x, "hi_80": (beta + half) * x,
-            "actual": np.concatenate([y for _, _, y in picked])})
+            "actual": np.concatenate([y for _, _, y in picked]),
+            "prior_weight": np.repeat(est["prior_weight"].to_numpy(float), n)})
     else:
-        per_day = pd.DataFrame(columns=["campaign_id", "queue", "day", "extra_contacts", "lo_80", "hi_80", "actual"])
+        per_day = pd.DataFrame(columns=["campaign_id", "queue", "day", "extra_contacts", "lo_80", "hi_80", "actual",
+                                        "prior_weight"])
     return {"days": per_day, "totals": totals(per_day, past), "fits": fits, "shapes": shapes, "scores": scores,
-            "holidays": hol, "estimates": est, "activity": activity}
+            "holidays": hol, "estimates": est, "activity": activity, "volume": volume, "marketing": calibration,
+            "exposures": exp}
 
 
 def totals(per_day: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
@@ -448,6 +617,45 @@ def response_curves(result: dict, campaigns: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+KIND_COLUMNS = ["queue", "channel", "kind", "campaigns", "per_1000", "lo_80", "hi_80", "channel_per_1000",
+                "with_estimate", "marketing_share", "marketing_dominated"]
+
+
+def kind_table(result: dict, campaigns: pd.DataFrame) -> pd.DataFrame:
+    """Per queue, channel and kind: what a new campaign of the kind is expected to bring, in contacts
+    per 1,000 reached (the kind's pooled mean, :func:`shrink`), with the 80 % interval of one more
+    campaign of it; the channel's mean beside it; how many past campaigns it rests on, how many had
+    marketing's estimate and its average share in their figures (``marketing_dominated`` when above
+    half: the history says little and the calendar's estimates carry them). Campaigns without a kind
+    are one row, ``kind`` empty, each of them its own kind (their interval is the channel's for a
+    kind not seen before). Contacts per 1,000 from a coefficient: the campaigns' own ratio of
+    contacts on open days over their whole response to reach."""
+    est = result.get("estimates")
+    exp = result.get("exposures")
+    if est is None or est.empty or exp is None:
+        return pd.DataFrame(columns=KIND_COLUMNS)
+    z = stats.norm.ppf(0.9)
+    rows = []
+    for (q, ch), g in est.groupby(["queue", "channel"]):
+        shape = result["shapes"].get(ch, DEFAULT)
+        scale = {cid: exp.total(q, cid, shape) / max(exp.flight[cid][2] * (exp.flight[cid][1] - exp.flight[cid][0] + 1),
+                                                     1e-12) for cid in g["campaign_id"]}
+        for kind, k in g.groupby(g["kind"].fillna(""), sort=True):
+            f = float(np.mean([scale[c] for c in k["campaign_id"]]))
+            if kind:
+                m, spread = float(k["kind_mean"].iloc[0]), float(k["tau2"].iloc[0] + k["kind_var"].iloc[0])
+            else:
+                m = float(k["mean"].iloc[0])
+                spread = float(k["tau2"].iloc[0] + k["tau2_kinds"].iloc[0] + k["var_mean"].iloc[0])
+            half = z * np.sqrt(spread)
+            priors = k["prior_weight"] > 0 if "prior_weight" in k else pd.Series(False, index=k.index)
+            share = float(k.loc[priors, "prior_weight"].mean()) if priors.any() else 0.0
+            rows.append({"queue": q, "channel": ch, "kind": kind, "campaigns": len(k), "per_1000": m * f,
+                         "lo_80": (m - half) * f, "hi_80": (m + half) * f, "channel_per_1000": float(k["mean"].iloc[0]) * f,
+                         "with_estimate": int(priors.sum()), "marketing_share": share, "marketing_dominated": share > 0.5})
+    return pd.DataFrame(rows, columns=KIND_COLUMNS)
+
+
 def kind_means(est: pd.DataFrame) -> pd.DataFrame:
     """Per queue, channel and kind of the pooled estimates (:func:`shrink`): the kind's mean, shrunk
     toward the channel's, its variance and the spread of campaigns within the kind (``mean``,
@@ -464,43 +672,36 @@ def planned_impact(result: dict, campaigns: pd.DataFrame, config: Config, as_of:
                    open_days: dict[str, pd.DatetimeIndex]) -> pd.DataFrame:
     """Expected extra contacts per planned campaign (start after ``as_of``), queue and open day.
 
-    Uses the per-queue, per-channel mean effect of past campaigns (the pooled mean of
-    :func:`shrink`) and, for the 80 % interval, the spread of campaign effects around it plus
-    the mean's own uncertainty (a new campaign is one more draw). ``open_days`` per queue: the
-    days that will be open (responses on closed days are lost, as in history)."""
-    est = result.get("estimates")
+    Each campaign's coefficient per queue is :func:`campaign_rates`' (its kind's mean, else its
+    channel's, combined with marketing's estimate where the calendar has one); the 80 % interval
+    comes from the spread of campaigns around it plus the mean's own uncertainty (a new campaign is
+    one more draw). ``open_days`` per queue: the days that will be open (responses on closed days
+    are lost, as in history). ``prior_weight``: the share of marketing's estimate in the figure."""
     planned = campaigns[campaigns["start_ts"].dt.date > as_of].reset_index(drop=True)
-    cols = ["campaign_id", "queue", "day", "extra_contacts", "lo_80", "hi_80"]
-    if planned.empty or est is None or est.empty:
+    cols = ["campaign_id", "queue", "day", "extra_contacts", "lo_80", "hi_80", "prior_weight"]
+    if planned.empty or not open_days:
         return pd.DataFrame(columns=cols)
-    params = est.groupby(["queue", "channel"])[["mean", "tau2", "var_mean", "tau2_kinds"]].first()
-    kinds = kind_means(est)
-    planned_kind = planned.set_index("campaign_id")["kind"] if "kind" in planned else pd.Series(dtype=object)
     days = sorted({d for idx in open_days.values() for d in idx})
     full = pd.date_range(min(as_of, planned["start_ts"].min().date()) - dt.timedelta(days=35),
                          max(days[-1], planned["end_ts"].max()).date() if days else planned["end_ts"].max().date(),
                          freq="D")
     exp = Exposures(planned, list(open_days), full, result.get("activity"), open_days)
+    rates = campaign_rates(result, planned, exp).set_index(["queue", "campaign_id"])
     z = stats.norm.ppf(0.9)
     rows = []
     for queue, dates in open_days.items():
-        cols_q = exp.columns(queue, pd.DatetimeIndex(dates), result["shapes"])
+        cols_q = exp.columns(queue, pd.DatetimeIndex(dates), result.get("shapes", {}))
         for cid in cols_q.columns:
-            key = (queue, exp.channel[cid])
-            if key not in params.index:
-                continue              # no past campaign of this channel touched this queue
-            m, tau2, var_m, tau2_kinds = params.loc[key]
-            tau2 += tau2_kinds        # a kind not seen before (or none given): one more kind of the channel
-            kind = planned_kind.get(cid)
-            if (queue, exp.channel[cid], kind) in kinds.index:     # past campaigns of its kind: their mean
-                m, var_m, tau2 = kinds.loc[(queue, exp.channel[cid], kind)]
+            if (queue, cid) not in rates.index:
+                continue              # no past campaign of this channel on this queue, and no estimate from marketing
+            r = rates.loc[(queue, cid)]
             x = cols_q[cid].to_numpy()
             on = x > 0
-            half = z * np.sqrt(tau2 + var_m)
-            m = max(float(m), 0.0)      # a campaign adds contacts: a mean below 0 is noise, planned as none
+            half = z * np.sqrt(float(r["var"]))
+            m = max(float(r["beta"]), 0.0)      # a campaign adds contacts: a mean below 0 is noise, planned as none
             rows.append(pd.DataFrame({"campaign_id": cid, "queue": queue, "day": cols_q.index[on].date,
                                       "extra_contacts": m * x[on], "lo_80": (m - half) * x[on],
-                                      "hi_80": (m + half) * x[on]}))
+                                      "hi_80": (m + half) * x[on], "prior_weight": float(r["prior_weight"])}))
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 
 
@@ -594,14 +795,15 @@ def analyse(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_o
     days["extra_agent_hours"] = days["extra_agent_hours"] * days["extra_contacts"] / \
         days.groupby(["campaign_id", "queue"])["extra_contacts"].transform("sum").replace(0, np.nan)
     return {"days": days, "campaigns": campaign_table(days, result["totals"], campaigns, hours),
-            "curves": response_curves(result, campaigns), "result": result}
+            "curves": response_curves(result, campaigns), "kinds": kind_table(result, campaigns), "result": result}
 
 
 def campaign_table(days: pd.DataFrame, past_totals: pd.DataFrame, campaigns: pd.DataFrame,
                    hours: pd.DataFrame) -> pd.DataFrame:
-    """One row per campaign, past and planned: extra contacts with the 80 % interval, agent-hours."""
+    """One row per campaign, past and planned: extra contacts with the 80 % interval, agent-hours and
+    ``marketing_share``, the share of marketing's estimate in the figure (0 without one)."""
     cols = ["campaign_id", "name", "channel", "start", "status", "reach", "extra_contacts", "lo_80", "hi_80",
-            "share_of_volume", "extra_agent_hours"]
+            "share_of_volume", "extra_agent_hours", "marketing_share"]
     plan = days[days["status"] == "planned"]
     rows = []
     if len(plan):
@@ -617,6 +819,13 @@ def campaign_table(days: pd.DataFrame, past_totals: pd.DataFrame, campaigns: pd.
     out = pd.concat([past_totals.assign(status="past"), *rows], ignore_index=True)
     h = hours.groupby("campaign_id")["extra_agent_hours"].sum() if len(hours) else pd.Series(dtype=float)
     out["extra_agent_hours"] = out["campaign_id"].map(h)
+    if "prior_weight" in days and len(days):
+        w = days["extra_contacts"].abs().to_numpy(float) + 1e-9
+        share = (days["prior_weight"].astype(float).fillna(0.0) * w).groupby(days["campaign_id"]).sum() / \
+            pd.Series(w, index=days.index).groupby(days["campaign_id"]).sum()
+        out["marketing_share"] = out["campaign_id"].map(share).fillna(0.0)
+    else:
+        out["marketing_share"] = 0.0
     return out.reindex(columns=cols).sort_values("start").reset_index(drop=True)
 
 
@@ -641,8 +850,9 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
     daily totals.
 
     History: each past campaign's pooled estimate (:func:`past_impact`) times its carry-over
-    column. Future: the same for past campaigns' tails, and for planned campaigns the queue's
-    and channel's mean effect (as :func:`planned_impact`). Returns ``queue, date, extra`` and
+    column. Future: the same for past campaigns' tails, and for planned campaigns (and past ones
+    the history could not measure) the coefficient of :func:`campaign_rates`, as in
+    :func:`planned_impact`: their kind's or channel's mean, with marketing's estimate. Returns ``queue, date, extra`` and
     ``calendar_days`` (the part from channels on the calendar-day clock, which knows nothing of
     quiet weekdays), with the carry-over shapes used (given, or learned here) in ``attrs["shapes"]``
     and, in ``attrs["timed"]`` (``queue, date, send, extra, channel, tau``), the send-day contacts
@@ -653,12 +863,8 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
         return pd.DataFrame(columns=cols)
     result = past_impact(actuals, campaigns, config, as_of, shapes)
     est = result["estimates"]
-    if est is None or est.empty:
+    if (est is None or est.empty) and expected_totals(campaigns).empty:
         return pd.DataFrame(columns=cols)
-    beta = est.set_index(["queue", "campaign_id"])["beta_pooled"]
-    mean = est.groupby(["queue", "channel"])["mean"].first()
-    kinds = kind_means(est)["mean"]
-    kind_of = campaigns.set_index("campaign_id")["kind"].to_dict() if "kind" in campaigns else {}
     frames = []
     last = max([idx.max() for idx in future.values() if len(idx)], default=pd.Timestamp(as_of))
     # campaigns sent at a time of day (e-mail at 13:00, a TV spot at 21:00): their send day's contacts
@@ -672,6 +878,7 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
     queues = sorted(set(result["fits"]) & set(future))
     exp = Exposures(campaigns, queues, full, result.get("activity"),
                     {q: pd.DatetimeIndex(result["fits"][q]["dates"]).append(pd.DatetimeIndex(future[q])) for q in queues})
+    beta = campaign_rates(result, campaigns, exp).set_index(["queue", "campaign_id"])["beta"]
     for queue, fit in result["fits"].items():
         if queue not in future:
             continue
@@ -679,9 +886,7 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
         x = exp.columns(queue, dates, result["shapes"])
         extra, by_calendar = np.zeros(len(dates)), np.zeros(len(dates))
         for cid in x.columns:
-            b = beta.get((queue, cid))
-            if b is None or np.isnan(b):
-                b = kinds.get((queue, exp.channel[cid], kind_of.get(cid)), mean.get((queue, exp.channel[cid]), np.nan))
+            b = beta.get((queue, cid), np.nan)
             if not np.isnan(b):
                 part = max(float(b), 0.0) * x[cid].to_numpy()
                 extra += part

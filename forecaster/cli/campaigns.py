@@ -110,7 +110,7 @@ def campaigns_list(app: App, show_all: bool, fmt: str) -> None:
         frame = current(store, include_withdrawn=show_all)
     frame = frame.assign(queues=frame["queues"].map(lambda q: ";".join(q)))
     cols = ["campaign_id", "version", "name", "channel", "kind", "start_ts", "end_ts", "queues", "reach", "withdrawn",
-            "submitted_by", "submitted_at"] + (["notes"] if fmt != "table" else [])
+            "submitted_by", "submitted_at"] + (["expected_contacts", "expected_per_1000", "notes"] if fmt != "table" else [])
     click.echo(render(frame[cols], fmt))
 
 
@@ -251,3 +251,12 @@ def impact_cmd(app: App, campaign_id, unexplained, since, as_of, out, fmt) -> No
     if not unexplained and not campaign_id:
         click.echo("\nResponse per channel and queue (contacts per 1,000 reached; 10th-90th percentile of campaigns):")
         click.echo(render(result["curves"].round(2), "table"))
+        kinds = result.get("kinds")
+        if kinds is not None and len(kinds):
+            click.echo("\nResponse per kind (contacts per 1,000 reached for a new campaign of the kind, 80% interval; "
+                       "empty kind: campaigns without one):")
+            click.echo(render(kinds.round(2), "table"))
+        m = (result.get("result") or {}).get("marketing") or {}
+        if m.get("campaigns"):
+            click.echo(f"\nMarketing's estimates against {m['campaigns']} measured campaign(s): {m['bias']:.2f} x on "
+                       f"average (1 = right), about {m['cv']:.0%} off on one campaign; planned estimates are corrected by it.")

@@ -53,8 +53,9 @@ def flight_spans(campaigns: pd.DataFrame, days: pd.DatetimeIndex) -> list[tuple[
     flight (``lo > hi`` when none falls in them) and the reach in thousands on each flight day (its
     reach spread evenly over the whole flight). A missing reach takes the median reach of the
     channel's campaigns (1,000 if none has one)."""
-    median = campaigns.groupby("channel")["reach"].transform("median")
-    reach = campaigns["reach"].astype(float).fillna(median).fillna(1000.0).to_numpy(float)
+    given = pd.to_numeric(campaigns["reach"], errors="coerce").astype(float)
+    median = given.groupby(campaigns["channel"].to_numpy()).transform("median")   # NaN for a channel with none
+    reach = given.fillna(median).fillna(1000.0).to_numpy(float)
     spans = []
     for c, r in zip(campaigns.itertuples(), reach):
         first = (pd.Timestamp(c.start_ts).normalize() - days[0]).days

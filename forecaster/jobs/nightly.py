@@ -220,7 +220,8 @@ def _impact(actuals, calendar, config, as_of, forecast, info, log) -> dict:
     c = out["campaigns"]
     info["impact"] = {"past": int((c["status"] == "past").sum()), "planned": int((c["status"] == "planned").sum()),
                       "planned_extra_contacts": round(float(c.loc[c["status"] == "planned", "extra_contacts"].sum()), 1),
-                      "curves": out["curves"].to_dict("records"), "unexplained": spikes.to_dict("records")}
+                      "curves": out["curves"].to_dict("records"), "kinds": out["kinds"].to_dict("records"),
+                      "marketing": out["result"].get("marketing", {}), "unexplained": spikes.to_dict("records")}
     if len(spikes):
         log("days above the 95% bound with no campaign or holiday", "warning", days=len(spikes))
     return out

@@ -76,6 +76,27 @@ def _table(frame: pd.DataFrame, max_rows: int = 60) -> str:
     return shown.to_html(index=False, border=0, classes="data", na_rep="-", float_format=lambda v: f"{v:,.2f}") + more
 
 
+def _kinds(impact: dict) -> str:
+    """The learned response per queue, channel and kind, and how marketing's estimates have fared."""
+    kinds = pd.DataFrame(impact.get("kinds", []))
+    if kinds.empty:
+        return "<p class=empty>No past campaign measured yet.</p>"
+    kinds = kinds.assign(kind=kinds["kind"].replace("", "(none given)"))
+    shown = kinds.rename(columns={"per_1000": "per 1,000 reached", "lo_80": "new campaign: 80% from",
+                                  "hi_80": "to", "channel_per_1000": "channel's per 1,000",
+                                  "with_estimate": "with marketing's estimate", "marketing_share": "estimate's share",
+                                  "marketing_dominated": "estimate dominated"})
+    m = impact.get("marketing") or {}
+    note = ""
+    if m.get("campaigns"):
+        note = (f"<p class=note>Marketing's estimates against what {m['campaigns']} past campaign(s) measured: "
+                f"{m['bias']:.2f} x on average (1 = right), off by about {m['cv']:.0%} on one campaign. "
+                "Planned campaigns' estimates are corrected by this record.</p>")
+    return _table(shown.round(2)) + note + ("<p class=note>Per kind: a new campaign of the kind gets the kind's "
+                                           "response, moved toward the channel's when few campaigns of it were "
+                                           "measured; campaigns without a kind each count as a kind of their own.</p>")
+
+
 def warnings_list(data: dict, config: Config) -> list[str]:
     info, as_of = data["info"], data["as_of"]
     out = [f"Model fallback, queue {f['queue']}: {f['model']} failed ({f['reason']})" for f in info.get("fallbacks", [])]
@@ -151,7 +172,8 @@ def render(data: dict, config: Config) -> str:
     camp = _campaign_totals(imp, data["calendar"], data["as_of"])
     curves = pd.DataFrame(info.get("impact", {}).get("curves", []))
     section("impact", "Campaign impact",
-            impact_chart(camp) + "<h3>Response per channel</h3>" + response_chart(curves) + _table(camp.round(1)))
+            impact_chart(camp) + "<h3>Response per channel</h3>" + response_chart(curves) + _table(camp.round(1)) +
+            "<h3>Response per kind</h3>" + _kinds(info.get("impact", {})))
     coverage = data["schedule"]["coverage"]
     section("staffing", f"Required against scheduled agents ({sched.get('week', 'no schedule')})",
             staffing_chart(coverage, config.interval_min) + _table(data["schedule"]["summary"]))

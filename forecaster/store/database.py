@@ -28,7 +28,7 @@ import pandas as pd
 
 from forecaster.core.errors import StoreError, StoreLockedError, StoreVersionError
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 MIGRATIONS: dict[int, list[str]] = {
@@ -147,6 +147,10 @@ MIGRATIONS: dict[int, list[str]] = {
         """CREATE TABLE IF NOT EXISTS api_tokens (
             token_hash VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
             created_by VARCHAR NOT NULL)""",
+    ],
+    8: [  # marketing's own estimate of a campaign's extra contacts, a prior for the impact model
+        "ALTER TABLE campaign_versions ADD COLUMN IF NOT EXISTS expected_contacts DOUBLE",
+        "ALTER TABLE campaign_versions ADD COLUMN IF NOT EXISTS expected_per_1000 DOUBLE",
     ],
 }
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
-from forecaster.campaigns.calendar import FIELDS, Calendar, Channel, calendar_rows, read_calendar
+from forecaster.campaigns.calendar import EXPECTED, FIELDS, Calendar, Channel, calendar_rows, read_calendar
 from forecaster.core.errors import InputError, Problem, UserError
 from forecaster.core.site_calendar import site_today
 from forecaster.jobs.actions import (
@@ -138,6 +138,8 @@ class CampaignOut(BaseModel):
     end: dt.datetime
     queues: list[str]
     reach: int | None
+    expected_contacts: float | None = None
+    expected_per_1000: float | None = None
     notes: str | None
     withdrawn: bool
     status: str
@@ -167,7 +169,9 @@ def _campaign_out(row: dict, today: dt.date) -> CampaignOut:
     return CampaignOut(
         campaign_id=row["campaign_id"], version=int(row["version"]), name=row["name"], channel=row["channel"],
         kind=none(row.get("kind")), start=row["start_ts"], end=row["end_ts"], queues=list(row["queues"]),
-        reach=None if none(row["reach"]) is None else int(row["reach"]), notes=none(row["notes"]),
+        reach=None if none(row["reach"]) is None else int(row["reach"]),
+        expected_contacts=none(row.get("expected_contacts")), expected_per_1000=none(row.get("expected_per_1000")),
+        notes=none(row["notes"]),
         withdrawn=bool(row["withdrawn"]), status=status_of(row, today), submitted_by=row["submitted_by"],
         submitted_at=row["submitted_at"])
 
@@ -340,7 +344,8 @@ def edit_campaign(campaign_id: str, request: Request, user: Marketing, s: SiteDe
     row = _history(s, campaign_id)[-1]
     values = {"campaign_id": row["campaign_id"], "name": row["name"], "channel": row["channel"],
               "kind": row.get("kind") or "", "start": _local(row["start_ts"]), "end": _local(row["end_ts"]),
-              "reach": "" if pd.isna(row["reach"]) else int(row["reach"]), "notes": row["notes"] or ""}
+              "reach": "" if pd.isna(row["reach"]) else int(row["reach"]), "notes": row["notes"] or "",
+              **{f: "" if pd.isna(row.get(f)) else f"{float(row[f]):g}" for f in EXPECTED}}
     return page(request, "campaign_form.html", values=values, problems=[], channels=Channel.__args__,
                 queues=s.config.queue_names, picked=list(row["queues"]), editing=True)
 
