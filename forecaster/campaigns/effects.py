@@ -306,57 +306,147 @@ def _spread(tau2_hat: float, n: int, prior: float) -> float:
 
 
 def _pool_channel(g: pd.DataFrame) -> pd.DataFrame:
-    """One queue and channel: campaigns around their kind's mean (spread ``tau2``), kinds around the
-    channel's (spread ``tau2_kinds``); a campaign without a kind is a kind of its own."""
+    """One queue and channel: campaigns around their kind's mean, kinds around the channel's (spread
+    ``tau2_kinds``); a campaign without a kind is a kind of its own.
+
+    Campaigns of a kind vary in proportion to its size (a price change letter that draws 90 calls
+    per unit varies by tens, an annual statement that draws 20 by a few): the spread within kinds is
+    one coefficient of variation shared by the channel's kinds, ``cv2_within`` (each kind's
+    Paule-Mandel spread over its squared mean, pooled by degrees of freedom, with the default
+    DEFAULT_CV_WITHIN counted as PRIOR_WEIGHT campaigns), and a kind's spread ``tau2`` is that
+    times its squared mean (plus the mean's variance, so a kind near zero is not taken as exact)."""
     b, v = g["beta"].to_numpy(float), g["se"].to_numpy(float) ** 2
     kind = g["kind"].to_numpy(object) if "kind" in g else np.full(len(g), None, dtype=object)
     known = np.array([k is not None and k == k and k != "" for k in kind])
     groups = {k: np.flatnonzero(known & (kind == k)) for k in dict.fromkeys(kind[known])}
-    m0, _, _ = _random_effects(b, v)
-    # within kinds: Paule-Mandel per kind, pooled over the kinds by their degrees of freedom
-    within = [(len(i) - 1, _random_effects(b[i], v[i])[2]) for i in groups.values() if len(i) > 1]
+    m0, v0, _ = _random_effects(b, v)
+    raw = {k: _random_effects(b[i], v[i]) for k, i in groups.items()}       # each kind on its own
+    within = [(len(groups[k]) - 1, t / (mk ** 2 + vk)) for k, (mk, vk, t) in raw.items()
+              if len(groups[k]) > 1 and mk ** 2 + vk > 0]
     dof = sum(d for d, _ in within)
-    # no kinds at all: one level, the campaigns' whole spread is the channel's (tau2_kinds)
-    tw = _spread(sum(d * t for d, t in within) / dof if dof else 0.0, dof + 1, (DEFAULT_CV_WITHIN * m0) ** 2) \
+    cv2 = _spread(sum(d * c for d, c in within) / dof if dof else 0.0, dof + 1, DEFAULT_CV_WITHIN ** 2) \
         if groups else 0.0
-    # kinds (and campaigns without one) as units around the channel's mean
-    units = {k: _random_effects(b[i], v[i], tw)[:2] for k, i in groups.items()}
-    unit_b = np.array([u[0] for u in units.values()] + list(b[~known]))
-    unit_v = np.array([u[1] for u in units.values()] + list(v[~known] + tw))
-    m, var_m, tb = _random_effects(unit_b, unit_v)
-    if not groups:          # no kinds: the units are campaigns, and their spread has the campaigns' default
-        tb = _spread(tb, len(unit_b), (DEFAULT_CV_WITHIN * m) ** 2)
-    elif len(unit_b) < MIN_KINDS:   # too few kinds to say how much kinds differ: at least the default
-        tb = max(tb, (DEFAULT_CV_BETWEEN * m) ** 2)
-    m, var_m, _ = _random_effects(unit_b, unit_v, tb)
-    centre, centre_var = np.full(len(b), m), np.full(len(b), var_m)
+    # a kind's spread is cv2 times its squared size: first its own mean, then (second round) its centre,
+    # its mean moved toward the channel's, so a kind that measured near zero by chance is not taken as
+    # one of tiny, exactly known campaigns; the size's own noise (the kind's raw variance) is added
+    size = {k: mk for k, (mk, _, _) in raw.items()}
+    size_none = m0
+    for _ in range(2):
+        tw = {k: cv2 * (size[k] ** 2 + raw[k][1]) for k in groups}
+        tw_none = cv2 * (size_none ** 2 + v0)   # a campaign without a kind, or of a new one: at the channel's size
+        # kinds (and campaigns without one) as units around the channel's mean
+        units = {k: _random_effects(b[i], v[i], tw[k])[:2] for k, i in groups.items()}
+        unit_b = np.array([u[0] for u in units.values()] + list(b[~known]))
+        unit_v = np.array([u[1] for u in units.values()] + list(v[~known] + tw_none))
+        m, var_m, tb = _random_effects(unit_b, unit_v)
+        if not groups:      # no kinds: the units are campaigns, and their spread has the campaigns' default
+            tb = _spread(tb, len(unit_b), (DEFAULT_CV_WITHIN * m) ** 2)
+        m, var_m, _ = _random_effects(unit_b, unit_v, tb)
+        for _ in range(3 if groups and len(unit_b) < MIN_KINDS else 0):
+            # too few kinds to say how much kinds differ: at least the default, at the mean it gives
+            tb = max(tb, (DEFAULT_CV_BETWEEN * m) ** 2)
+            m, var_m, _ = _random_effects(unit_b, unit_v, tb)
+        size = {k: m + (tb / (tb + units[k][1]) if tb + units[k][1] > 0 else 0.0) * (units[k][0] - m) for k in groups}
+        size_none = m
+    centre, centre_var, spread = np.full(len(b), m), np.full(len(b), var_m), np.full(len(b), tw_none + tb)
     for k, i in groups.items():
         mk, vk = units[k]
         s = tb / (tb + vk) if tb + vk > 0 else 0.0
         centre[i], centre_var[i] = m + s * (mk - m), s * vk + (1 - s) ** 2 * var_m
-    spread = np.where(known, tw, tw + tb)           # a campaign's spread around its centre
+        spread[i] = tw[k]                           # a campaign's spread around its kind's centre
     k_c = np.divide(spread, spread + v, out=np.zeros(len(b)), where=spread + v > 0)
     return g.assign(beta_pooled=centre + k_c * (b - centre), se_pooled=np.sqrt(k_c * v + (1 - k_c) ** 2 * centre_var),
-                    mean=m, var_mean=var_m, tau2=tw, tau2_kinds=tb, kind_mean=centre, kind_var=centre_var)
+                    mean=m, var_mean=var_m, tau2=np.where(known, spread, tw_none), tau2_channel=tw_none,
+                    tau2_kinds=tb, kind_mean=centre, kind_var=centre_var)
 
 
 def shrink(estimates: pd.DataFrame) -> pd.DataFrame:
     """Hierarchical partial pooling of per-campaign coefficients within (queue, channel).
 
     ``estimates`` has ``queue, channel, campaign_id, beta, se`` and optionally ``kind``. Campaigns of
-    a kind are taken as drawn around the kind's mean with spread ``tau2`` and kinds around the
-    channel's mean with spread ``tau2_kinds`` (random effects, Paule-Mandel, through statsmodels'
-    meta-analysis). The campaigns' spread has a default (DEFAULT_CV_WITHIN times the channel's
-    mean) counted as PRIOR_WEIGHT campaigns, so one past campaign gives a wide band, not none; with
-    fewer than MIN_KINDS kinds, the kinds' spread is at least DEFAULT_CV_BETWEEN times the mean. Each campaign moves toward its kind's mean (itself moved toward the
-    channel's by how much kinds differ beyond their noise) by ``se^2 / (se^2 + tau2)``; a campaign
-    without a kind moves toward the channel's mean with both spreads. Adds ``beta_pooled,
-    se_pooled`` (posterior), ``mean, var_mean`` (the channel's), ``tau2, tau2_kinds`` and
-    ``kind_mean, kind_var`` (the centre each campaign moved toward)."""
+    a kind are taken as drawn around the kind's mean with spread ``tau2`` (the channel's shared
+    coefficient of variation within kinds times the kind's squared mean, :func:`_pool_channel`) and
+    kinds around the channel's mean with spread ``tau2_kinds`` (random effects, Paule-Mandel,
+    through statsmodels' meta-analysis). The coefficient of variation has a default
+    (DEFAULT_CV_WITHIN) counted as PRIOR_WEIGHT campaigns, so one past campaign gives a wide band,
+    not none; with fewer than MIN_KINDS kinds, the kinds' spread is at least DEFAULT_CV_BETWEEN
+    times the mean. Each campaign moves toward its kind's mean (itself moved toward the channel's
+    by how much kinds differ beyond their noise) by ``se^2 / (se^2 + tau2)``; a campaign without a
+    kind moves toward the channel's mean with both spreads. Adds ``beta_pooled, se_pooled``
+    (posterior), ``mean, var_mean`` (the channel's), ``tau2`` (each campaign's spread within its
+    kind), ``tau2_channel`` (the same for a campaign of a kind not seen, at the channel's mean),
+    ``tau2_kinds`` and ``kind_mean, kind_var`` (the centre each campaign moved toward)."""
     if estimates.empty:
-        return estimates.assign(beta_pooled=[], se_pooled=[], mean=[], var_mean=[], tau2=[], tau2_kinds=[],
+        return estimates.assign(beta_pooled=[], se_pooled=[], mean=[], var_mean=[], tau2=[], tau2_channel=[], tau2_kinds=[],
                                 kind_mean=[], kind_var=[])
     return pd.concat([_pool_channel(g) for _, g in estimates.groupby(["queue", "channel"])])
+
+
+MIN_QUIET_DAYS = 8      # days of the send's weekday without a timed send needed to tell the hours' noise
+
+
+def send_day_evidence(hist: pd.DataFrame, campaigns: pd.DataFrame, fits: dict, interval_min: int) -> pd.DataFrame:
+    """A second estimate of each timed campaign's coefficient, from its send day's intervals.
+
+    A campaign sent at a time of day (an e-mail at 13:00, a TV spot at 21:00) brings its send day's
+    contacts after the send. The hours before it hold none of them, so they foretell the day's
+    volume without the campaign: with ``s`` the share of the weekday's contacts before the send (from
+    days without a timed send) and ``B`` the day's contacts before it, the send's extra contacts are
+    ``T - B / s``. The same sum on days without a timed send (same queue and weekday, the send's
+    time) should be 0: its mean, as a share of the day, is taken off, and its spread gives the
+    estimate's variance. Divided by the campaign's column on the send day (what one unit of its
+    coefficient puts there) it estimates the coefficient independently of the daily fit's base
+    (whose error is the day's level, not its hours). A late send is measured almost exactly (its
+    evening's base is small and the day before it is known); an early one barely adds anything.
+    Send days shared by two timed campaigns on a queue are left out (the split is not known).
+    Returns ``queue, campaign_id, beta_send_day, se_send_day``."""
+    cols = ["queue", "campaign_id", "beta_send_day", "se_send_day"]
+    starts = pd.to_datetime(campaigns["start_ts"])
+    timed = {c: t for c, t in zip(campaigns["campaign_id"], starts) if t != t.normalize()}
+    if not timed or hist.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for q, g in hist.groupby("queue"):
+        fit = fits.get(q)
+        if fit is None:
+            continue
+        mine = {c: t for c, t in timed.items() if c in fit["columns"].columns}
+        if not mine:
+            continue
+        days = pd.DatetimeIndex(fit["dates"])
+        sends = pd.Series([t.normalize() for t in mine.values()])
+        shared = set(sends[sends.duplicated()])
+        quiet = days[~days.isin(set(sends))]
+        act = Activity.learn(g, quiet)
+        slot = ((g["interval_start"].dt.hour * 60 + g["interval_start"].dt.minute) // interval_min).to_numpy()
+        day = g["interval_start"].dt.normalize()
+        per = pd.DataFrame({"day": day.to_numpy(), "slot": slot, "y": g["contacts"].to_numpy(float)}).pivot_table(
+            index="day", columns="slot", values="y", aggfunc="sum", fill_value=0.0)
+        per = per.reindex(columns=range(1440 // interval_min), fill_value=0.0)
+        cum = np.concatenate([np.zeros((len(per), 1)), per.to_numpy(float).cumsum(axis=1)], axis=1)
+        total = cum[:, -1]
+        index = {d: i for i, d in enumerate(per.index)}
+        quiet_rows = {wd: np.array([index[d] for d in quiet if d in index and d.weekday() == wd]) for wd in range(7)}
+        for cid, t in mine.items():
+            d = t.normalize()
+            if d in shared or d not in index:
+                continue
+            k = (t.hour * 60 + t.minute) // interval_min            # intervals before the one the send falls in
+            share = 1.0 - float(act.after[d.weekday(), k * interval_min])
+            ref = quiet_rows[d.weekday()]
+            x = fit["columns"][cid].to_numpy()[days.get_loc(d)] if d in days else 0.0
+            if share <= 0.02 or len(ref) < MIN_QUIET_DAYS or not x > 0:
+                continue
+            ok = total[ref] > 0
+            rho = 1.0 - cum[ref[ok], k] / share / total[ref[ok]]      # on quiet days: 0 give or take noise
+            if len(rho) < MIN_QUIET_DAYS:
+                continue
+            i = index[d]
+            extra = total[i] - cum[i, k] / share - rho.mean() * total[i]
+            sd = float(np.sqrt(rho.var(ddof=1) * (1 + 1 / len(rho)))) * total[i]
+            if sd > 0:
+                rows.append((q, cid, extra / x, sd / x))
+    return pd.DataFrame(rows, columns=cols)
 
 
 PRIOR_CV = 0.5     # marketing's estimate is taken as right to about +-50 % (one sd) until its record says otherwise
@@ -377,6 +467,55 @@ def expected_totals(campaigns: pd.DataFrame) -> pd.Series:
             pd.to_numeric(campaigns["reach"], errors="coerce").to_numpy(float) / 1000
         out = out.fillna(pd.Series(per, index=out.index))
     return out.dropna()
+
+
+SEND_DAY_CV = 0.2     # least error of a send-day estimate beyond its noise: the response's send-day share is a model
+
+
+def _excess_cv(d: np.ndarray, v: np.ndarray, size: np.ndarray) -> float:
+    """The coefficient of variation ``c`` of an error proportional to ``size`` that makes the
+    differences ``d`` (variances ``v``) agree with their noise: ``sum d^2 / (v + c^2 size^2) = n - 1``
+    (Paule-Mandel's equation, on a relative scale); 0 when they agree without it."""
+    n = len(d)
+    if n < 2 or (d ** 2 / v).sum() <= n - 1:
+        return 0.0
+    lo, hi = 0.0, 10.0
+    for _ in range(60):
+        c = (lo + hi) / 2
+        lo, hi = (c, hi) if (d ** 2 / (v + c ** 2 * size ** 2)).sum() > n - 1 else (lo, c)
+    return (lo + hi) / 2
+
+
+def combine_send_day(est: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFrame:
+    """The daily fit's estimates (``beta, se``) combined by precision with the send-day ones
+    (:func:`send_day_evidence`); ``beta_daily, se_daily`` keep the daily fit's.
+
+    A send-day estimate is exact about the send day only if the response shape's share of that day
+    is right, so it gets a model error proportional to it: per channel, the coefficient of variation
+    that makes its campaigns' send-day and daily estimates agree within their noise
+    (:func:`_excess_cv`), and at least SEND_DAY_CV: the daily data rarely pin the response's shape
+    (and so its send-day share) better than that, and comparing the two estimates cannot show a
+    smaller error. ``send_day_cv`` records what each campaign got."""
+    est = est.assign(beta_daily=est["beta"], se_daily=est["se"])
+    if est.empty or evidence.empty:
+        return est
+    ev = est[["queue", "campaign_id", "channel"]].merge(evidence, on=["queue", "campaign_id"], how="left")
+    have = ev["se_send_day"].notna().to_numpy()
+    b_d, v_d = est["beta"].to_numpy(float), est["se"].to_numpy(float) ** 2
+    b_s = ev["beta_send_day"].to_numpy(float)
+    v_s = ev["se_send_day"].to_numpy(float) ** 2
+    for ch in set(ev.loc[have, "channel"]):
+        on = have & (ev["channel"] == ch).to_numpy()
+        # the daily estimates are too noisy to show a send-day error as small as the default: the data
+        # can make it larger, not smaller
+        c = max(_excess_cv(b_s[on] - b_d[on], v_s[on] + v_d[on], np.abs(b_s[on])), SEND_DAY_CV)
+        v_s[on] = v_s[on] + c ** 2 * b_s[on] ** 2
+        est.loc[on, "send_day_cv"] = c
+    w_s = np.where(have, 1 / np.where(have, v_s, 1.0), 0.0)
+    w_d = 1 / v_d
+    est["beta"] = (b_d * w_d + np.where(have, b_s, 0.0) * w_s) / (w_d + w_s)
+    est["se"] = 1 / np.sqrt(w_d + w_s)
+    return est
 
 
 def marketing_calibration(est: pd.DataFrame, campaigns: pd.DataFrame, exp: Exposures,
@@ -479,7 +618,7 @@ def campaign_rates(result: dict, campaigns: pd.DataFrame, exp: Exposures) -> pd.
     (``+marketing``; ``prior_weight`` is marketing's share). Without either, a campaign has no row."""
     est = result.get("estimates")
     est = est if est is not None else pd.DataFrame(columns=["queue", "channel", "campaign_id"])
-    params = est.groupby(["queue", "channel"])[["mean", "tau2", "var_mean", "tau2_kinds"]].first() \
+    params = est.groupby(["queue", "channel"])[["mean", "tau2_channel", "var_mean", "tau2_kinds"]].first() \
         if len(est) else pd.DataFrame()
     kinds = kind_means(est)
     measured = est.set_index(["queue", "campaign_id"]) if len(est) else pd.DataFrame()
@@ -547,6 +686,8 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
     # has no usable standard error; it would turn its channel's pooled mean into NaN, so it is left
     # out: it gets no measured impact, and forecasts give it the channel's mean effect
     est = est[est["se"].notna()].reset_index(drop=True)
+    # timed sends: their send day's hours are a second, independent measure (send_day_evidence)
+    est = combine_send_day(est, send_day_evidence(hist, past, fits, config.interval_min))
     est = shrink(est) if len(est) else est
     volume = {q: float(y.mean()) for q, y in series.items()}
     calibration = marketing_calibration(est, past, exp, shapes)
@@ -646,7 +787,7 @@ def kind_table(result: dict, campaigns: pd.DataFrame) -> pd.DataFrame:
                 m, spread = float(k["kind_mean"].iloc[0]), float(k["tau2"].iloc[0] + k["kind_var"].iloc[0])
             else:
                 m = float(k["mean"].iloc[0])
-                spread = float(k["tau2"].iloc[0] + k["tau2_kinds"].iloc[0] + k["var_mean"].iloc[0])
+                spread = float(k["tau2_channel"].iloc[0] + k["tau2_kinds"].iloc[0] + k["var_mean"].iloc[0])
             half = z * np.sqrt(spread)
             priors = k["prior_weight"] > 0 if "prior_weight" in k else pd.Series(False, index=k.index)
             share = float(k.loc[priors, "prior_weight"].mean()) if priors.any() else 0.0
