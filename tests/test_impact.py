@@ -135,14 +135,16 @@ def test_campaigns_cost_agent_hours(world, result, site):
 
 
 def test_cli_impact_on_a_store(tmp_path, world, site):
-    actuals, cal, _, _ = world
+    actuals, cal, truth, _ = world
     cfg = tmp_path / "site.yaml"
     cfg.write_text(TINY_CONFIG)
     actuals.assign(interval_start=actuals["interval_start"].dt.strftime("%Y-%m-%d %H:%M")).to_csv(
         tmp_path / "act.csv", index=False)
     pd.DataFrame({"campaign_id": cal["campaign_id"], "name": cal["name"], "channel": cal["channel"],
                   "start": cal["start_ts"].dt.strftime("%Y-%m-%d"), "end": cal["start_ts"].dt.strftime("%Y-%m-%d"),
-                  "queues": "voice", "reach": cal["reach"]}).to_csv(tmp_path / "cal.csv", index=False)
+                  "queues": "voice", "reach": cal["reach"], "kind": "statement",
+                  "expected_contacts": (2 * truth.reindex(cal["campaign_id"])).round().to_numpy()}).to_csv(
+        tmp_path / "cal.csv", index=False)
     runner = CliRunner()
 
     def run(*args):
@@ -157,6 +159,11 @@ def test_cli_impact_on_a_store(tmp_path, world, site):
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("Campaign impact as of 2026-08-28: 14 past, 0 planned (80% intervals)")  # last actuals
     assert "Response per channel and queue" in r.stdout
+    # the learned response per kind, and how marketing's estimates (twice the truth) have fared
+    assert "Response per kind" in r.stdout and "statement" in r.stdout
+    assert "Marketing's estimates against 14 measured campaign(s): 0.5" in r.stdout
+    r = run("impact", "--format", "json")
+    assert r.exit_code == 0 and '"marketing_share"' in r.stdout
     r = run("impact", "--campaign", "M03", "--format", "json")
     assert r.exit_code == 0 and '"extra_contacts"' in r.stdout
     r = run("impact", "--campaign", "NOPE")
