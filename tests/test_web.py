@@ -392,3 +392,17 @@ def test_a_planned_campaign_shows_its_cheapest_start_dates(app, cfg):
     page = client(app, "mara").get("/campaigns/W1").text          # after the forecast's end: says why there is none
     assert "too late for run #1&#39;s forecast (2026-11-23 to 2026-11-29)" in page
     assert "are not counted" in client(app, "mara").get("/campaigns/A-1").text    # the short forecast's caveat
+
+
+def test_marketings_estimate_plans_a_new_kind_of_campaign_and_says_so(app, cfg):
+    """A payment-due event (a channel with no past campaigns) submitted with marketing's estimate:
+    the page expects that many contacts and says the estimate carries the whole figure; the API
+    gives the same share."""
+    cal = (b"campaign_id,name,channel,kind,start,end,queues,expected_contacts\n"
+           b"EV-1,Payment due,event,payment due,2026-11-25,2026-11-25,voice,400\n")
+    assert client(app).post("/api/campaigns", headers=token(cfg, "mara"), files={"file": ("e.csv", cal)}).status_code == 201
+    page = client(app, "mara").get("/campaigns/EV-1").text
+    assert "marketing expects 400 extra contacts" in page
+    assert re.search(r'id="estimate-share">Your estimate carries 100% of this figure: past campaigns say little', page)
+    rows = {r["campaign_id"]: r for r in client(app).get("/api/impact", headers=token(cfg, "mara")).json()}
+    assert rows["EV-1"]["marketing_share"] == 1.0 and 300 < rows["EV-1"]["extra_contacts"] <= 400

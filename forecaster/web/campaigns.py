@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from forecaster.campaigns.calendar import EXPECTED, FIELDS, Calendar, Channel, calendar_rows, read_calendar
 from forecaster.core.errors import InputError, Problem, UserError
@@ -161,6 +161,7 @@ class ImpactOut(BaseModel):
     lo_80: float
     hi_80: float
     extra_agent_hours: float | None
+    marketing_share: float = Field(0.0, description="share of marketing's own estimate in the figure (0 to 1)")
 
 
 def _campaign_out(row: dict, today: dt.date) -> CampaignOut:
