@@ -38,7 +38,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 from statsmodels.stats.meta_analysis import combine_effects
 
 from forecaster.core.config import Config
@@ -160,6 +160,10 @@ class Exposures:
                 first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
                 self._clock_cache[key] = tuple(np.concatenate([p[i] for p in parts]) for i in range(3)) + (first,)
         return self._clock_cache[key]
+
+    def queues_of(self, cid: str) -> list[str]:
+        """The queues campaign ``cid`` reaches (in the order of ``queues``)."""
+        return [q for q, cids in self.raw.items() if cid in cids]
 
     def total(self, queue: str, cid: str, shape: Response) -> float:
         """The sum of campaign ``cid``'s column on the days ``queue`` is open, over its whole response:
@@ -419,13 +423,12 @@ def send_day_evidence(hist: pd.DataFrame, campaigns: pd.DataFrame, fits: dict, i
         quiet = days[~days.isin(set(sends))]
         act = Activity.learn(g, quiet)
         slot = ((g["interval_start"].dt.hour * 60 + g["interval_start"].dt.minute) // interval_min).to_numpy()
-        day = g["interval_start"].dt.normalize()
-        per = pd.DataFrame({"day": day.to_numpy(), "slot": slot, "y": g["contacts"].to_numpy(float)}).pivot_table(
-            index="day", columns="slot", values="y", aggfunc="sum", fill_value=0.0)
-        per = per.reindex(columns=range(1440 // interval_min), fill_value=0.0)
-        cum = np.concatenate([np.zeros((len(per), 1)), per.to_numpy(float).cumsum(axis=1)], axis=1)
+        code, day_index = pd.factorize(g["interval_start"].dt.normalize(), sort=True)
+        per = np.zeros((len(day_index), 1440 // interval_min))
+        np.add.at(per, (code, slot), g["contacts"].to_numpy(float))         # contacts per day and interval
+        cum = np.concatenate([np.zeros((len(per), 1)), per.cumsum(axis=1)], axis=1)
         total = cum[:, -1]
-        index = {d: i for i, d in enumerate(per.index)}
+        index = {d: i for i, d in enumerate(day_index)}
         quiet_rows = {wd: np.array([index[d] for d in quiet if d in index and d.weekday() == wd]) for wd in range(7)}
         for cid, t in mine.items():
             d = t.normalize()
@@ -475,15 +478,16 @@ SEND_DAY_CV = 0.2     # least error of a send-day estimate beyond its noise: the
 def _excess_cv(d: np.ndarray, v: np.ndarray, size: np.ndarray) -> float:
     """The coefficient of variation ``c`` of an error proportional to ``size`` that makes the
     differences ``d`` (variances ``v``) agree with their noise: ``sum d^2 / (v + c^2 size^2) = n - 1``
-    (Paule-Mandel's equation, on a relative scale); 0 when they agree without it."""
+    (Paule-Mandel's equation, on a relative scale, solved by scipy's ``brentq``); 0 when they agree
+    without it, at most 10."""
     n = len(d)
-    if n < 2 or (d ** 2 / v).sum() <= n - 1:
+
+    def excess(c: float) -> float:
+        return float((d ** 2 / (v + c ** 2 * size ** 2)).sum()) - (n - 1)
+
+    if n < 2 or excess(0.0) <= 0:
         return 0.0
-    lo, hi = 0.0, 10.0
-    for _ in range(60):
-        c = (lo + hi) / 2
-        lo, hi = (c, hi) if (d ** 2 / (v + c ** 2 * size ** 2)).sum() > n - 1 else (lo, c)
-    return (lo + hi) / 2
+    return 10.0 if excess(10.0) > 0 else float(optimize.brentq(excess, 0.0, 10.0))
 
 
 def combine_send_day(est: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFrame:
@@ -511,10 +515,8 @@ def combine_send_day(est: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFrame:
         c = max(_excess_cv(b_s[on] - b_d[on], v_s[on] + v_d[on], np.abs(b_s[on])), SEND_DAY_CV)
         v_s[on] = v_s[on] + c ** 2 * b_s[on] ** 2
         est.loc[on, "send_day_cv"] = c
-    w_s = np.where(have, 1 / np.where(have, v_s, 1.0), 0.0)
-    w_d = 1 / v_d
-    est["beta"] = (b_d * w_d + np.where(have, b_s, 0.0) * w_s) / (w_d + w_s)
-    est["se"] = 1 / np.sqrt(w_d + w_s)
+    beta, var, _ = _blend(b_d, v_d, np.where(have, b_s, 0.0), np.where(have, v_s, np.inf))
+    est["beta"], est["se"] = beta, np.sqrt(var)
     return est
 
 
@@ -567,13 +569,19 @@ def prior_betas(cid: str, expected: float, queues: list[str], model: dict[str, f
     return out
 
 
-def _blend(m: float, v: float, pm: float, pv: float) -> tuple[float, float, float]:
-    """Two independent normal views of one coefficient: the model's ``(m, v)`` and marketing's
-    ``(pm, pv)``; returns the combined mean, its variance and the share marketing's carries."""
-    if not v > 0:
-        return m, v, 0.0
-    prec = 1 / v + 1 / pv
-    return (m / v + pm / pv) / prec, 1 / prec, (1 / pv) / prec
+def _blend(m, v, pm, pv):
+    """Two independent normal views of one coefficient (numbers or arrays): the model's ``(m, v)``
+    and another's ``(pm, pv)``; returns the combined mean, its variance and the share the other
+    carries. Where ``v`` is not positive the model's view stands; an infinite ``pv`` adds nothing."""
+    m, v, pm, pv = (np.asarray(a, float) for a in (m, v, pm, pv))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prec = 1 / v + 1 / pv
+        ok = v > 0
+        mean = np.where(ok, (m / v + np.where(np.isinf(pv), 0.0, pm / pv)) / prec, m)
+        var, share = np.where(ok, 1 / prec, v), np.where(ok, (1 / pv) / prec, 0.0)
+    if mean.ndim == 0:
+        return float(mean), float(var), float(share)
+    return mean, var, share
 
 
 def with_priors(est: pd.DataFrame, campaigns: pd.DataFrame, exp: Exposures, shapes: dict[str, Shape],
@@ -588,7 +596,7 @@ def with_priors(est: pd.DataFrame, campaigns: pd.DataFrame, exp: Exposures, shap
         return est
     for cid, idx in est[est["campaign_id"].isin(expected.index)].groupby("campaign_id").groups.items():
         g = est.loc[idx]
-        queues = [q for q in exp.raw if cid in exp.raw[q]]
+        queues = exp.queues_of(cid)
         pri = prior_betas(cid, float(expected[cid]), queues, dict(zip(g["queue"], g["beta_pooled"])), exp,
                           shapes.get(g["channel"].iloc[0], DEFAULT), volume, calibration)
         for i in idx:
@@ -629,7 +637,7 @@ def campaign_rates(result: dict, campaigns: pd.DataFrame, exp: Exposures) -> pd.
     for cid, ch in zip(campaigns["campaign_id"], campaigns["channel"]):
         kind = kind_of.get(cid)
         kind = kind if isinstance(kind, str) and kind else None
-        queues = [q for q in exp.raw if cid in exp.raw[q]]
+        queues = exp.queues_of(cid)
         view: dict[str, tuple] = {}
         for q in queues:
             if (q, cid) in measured.index:
