@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from forecaster.cli.app import cli
+from forecaster.core.config import load_config
 from forecaster.core.grid import future_grid, parse_horizon
 from forecaster.demand.context import make_context
 from forecaster.demand.selection import CLEAR_GAIN, MODELS, predict, run_forecast
@@ -264,3 +266,41 @@ def test_new_opening_hours_are_flagged_not_silently_forecast_at_zero(tmp_path):
     warning = [w for w in r.info["warnings"] if w.startswith("queue voice: ") and "open interval" in w]
     assert len(warning) == 1 and "20 open interval(s) (first Mon 2026-03-02 18:00) have no actuals" in warning[0]
     assert "new opening hours?" in warning[0]
+
+
+def test_a_holiday_on_a_quiet_day_and_an_eve_are_forecast_in_proportion(tmp_path):
+    """A site open every day through its public holidays (a bank: weekdays about 1,000 calls,
+    weekends about 150; a holiday about a weekend day's volume whatever its weekday; the day
+    before a holiday half a day's). The daily fit scales its holiday and eve effects by the
+    weekday's volume: Boxing Day on a Saturday stays near a Saturday's 150 (one log-scale holiday
+    coefficient learned from weekday holidays would cut it to about 25), and Christmas Eve on a
+    Thursday comes out near 500 (without an eve term, near 1,000)."""
+    config_path = tmp_path / "bank.yaml"
+    config_path.write_text(textwrap.dedent("""\
+        site: Bank
+        timezone: UTC
+        interval_min: 60
+        opening_hours: {mon: "08:00-18:00", tue: "08:00-18:00", wed: "08:00-18:00", thu: "08:00-18:00",
+                        fri: "08:00-18:00", sat: "08:00-18:00", sun: "08:00-18:00"}
+        holidays: {country: NL, closed_on_public_holidays: false}
+        queues: [{name: bank, channel: voice, sl_pct: 80, answer_s: 20, aht_s: 200}]
+        """))
+    config = load_config(config_path)
+    rng = np.random.default_rng(7)
+    as_of = dt.date(2026, 12, 19)
+    ctx = make_context(config, pd.DataFrame(), dt.date(2025, 1, 1), as_of + dt.timedelta(days=21))
+    hol = ctx.holidays
+    days = pd.date_range("2025-01-01", as_of)
+    level = np.where(days.weekday < 5, 1000.0, 150.0)
+    on = hol["holiday"].reindex(days).to_numpy() == 1
+    eve = (hol["holiday"].reindex(days + pd.Timedelta(days=1)).to_numpy() == 1) & ~on
+    level = np.where(on, 150.0, np.where(eve, level / 2, level))
+    ds = (days.repeat(10) + pd.to_timedelta(np.tile(np.arange(8, 18), len(days)), unit="h"))
+    hist = pd.DataFrame({"queue": "bank", "ds": ds, "y": rng.poisson(level.repeat(10) / 10).astype(float)})
+    grid = future_grid(config, ["bank"], as_of + dt.timedelta(days=1), 14)
+    point = predict("topdown", hist, grid, ctx)
+    daily = pd.Series(point).groupby(grid["ds"].dt.normalize().to_numpy()).sum()
+    assert 100 < daily[pd.Timestamp("2026-12-26")] < 220          # Tweede Kerstdag, a Saturday
+    assert 350 < daily[pd.Timestamp("2026-12-24")] < 650          # Christmas Eve, a Thursday
+    assert 100 < daily[pd.Timestamp("2026-12-25")] < 220          # Christmas Day, a Friday
+    assert 850 < daily[pd.Timestamp("2026-12-22")] < 1150         # an ordinary Tuesday

@@ -7,8 +7,8 @@ Models (each returns a point forecast for every open interval of the horizon):
 * ``mean4`` (baseline): the mean of the same weekday and time over the last 4 weeks of history.
 * ``topdown`` and ``topdown_pooled``: the daily total of each open day from statsforecast's ARIMA
   with regressors (AR(2) errors on log totals; regressors: weekday, trend, yearly Fourier terms,
-  holiday effects; campaigns as offsets, below), then split over the day's intervals by the
-  queue's intraday profile over the last 16 ordinary weeks: per weekday, or pooled over days
+  holidays and their eves in proportion to the weekday's volume; campaigns as offsets, below),
+  then split over the day's intervals by the queue's intraday profile over the last 16 ordinary weeks: per weekday, or pooled over days
   with the same opening hours.
   Only open days enter the daily series, as consecutive steps, so closed days and holidays do not
   distort it; the calendar lives in the regressors.

@@ -12,7 +12,7 @@ import pandas as pd
 from forecaster.core.grid import minute_of_day
 from forecaster.demand.context import Context, after_send, campaign_contacts, campaign_layer
 from forecaster.demand.models.base import ForecastModel, register
-from forecaster.features.design import daily_design
+from forecaster.features.design import daily_design, weekday_weights
 
 PROFILE_WEEKS = 16
 # Yearly Fourier terms need at least one whole year of history: on less they are nearly collinear
@@ -109,7 +109,8 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
 
 def special_days(hol: pd.DataFrame) -> set[dt.date]:
     """Holidays, days after a closed holiday and bridge days: left out of intraday profiles."""
-    return set(hol.index[(hol["after_holiday"] == 1) | (hol["bridge"] == 1) | (hol["holiday"] == 1)].date)
+    eve = hol["holiday"].shift(-1, fill_value=0).eq(1) & hol["holiday"].eq(0)
+    return set(hol.index[(hol["after_holiday"] == 1) | (hol["bridge"] == 1) | (hol["holiday"] == 1) | eve].date)
 
 
 @register
@@ -183,7 +184,9 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, profile: pd.Se
                 daily = np.maximum(daily - offsets.loc[queue].reindex(daily.index).fillna(0.0), 0.0)
             days = pd.DatetimeIndex(sorted(grid.loc[rows, "ds"].dt.normalize().unique()))
             yearly = (daily.index.max() - daily.index.min()).days + 1 >= YEARLY_MIN_DAYS
-            series[queue] = (daily, daily_design(daily.index, hol, yearly), daily_design(days, hol, yearly))
+            weight = weekday_weights(daily, special_days(hol))
+            series[queue] = (daily, daily_design(daily.index, hol, yearly, weight),
+                             daily_design(days, hol, yearly, weight))
         fits = daily_fits(series, ctx.engine)
         ctx.daily_cache[key] = {}
         for q in series:
