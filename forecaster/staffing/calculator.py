@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.core.errors import InputError, Problem, UserError
-from forecaster.io.actuals import parse_numbers, read_raw
+from forecaster.io.actuals import parse_numbers, plain_floats, read_raw
 from forecaster.staffing.requirements import metrics_at, requirements
 
 MODELS = ("erlang_c", "erlang_a")
@@ -133,7 +133,9 @@ def bulk(path: str | Path, defaults: Inputs) -> pd.DataFrame:
             work[col] = float("nan") if base[col] is None else float(base[col])
             return
         raw = frame[col]
-        val = pd.to_numeric(raw, errors="coerce")   # plain numbers at parser speed; text only where that fails
+        fast = plain_floats(raw) if raw.dtype == object else None
+        # plain numbers at parser speed; text only where that fails
+        val = pd.Series(fast, index=frame.index) if fast is not None else pd.to_numeric(raw, errors="coerce")
         given = pd.Series(True, index=frame.index)
         odd = val.isna().to_numpy()
         if odd.any():

@@ -36,6 +36,22 @@ def _with_defaults(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _inputs(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns :func:`requirements` reads, as arrays with the defaults filled in (no frame copy)."""
+    out: dict[str, np.ndarray] = {col: frame[col].to_numpy(float) for col in ("contacts", "aht_s", "interval_min")}
+    n = len(frame)
+    for col, default in DEFAULTS.items():
+        if col == "model":
+            model = frame["model"].fillna("erlang_c").to_numpy(object) if "model" in frame else None
+            out[col] = np.full(n, "erlang_c", object) if model is None else model
+        elif col in frame:
+            v = frame[col].to_numpy(float)
+            out[col] = np.where(np.isnan(v), default, v) if np.isnan(v).any() else v
+        else:
+            out[col] = np.full(n, default, float)
+    return out
+
+
 def requirements(frame: pd.DataFrame) -> pd.DataFrame:
     """Add staffing columns to a frame of intervals, computed for all rows at once.
 
@@ -46,58 +62,64 @@ def requirements(frame: pd.DataFrame) -> pd.DataFrame:
     ``required_with_shrinkage`` (the agents to schedule for them), ``service_level``, ``asa_s``, ``p_wait``, ``occupancy`` and ``abandon`` (Erlang A
     only; NaN for Erlang C), all at the agents returned.
     """
-    f = _with_defaults(frame)
-    k = f["concurrency"].to_numpy(float)
-    servers = np.zeros(len(f), np.int64)
+    f = _inputs(frame)
+    k = f["concurrency"]
+    servers = np.zeros(len(frame), np.int64)
     for model, solve in (("erlang_c", erlang_c_agents), ("erlang_a", erlang_a_agents)):
-        rows = (f["model"] == model).to_numpy()
+        rows = f["model"] == model
         if not rows.any():
             continue
-        part = f[rows]
-        use_sl = part["sl"].notna().to_numpy()
-        args = dict(contacts=part["contacts"].to_numpy(float), aht_s=part["aht_s"].to_numpy(float),
-                    interval_min=part["interval_min"].to_numpy(float),
-                    answer_s=part["answer_s"].fillna(0).to_numpy(float),
-                    max_occupancy=part["max_occupancy"].to_numpy(float))
+        part = f if rows.all() else {key: val[rows] for key, val in f.items()}
+        use_sl = ~np.isnan(part["sl"])
+        args = dict(contacts=part["contacts"], aht_s=part["aht_s"], interval_min=part["interval_min"],
+                    answer_s=np.nan_to_num(part["answer_s"], nan=0.0), max_occupancy=part["max_occupancy"])
         if model == "erlang_a":
-            args.update(patience_s=part["patience_s"].to_numpy(float), max_abandon=part["max_abandon"].to_numpy(float))
-        got = np.zeros(len(part), np.int64)
+            args.update(patience_s=part["patience_s"], max_abandon=part["max_abandon"])
+        got = np.zeros(len(part["sl"]), np.int64)
         for flag in (True, False):
             sel = use_sl == flag
             if sel.any():
-                sub = {key: val[sel] for key, val in args.items()}
-                target = (part["sl"] if flag else part["asa_target_s"]).to_numpy(float)[sel]
+                every = sel.all()
+                sub = args if every else {key: val[sel] for key, val in args.items()}
+                target = part["sl"] if flag else part["asa_target_s"]
+                target = target if every else target[sel]
                 got[sel] = solve(**sub, **({"sl": target} if flag else {"asa_s": target}))
         servers[rows] = got
-    agents = np.maximum(ceil_tol(servers / k), f["min_agents"].to_numpy(np.int64))
+    agents = np.maximum(ceil_tol(servers / k), f["min_agents"].astype(np.int64))
     return _attach(frame, f, agents)
 
 
 def metrics_at(frame: pd.DataFrame, agents) -> pd.DataFrame:
     """``frame`` (columns as for :func:`requirements`) with the metrics at the given agents."""
-    return _attach(frame, _with_defaults(frame), np.asarray(agents, np.int64))
+    return _attach(frame, _inputs(frame), np.asarray(agents, np.int64))
 
 
-def _attach(frame: pd.DataFrame, f: pd.DataFrame, agents: np.ndarray) -> pd.DataFrame:
+def _attach(frame: pd.DataFrame, f: dict[str, np.ndarray], agents: np.ndarray) -> pd.DataFrame:
     """``frame`` with the metrics at ``agents`` (times concurrency sessions) and shrinkage."""
-    out = frame.copy()
-    out["required_agents"] = agents
-    out["required_with_shrinkage"] = with_shrinkage(agents, f["shrinkage"].to_numpy(float))
-    servers = agents * f["concurrency"].to_numpy(float)
+    n = len(frame)
+    new = {"required_agents": agents, "required_with_shrinkage": with_shrinkage(agents, f["shrinkage"])}
     for col in OUTPUT_COLUMNS[2:]:
-        out[col] = np.nan
+        new[col] = np.full(n, np.nan)
+    servers = agents * f["concurrency"]
     for model in ("erlang_c", "erlang_a"):
-        rows = (f["model"] == model).to_numpy()
+        rows = f["model"] == model
         if not rows.any():
             continue
-        p = f[rows]
-        common = (servers[rows], p["contacts"].to_numpy(float), p["aht_s"].to_numpy(float),
-                  p["interval_min"].to_numpy(float), p["answer_s"].fillna(0).to_numpy(float))
-        m = erlang_c_metrics(*common) if model == "erlang_c" else erlang_a_metrics(*common, p["patience_s"].to_numpy(float))
+        every = rows.all()
+        pick = (lambda v: v) if every else (lambda v: v[rows])
+        common = (pick(servers), pick(f["contacts"]), pick(f["aht_s"]), pick(f["interval_min"]),
+                  np.nan_to_num(pick(f["answer_s"]), nan=0.0))
+        m = erlang_c_metrics(*common) if model == "erlang_c" else erlang_a_metrics(*common, pick(f["patience_s"]))
         for col, val in m.items():
-            out.loc[rows, col] = val
-    no_target = f["sl"].isna() | f["answer_s"].isna()
-    out.loc[no_target.to_numpy(), "service_level"] = np.nan
+            if every:
+                new[col] = np.asarray(val, float)
+            else:
+                new[col][rows] = val
+    no_target = np.isnan(f["sl"]) | np.isnan(f["answer_s"])
+    new["service_level"][no_target] = np.nan
+    out = frame.copy()
+    for col, val in new.items():
+        out[col] = val
     return out
 
 
