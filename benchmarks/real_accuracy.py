@@ -147,7 +147,8 @@ def daily_totals_with_bands(frame: pd.DataFrame, info: dict) -> pd.DataFrame:
     parts = []
     for queue, g in daily.groupby("queue"):
         weeks = week_ahead(g["ds"], g["ds"].min() - pd.Timedelta(days=int(g["lead_day"].min()) - 1))
-        parts.append(g.assign(**daily_bands(g["forecast"].to_numpy(float), weeks, info["queues"][queue])))
+        parts.append(g.assign(**daily_bands(g["forecast"].to_numpy(float), weeks, info["queues"][queue],
+                                            pd.DatetimeIndex(g["ds"]))))
     return pd.concat(parts, ignore_index=True)
 
 

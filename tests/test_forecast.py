@@ -80,6 +80,11 @@ def test_run_records_the_choice_and_its_evidence(result, demo_config):
             assert q["model"] == best and q["wape"][best] <= (1 - CLEAR_GAIN) * q["wape"]["median"]
         assert 1.0 < q["interval_scale"]["0.8"] < q["interval_scale"]["0.95"]
     assert info["fallbacks"] == [] and len(info["backtest"]["origins"]) == 3
+    # the demo's queues all had campaign contacts: each has room for campaigns not announced yet,
+    # after its last known start (the planned campaigns reach into December)
+    for q in info["queues"].values():
+        room = q["unannounced"]
+        assert room is not None and 0 < room["0.8"] <= room["0.95"] and room["after"] >= "2026-11-22"
     assert set(info["adstock"]) == {"direct_mail", "email", "sms", "tv", "social"}
 
 

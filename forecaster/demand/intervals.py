@@ -6,6 +6,11 @@ further out (the level drifts, a profile ages), so each week ahead from the thir
 that the four-week average (``mean4``, cheap enough to run at many origins over the whole horizon)
 shows on the queue's own history: the ratio of its error quantile in that week to its quantile in
 the first two weeks, never below 1.
+
+Campaigns not on the calendar yet are the one error that only adds contacts: the backtest's
+calendar held every campaign its days saw, but planners hear of a campaign days or weeks before
+it starts, so past the calendar's last known start the days will hold campaigns nobody has
+submitted. Daily upper bands there widen by what past campaigns put on a day (:func:`unannounced`).
 """
 
 from __future__ import annotations
@@ -101,11 +106,51 @@ def grown(widths: dict[float, float], growth: dict | None, level: str, weeks: np
     return out
 
 
-def daily_bands(point: np.ndarray, weeks: np.ndarray, queue_info: dict) -> dict[str, np.ndarray] | None:
+def daily_bands(point: np.ndarray, weeks: np.ndarray, queue_info: dict,
+                days: pd.DatetimeIndex | None = None) -> dict[str, np.ndarray] | None:
     """Bands for daily totals ``point`` (one per day, ``weeks`` ahead) from a run's record of the
-    queue (``daily_scale`` and ``lead_growth``); None for a run made before daily calibration."""
+    queue (``daily_scale`` and ``lead_growth``); None for a run made before daily calibration.
+    With ``days`` (the dates of ``point``), days past the calendar's last campaign start get the
+    upper allowance for campaigns not on the calendar yet (``unannounced``, :func:`unannounced`)."""
     scale = queue_info.get("daily_scale")
     if not scale:
         return None
     widths = {float(k): float(v) for k, v in scale.items()}
-    return with_intervals(point, grown(widths, queue_info.get("lead_growth"), "daily", weeks))
+    bands = with_intervals(point, grown(widths, queue_info.get("lead_growth"), "daily", weeks))
+    allowance = queue_info.get("unannounced")
+    if allowance and days is not None:
+        beyond = np.asarray(pd.DatetimeIndex(days) > pd.Timestamp(allowance["after"]))
+        for lvl, name in ((0.8, "80"), (0.95, "95")):
+            bands[f"hi_{name}"] = widen(point, bands[f"hi_{name}"], np.where(beyond, allowance[str(lvl)], 0.0))
+    return bands
+
+
+def widen(point: np.ndarray, hi: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """An upper band ``hi`` around ``point`` widened by ``extra`` contacts that only ever add (an
+    independent upward risk): the half-widths added in quadrature."""
+    half = np.maximum(hi - point, 0.0)
+    return point + np.sqrt(half ** 2 + np.asarray(extra, float) ** 2)
+
+
+UNANNOUNCED_WEEKS = 16
+
+
+def unannounced(extra: pd.Series | None, history: pd.DataFrame, calendar: pd.DataFrame | None,
+                queue: str) -> dict | None:
+    """Campaigns not on the calendar yet: planners hear of campaigns days or weeks ahead, so past
+    the calendar's last known campaign start, days will hold campaign contacts the forecast does
+    not know of. Their allowance per band is the upper quantile (0.9 for the 80 % band, 0.975 for
+    the 95 %) of the daily contacts the campaign-impact model put on past campaigns over the last
+    :data:`UNANNOUNCED_WEEKS` weeks (``extra``: per queue and date); ``after`` is the last known
+    start. None for a queue whose recent history holds no campaign contacts."""
+    if extra is None or queue not in set(extra.index.get_level_values(0)):
+        return None
+    days = pd.DatetimeIndex(history["ds"].dt.normalize().unique())
+    days = days[days > days.max() - pd.Timedelta(weeks=UNANNOUNCED_WEEKS)]
+    past = extra.loc[queue].reindex(days).fillna(0.0).clip(lower=0.0)
+    if not (past > 0).any():
+        return None
+    mine = calendar[calendar["queues"].map(lambda qs: queue in qs)] if calendar is not None and len(calendar) else None
+    after = max(mine["start_ts"].max().normalize(), days.max()) if mine is not None and len(mine) else days.max()
+    return {"after": str(after.date()), "0.8": round(float(past.quantile(0.9)), 1),
+            "0.95": round(float(past.quantile(0.975)), 1)}

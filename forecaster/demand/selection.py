@@ -39,13 +39,14 @@ from forecaster.core.config import Config
 from forecaster.core.grid import future_grid, minute_of_day
 from forecaster.core.site_calendar import wall_occurrences
 from forecaster.demand.aht import aht_forecast
-from forecaster.demand.context import Context, make_context
+from forecaster.demand.context import Context, campaign_layer, make_context
 from forecaster.demand.intervals import (
     LEVELS,
     conformal_widths,
     daily_widths,
     grown,
     lead_growth,
+    unannounced,
     week_ahead,
     with_intervals,
 )
@@ -251,6 +252,8 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, resu
     weeks = week_ahead(q_grid["ds"], first_day)
     growth = lead_growth(q_hist, ctx, first_day, int(weeks.max())) if len(weeks) else None
     info["queues"][queue]["lead_growth"] = growth
+    extra, _ = campaign_layer(q_hist, q_grid.groupby("queue").groups, q_grid, ctx)
+    info["queues"][queue]["unannounced"] = unannounced(extra, q_hist, ctx.campaigns, queue)
     out = q_grid.rename(columns={"ds": "interval_start"}).assign(
         forecast=point, **with_intervals(point, grown(widths, growth, "interval", weeks)))
     out["aht_s"] = aht_forecast(q_hist, q_grid, ctx.config)

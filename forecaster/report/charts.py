@@ -45,7 +45,7 @@ def forecast_chart(queue: str, fc: pd.DataFrame, act: pd.DataFrame, calendar: pd
     day = pd.to_datetime(f["interval_start"]).dt.normalize()
     daily = f.groupby(day)[["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]].sum()
     weeks = week_ahead(daily.index.to_series(), daily.index.min()) if len(daily) else np.array([], int)
-    bands = daily_bands(daily["forecast"].to_numpy(float), weeks, queue_info or {}) if len(daily) else None
+    bands = daily_bands(daily["forecast"].to_numpy(float), weeks, queue_info or {}, daily.index) if len(daily) else None
     for col, band in (bands or {}).items():
         daily[col] = band
     a = act[act["queue"] == queue]
