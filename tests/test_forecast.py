@@ -309,3 +309,31 @@ def test_a_holiday_on_a_quiet_day_and_an_eve_are_forecast_in_proportion(tmp_path
     assert 350 < daily[pd.Timestamp("2026-12-24")] < 650          # Christmas Eve, a Thursday
     assert 100 < daily[pd.Timestamp("2026-12-25")] < 220          # Christmas Day, a Friday
     assert 850 < daily[pd.Timestamp("2026-12-22")] < 1150         # an ordinary Tuesday
+
+
+def test_interval_bands_past_the_calendar_carry_room_for_unannounced_campaigns(result):
+    """Past each queue's last known campaign start its intervals' upper bands widen by their share
+    of the day's allowance for campaigns not submitted yet (in quadrature); lower bands and the
+    days up to it keep the backtest's bands."""
+    from forecaster.demand.intervals import grown, week_ahead, with_intervals
+
+    first = pd.Timestamp(AS_OF + dt.timedelta(days=1))
+    widened = 0
+    for queue, q in result.info["queues"].items():
+        f = result.frame[result.frame["queue"] == queue].reset_index(drop=True)
+        point = f["forecast"].to_numpy()
+        weeks = week_ahead(f["interval_start"], first)
+        widths = {float(k): v for k, v in q["interval_scale"].items()}     # as recorded: to 4 decimals
+        plain = with_intervals(point, grown(widths, q["lead_growth"], "interval", weeks))
+        day = f["interval_start"].dt.normalize()
+        beyond = (day > pd.Timestamp(q["unannounced"]["after"])).to_numpy()
+        widened += int(beyond.any())
+        share = point / pd.Series(point).groupby(day.to_numpy()).transform("sum").to_numpy()
+        for lvl, name in ((0.8, "80"), (0.95, "95")):
+            np.testing.assert_allclose(f[f"lo_{name}"], plain[f"lo_{name}"], rtol=1e-4, atol=1e-3)
+            np.testing.assert_allclose(f[f"hi_{name}"][~beyond], plain[f"hi_{name}"][~beyond], rtol=1e-4, atol=1e-3)
+            half = plain[f"hi_{name}"][beyond] - point[beyond]
+            room = q["unannounced"][str(lvl)] * share[beyond]
+            np.testing.assert_allclose(f[f"hi_{name}"][beyond], point[beyond] + np.sqrt(half ** 2 + room ** 2), rtol=1e-4, atol=1e-3)
+            assert f[f"hi_{name}"][beyond].sum() > plain[f"hi_{name}"][beyond].sum() + 1 or not beyond.any()
+    assert widened >= 1                     # a queue whose calendar ends inside the horizon

@@ -10,7 +10,8 @@ the first two weeks, never below 1.
 Campaigns not on the calendar yet are the one error that only adds contacts: the backtest's
 calendar held every campaign its days saw, but planners hear of a campaign days or weeks before
 it starts, so past the calendar's last known start the days will hold campaigns nobody has
-submitted. Daily upper bands there widen by what past campaigns put on a day (:func:`unannounced`).
+submitted. Upper bands there widen by what past campaigns put on a day (:func:`unannounced`): a
+day's total by all of it, each interval by its share of the day (so staffing quantiles too).
 """
 
 from __future__ import annotations

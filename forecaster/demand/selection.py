@@ -48,6 +48,7 @@ from forecaster.demand.intervals import (
     lead_growth,
     unannounced,
     week_ahead,
+    widen,
     with_intervals,
 )
 from forecaster.demand.models import REGISTRY, point_forecast, race
@@ -254,8 +255,16 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, resu
     info["queues"][queue]["lead_growth"] = growth
     extra, _ = campaign_layer(q_hist, q_grid.groupby("queue").groups, q_grid, ctx)
     info["queues"][queue]["unannounced"] = unannounced(extra, q_hist, ctx.campaigns, queue)
-    out = q_grid.rename(columns={"ds": "interval_start"}).assign(
-        forecast=point, **with_intervals(point, grown(widths, growth, "interval", weeks)))
+    bands = with_intervals(point, grown(widths, growth, "interval", weeks))
+    room = info["queues"][queue]["unannounced"]
+    if room:                                    # each interval's share of its day's allowance
+        day = q_grid["ds"].dt.normalize()
+        total = pd.Series(point).groupby(day.to_numpy()).transform("sum").to_numpy()
+        share = np.divide(point, total, out=np.zeros(len(point)), where=total > 0)
+        beyond = (day > pd.Timestamp(room["after"])).to_numpy()
+        for lvl, name in ((0.8, "80"), (0.95, "95")):
+            bands[f"hi_{name}"] = widen(point, bands[f"hi_{name}"], np.where(beyond, room[str(lvl)] * share, 0.0))
+    out = q_grid.rename(columns={"ds": "interval_start"}).assign(forecast=point, **bands)
     out["aht_s"] = aht_forecast(q_hist, q_grid, ctx.config)
     out["model"] = chosen
     unseen = unseen_slots(q_hist, q_grid, point)
