@@ -119,18 +119,22 @@ def daily_bands(point: np.ndarray, weeks: np.ndarray, queue_info: dict,
     widths = {float(k): float(v) for k, v in scale.items()}
     bands = with_intervals(point, grown(widths, queue_info.get("lead_growth"), "daily", weeks))
     allowance = queue_info.get("unannounced")
-    if allowance and days is not None:
-        beyond = np.asarray(pd.DatetimeIndex(days) > pd.Timestamp(allowance["after"]))
-        for lvl, name in ((0.8, "80"), (0.95, "95")):
-            bands[f"hi_{name}"] = widen(point, bands[f"hi_{name}"], np.where(beyond, allowance[str(lvl)], 0.0))
-    return bands
+    return with_unannounced(point, bands, allowance, days) if allowance and days is not None else bands
 
 
-def widen(point: np.ndarray, hi: np.ndarray, extra: np.ndarray) -> np.ndarray:
-    """An upper band ``hi`` around ``point`` widened by ``extra`` contacts that only ever add (an
-    independent upward risk): the half-widths added in quadrature."""
-    half = np.maximum(hi - point, 0.0)
-    return point + np.sqrt(half ** 2 + np.asarray(extra, float) ** 2)
+def with_unannounced(point: np.ndarray, bands: dict[str, np.ndarray], allowance: dict, days,
+                     share: np.ndarray | float = 1.0) -> dict[str, np.ndarray]:
+    """``bands`` around ``point`` with the upper ones widened, on the ``days`` (one per row) past
+    ``allowance["after"]``, by ``share`` (per row: an interval's share of its day) of the
+    allowance of :func:`unannounced`. Those contacts only ever add and are independent of the
+    model's error, so the half-widths are added in quadrature; lower bands stay."""
+    beyond = np.asarray(pd.DatetimeIndex(days) > pd.Timestamp(allowance["after"]))
+    out = dict(bands)
+    for lvl, name in ((0.8, "80"), (0.95, "95")):
+        extra = np.where(beyond, allowance[str(lvl)] * np.asarray(share, float), 0.0)
+        half = np.maximum(bands[f"hi_{name}"] - point, 0.0)
+        out[f"hi_{name}"] = point + np.sqrt(half ** 2 + extra ** 2)
+    return out
 
 
 UNANNOUNCED_WEEKS = 16
@@ -151,7 +155,10 @@ def unannounced(extra: pd.Series | None, history: pd.DataFrame, calendar: pd.Dat
     past = extra.loc[queue].reindex(days).fillna(0.0).clip(lower=0.0)
     if not (past > 0).any():
         return None
-    mine = calendar[calendar["queues"].map(lambda qs: queue in qs)] if calendar is not None and len(calendar) else None
-    after = max(mine["start_ts"].max().normalize(), days.max()) if mine is not None and len(mine) else days.max()
+    after = days.max()
+    if calendar is not None and len(calendar):
+        starts = calendar.loc[calendar["queues"].map(lambda qs: queue in qs), "start_ts"]
+        if len(starts):
+            after = max(after, starts.max().normalize())
     return {"after": str(after.date()), "0.8": round(float(past.quantile(0.9)), 1),
             "0.95": round(float(past.quantile(0.975)), 1)}

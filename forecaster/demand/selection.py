@@ -8,8 +8,8 @@ Models (each returns a point forecast for every open interval of the horizon):
 * ``topdown`` and ``topdown_pooled``: the daily total of each open day from statsforecast's ARIMA
   with regressors (AR(2) errors on log totals; regressors: weekday, trend, yearly Fourier terms,
   holidays and their eves in proportion to the weekday's volume; campaigns as offsets, below),
-  then split over the day's intervals by the queue's intraday profile over the last 16 ordinary weeks: per weekday, or pooled over days
-  with the same opening hours.
+  then split over the day's intervals by the queue's intraday profile over the last 16 ordinary
+  weeks: per weekday, or pooled over days with the same opening hours.
   Only open days enter the daily series, as consecutive steps, so closed days and holidays do not
   distort it; the calendar lives in the regressors.
 * ``mstl``, the direct interval model: statsforecast's MSTL (daily and weekly seasonality) on the
@@ -48,8 +48,8 @@ from forecaster.demand.intervals import (
     lead_growth,
     unannounced,
     week_ahead,
-    widen,
     with_intervals,
+    with_unannounced,
 )
 from forecaster.demand.models import REGISTRY, point_forecast, race
 from forecaster.demand.models.combination import MedianCombination
@@ -254,16 +254,13 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, resu
     growth = lead_growth(q_hist, ctx, first_day, int(weeks.max())) if len(weeks) else None
     info["queues"][queue]["lead_growth"] = growth
     extra, _ = campaign_layer(q_hist, q_grid.groupby("queue").groups, q_grid, ctx)
-    info["queues"][queue]["unannounced"] = unannounced(extra, q_hist, ctx.campaigns, queue)
+    room = info["queues"][queue]["unannounced"] = unannounced(extra, q_hist, ctx.campaigns, queue)
     bands = with_intervals(point, grown(widths, growth, "interval", weeks))
-    room = info["queues"][queue]["unannounced"]
     if room:                                    # each interval's share of its day's allowance
         day = q_grid["ds"].dt.normalize()
         total = pd.Series(point).groupby(day.to_numpy()).transform("sum").to_numpy()
-        share = np.divide(point, total, out=np.zeros(len(point)), where=total > 0)
-        beyond = (day > pd.Timestamp(room["after"])).to_numpy()
-        for lvl, name in ((0.8, "80"), (0.95, "95")):
-            bands[f"hi_{name}"] = widen(point, bands[f"hi_{name}"], np.where(beyond, room[str(lvl)] * share, 0.0))
+        bands = with_unannounced(point, bands, room, day,
+                                 np.divide(point, total, out=np.zeros(len(point)), where=total > 0))
     out = q_grid.rename(columns={"ds": "interval_start"}).assign(forecast=point, **bands)
     out["aht_s"] = aht_forecast(q_hist, q_grid, ctx.config)
     out["model"] = chosen

@@ -50,8 +50,7 @@ def daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, yearly: bool = True
     110-230 came)."""
     doy = 2 * np.pi * dates.dayofyear.to_numpy() / 365.25
     x = interval_design(dates, hol, None)
-    on = hol["holiday"].reindex(dates).fillna(0).to_numpy(float)
-    x["eve"] = hol["holiday"].reindex(dates + pd.Timedelta(days=1)).fillna(0).to_numpy(float) * (1 - on)
+    x["eve"] = hol["eve"].reindex(dates).fillna(0).to_numpy(float)
     if weekday_weight is not None:
         scale = np.asarray(weekday_weight, float)[dates.weekday]
         for col in ("holiday_open", "eve"):
@@ -105,8 +104,7 @@ def impact_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, weekday_weight: np
     for col in ("after_holiday", "bridge"):
         x[col] = h[col].to_numpy(float)
     x["holiday_open"] = (h["holiday"] * (1 - h["closed"])).to_numpy(float)
-    nxt = hol["holiday"].reindex(dates + pd.Timedelta(days=1)).fillna(0).to_numpy(float)
-    x["eve"] = nxt * (1 - h["holiday"].fillna(0).to_numpy(float))
+    x["eve"] = h["eve"].fillna(0).to_numpy(float)
     if weekday_weight is not None:
         scale = np.asarray(weekday_weight, float)[dates.weekday]
         for col in x.columns[7:]:

@@ -1,4 +1,4 @@
-"""Holiday regressors per day: public holidays, the day after a closed holiday, bridge days."""
+"""Holiday regressors per day: public holidays, their eves, the day after a closed holiday, bridge days."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ def _site_open_weekday(config: Config, day: dt.date) -> bool:
 
 
 def holiday_features(config: Config, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """One row per date from ``start`` to ``end``: holiday, closed, after_holiday, bridge (0/1)."""
+    """One row per date from ``start`` to ``end``: holiday, closed, eve (the day before a public
+    holiday that is none itself), after_holiday, bridge (0/1)."""
     days = pd.date_range(start, end, freq="D")
     margin = dt.timedelta(days=10)
     hols = set(public_holidays(config.holidays, start - margin, end + margin))
@@ -34,6 +35,7 @@ def holiday_features(config: Config, start: dt.date, end: dt.date) -> pd.DataFra
         between = (weekday == 4 and (d - dt.timedelta(days=1)) in hols) or \
                   (weekday == 0 and (d + dt.timedelta(days=1)) in hols)
         bridge.append(int(is_open and d not in hols and between))
+    out["eve"] = [int(d not in hols and d + dt.timedelta(days=1) in hols) for d in days.date]
     out["after_holiday"] = after
     out["bridge"] = bridge
     out.index.name = "date"

@@ -26,14 +26,9 @@ DEFAULTS = {"model": "erlang_c", "sl": np.nan, "answer_s": np.nan, "asa_target_s
 
 
 def _with_defaults(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col, default in DEFAULTS.items():
-        if col not in out:
-            out[col] = default
-        elif col != "model":
-            out[col] = out[col].astype(float).fillna(default)
-    out["model"] = out["model"].fillna("erlang_c")
-    return out
+    """``frame`` with the :data:`DEFAULTS` columns filled in (:func:`_inputs` as columns)."""
+    f = _inputs(frame)
+    return frame.assign(**{col: f[col] for col in DEFAULTS})
 
 
 def _inputs(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -46,7 +41,7 @@ def _inputs(frame: pd.DataFrame) -> dict[str, np.ndarray]:
             out[col] = np.full(n, "erlang_c", object) if model is None else model
         elif col in frame:
             v = frame[col].to_numpy(float)
-            out[col] = np.where(np.isnan(v), default, v) if np.isnan(v).any() else v
+            out[col] = np.where(np.isnan(v), default, v)
         else:
             out[col] = np.full(n, default, float)
     return out
@@ -69,7 +64,7 @@ def requirements(frame: pd.DataFrame) -> pd.DataFrame:
         rows = f["model"] == model
         if not rows.any():
             continue
-        part = f if rows.all() else {key: val[rows] for key, val in f.items()}
+        part = {key: val[rows] for key, val in f.items()}
         use_sl = ~np.isnan(part["sl"])
         args = dict(contacts=part["contacts"], aht_s=part["aht_s"], interval_min=part["interval_min"],
                     answer_s=np.nan_to_num(part["answer_s"], nan=0.0), max_occupancy=part["max_occupancy"])
@@ -79,10 +74,8 @@ def requirements(frame: pd.DataFrame) -> pd.DataFrame:
         for flag in (True, False):
             sel = use_sl == flag
             if sel.any():
-                every = sel.all()
-                sub = args if every else {key: val[sel] for key, val in args.items()}
-                target = part["sl"] if flag else part["asa_target_s"]
-                target = target if every else target[sel]
+                sub = {key: val[sel] for key, val in args.items()}
+                target = (part["sl"] if flag else part["asa_target_s"])[sel]
                 got[sel] = solve(**sub, **({"sl": target} if flag else {"asa_s": target}))
         servers[rows] = got
     agents = np.maximum(ceil_tol(servers / k), f["min_agents"].astype(np.int64))
@@ -105,22 +98,14 @@ def _attach(frame: pd.DataFrame, f: dict[str, np.ndarray], agents: np.ndarray) -
         rows = f["model"] == model
         if not rows.any():
             continue
-        every = rows.all()
-        pick = (lambda v: v) if every else (lambda v: v[rows])
-        common = (pick(servers), pick(f["contacts"]), pick(f["aht_s"]), pick(f["interval_min"]),
-                  np.nan_to_num(pick(f["answer_s"]), nan=0.0))
-        m = erlang_c_metrics(*common) if model == "erlang_c" else erlang_a_metrics(*common, pick(f["patience_s"]))
+        common = (servers[rows], f["contacts"][rows], f["aht_s"][rows], f["interval_min"][rows],
+                  np.nan_to_num(f["answer_s"][rows], nan=0.0))
+        m = erlang_c_metrics(*common) if model == "erlang_c" else erlang_a_metrics(*common, f["patience_s"][rows])
         for col, val in m.items():
-            if every:
-                new[col] = np.asarray(val, float)
-            else:
-                new[col][rows] = val
+            new[col][rows] = val
     no_target = np.isnan(f["sl"]) | np.isnan(f["answer_s"])
     new["service_level"][no_target] = np.nan
-    out = frame.copy()
-    for col, val in new.items():
-        out[col] = val
-    return out
+    return frame.assign(**new)
 
 
 def deadline_requirements(frame: pd.DataFrame) -> pd.DataFrame:

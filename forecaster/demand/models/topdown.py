@@ -108,9 +108,8 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
 
 
 def special_days(hol: pd.DataFrame) -> set[dt.date]:
-    """Holidays, days after a closed holiday and bridge days: left out of intraday profiles."""
-    eve = hol["holiday"].shift(-1, fill_value=0).eq(1) & hol["holiday"].eq(0)
-    return set(hol.index[(hol["after_holiday"] == 1) | (hol["bridge"] == 1) | (hol["holiday"] == 1) | eve].date)
+    """Holidays, their eves, days after a closed holiday and bridge days: left out of intraday profiles."""
+    return set(hol.index[(hol[["holiday", "eve", "after_holiday", "bridge"]] == 1).any(axis=1)].date)
 
 
 @register
@@ -177,6 +176,7 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, profile: pd.Se
         offsets = campaign_contacts(hist, groups, grid, ctx)
         queues_off = set(offsets.index.get_level_values(0)) if offsets is not None else set()
         series = {}
+        special = special_days(hol)
         for queue, rows in groups.items():
             h = hist[hist["queue"] == queue]
             daily = h.groupby(h["ds"].dt.normalize())["y"].sum()
@@ -184,7 +184,7 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, profile: pd.Se
                 daily = np.maximum(daily - offsets.loc[queue].reindex(daily.index).fillna(0.0), 0.0)
             days = pd.DatetimeIndex(sorted(grid.loc[rows, "ds"].dt.normalize().unique()))
             yearly = (daily.index.max() - daily.index.min()).days + 1 >= YEARLY_MIN_DAYS
-            weight = weekday_weights(daily, special_days(hol))
+            weight = weekday_weights(daily, special)
             series[queue] = (daily, daily_design(daily.index, hol, yearly, weight),
                              daily_design(days, hol, yearly, weight))
         fits = daily_fits(series, ctx.engine)
