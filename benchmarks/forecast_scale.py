@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = """
 import sys, datetime as dt, warnings, pandas as pd
 warnings.simplefilter("ignore")
-from forecaster.config import load_config
-from forecaster.forecast import run_forecast
+from forecaster.core.config import load_config
+from forecaster.demand.selection import run_forecast
 config = load_config(sys.argv[1])
 act = pd.read_parquet(sys.argv[2])
 cal = pd.read_parquet(sys.argv[3])

@@ -88,10 +88,11 @@ def after_send(point: np.ndarray, added: np.ndarray, grid: pd.DataFrame, timed: 
     if timed is None or timed.empty or not np.any(added):
         return point
     out = point.copy()
-    day = grid["ds"].dt.normalize()
     step = pd.Timedelta(minutes=interval_min)
+    # each (queue, day)'s rows, found once: a comparison over the grid per send grew with queues x sends
+    where = grid.groupby([grid["queue"], grid["ds"].dt.normalize()], sort=False).indices
     for t in timed.itertuples():
-        rows = np.flatnonzero((grid["queue"] == t.queue).to_numpy() & (day == t.date).to_numpy())
+        rows = where.get((t.queue, pd.Timestamp(t.date)), np.array([], dtype=int))
         if not len(rows):
             continue
         shape = np.maximum(point[rows], 0.0)

@@ -137,13 +137,15 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     info["adstock"] = {c: {"lag_days": lag, "decay": d, "ramp_days": r} for c, (lag, d, r) in ctx.shapes.items()}
     grid = future_grid(config, config.queue_names, first_day, days)
     frames = []
+    # one split per frame, not a comparison over every row per queue (that grew with the square of the queues)
+    hists, grids = by_queue(hist), by_queue(grid)
+    scored = by_queue(results) if len(results) else {}
     for queue in config.queue_names:
-        q_hist = hist[hist["queue"] == queue]
-        q_grid = grid[grid["queue"] == queue].reset_index(drop=True)
-        if q_hist.empty:
+        if queue not in hists:
             info["warnings"].append(f"queue {queue}: no history up to {as_of}; no forecast")
             continue
-        frames.append(_forecast_queue(queue, q_hist, q_grid, results, ctx, info, pd.Timestamp(first_day)))
+        frames.append(_forecast_queue(queue, hists[queue], grids[queue].reset_index(drop=True),
+                                      scored.get(queue, pd.DataFrame()), ctx, info, pd.Timestamp(first_day)))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["queue", "interval_start", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "aht_s", "model"])
     return ForecastResult(at_clock_changes(frame, config, info), info)
@@ -208,13 +210,18 @@ def rank(eligible: list[str], scored: dict[str, float]) -> tuple[list[str], str]
     return ranked, f"{best}: lowest backtest WAPE {score[best]:.4f}"
 
 
-def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, results: pd.DataFrame,
+def by_queue(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``frame``'s rows per queue (original order and index), in one pass over the frame."""
+    return {q: g for q, g in frame.groupby("queue", sort=False)}
+
+
+def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, mine: pd.DataFrame,
                     ctx: Context, info: dict, first_day: pd.Timestamp) -> pd.DataFrame:
+    """One queue's forecast; ``mine`` is the queue's backtest rows (``queue, ds, y, p, model, origin``)."""
     history_days = q_hist["ds"].dt.normalize().nunique()
-    scored, mine = {}, pd.DataFrame(columns=["model"])
-    if len(results):
-        mine = results[results["queue"] == queue]
-        scored = {m: wape(g) for m, g in mine.groupby("model")}
+    scored = {m: wape(g) for m, g in mine.groupby("model")} if len(mine) else {}
+    if not len(mine):
+        mine = pd.DataFrame(columns=["model"])
     eligible = [m for m in MODELS if history_days >= REGISTRY[m].min_history_days] or ["snaive_week"]
     if len(eligible) < len(MODELS):
         info["warnings"].append(f"queue {queue}: only {history_days} days of history; using simpler models "
@@ -238,7 +245,7 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, resu
     if chosen == COMBINATION:
         residuals = combined
     else:
-        residuals = results[(results["queue"] == queue) & (results["model"] == chosen)] if len(results) else pd.DataFrame()
+        residuals = mine[mine["model"] == chosen] if len(mine) else pd.DataFrame()
     widths = conformal_widths(residuals) if len(residuals) else {lvl: float("nan") for lvl in LEVELS}
     if not len(residuals):
         info["warnings"].append(f"queue {queue}: no backtest residuals; prediction intervals are empty")

@@ -72,8 +72,9 @@ def direct_mstl(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, weeks: int
     groups = grid.groupby("queue").groups
     train, future = [], []
     xs = {}
+    recent = {q: h for q, h in hist[hist["ds"] >= start].groupby("queue", sort=False)}
     for queue in groups:
-        h = hist[(hist["queue"] == queue) & (hist["ds"] >= start)]
+        h = recent.get(queue, hist.iloc[:0])
         y = h.groupby("ds")["y"].sum().reindex(past).to_numpy(float)
         seen = past.normalize().isin(h["ds"].dt.normalize().unique())
         y[seen & np.isnan(y)] = 0.0                                  # closed hours of an open day
@@ -104,8 +105,9 @@ def direct_mstl(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, weeks: int
         else:
             res = sf.forecast(df=train_df, h=len(ahead), X_df=future_df if cols else None)
     out = np.zeros(len(grid))
+    results = {q: r for q, r in res.groupby("unique_id", sort=False)}
     for queue, rows in groups.items():
-        r = res[res["unique_id"] == queue].sort_values("ds")
+        r = results[queue].sort_values("ds")
         pred = pd.Series(np.maximum(r["mstl"].to_numpy(), 0.0), index=ahead)
         out[grid.index.get_indexer(rows)] = np.nan_to_num(pred.reindex(grid.loc[rows, "ds"]).to_numpy())
     return out

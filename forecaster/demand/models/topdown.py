@@ -102,9 +102,8 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
             out = out.compute() if hasattr(out, "compute") else out
         else:
             out = sf.forecast(df=train_df, h=h, X_df=future_df)
-    out = out.sort_values(["unique_id", "ds"])
-    return {q: np.maximum(np.expm1(out.loc[out["unique_id"] == q, "arimax"].to_numpy()[: len(xf)]), 0.0)
-            for q, (_, _, xf) in series.items()}
+    per_queue = {q: g.sort_values("ds")["arimax"].to_numpy() for q, g in out.groupby("unique_id", sort=False)}
+    return {q: np.maximum(np.expm1(per_queue[q][: len(xf)]), 0.0) for q, (_, _, xf) in series.items()}
 
 
 def special_days(hol: pd.DataFrame) -> set[dt.date]:
@@ -177,9 +176,9 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, profile: pd.Se
         queues_off = set(offsets.index.get_level_values(0)) if offsets is not None else set()
         series = {}
         special = special_days(hol)
+        totals = {q: h.groupby(h["ds"].dt.normalize())["y"].sum() for q, h in hist.groupby("queue", sort=False)}
         for queue, rows in groups.items():
-            h = hist[hist["queue"] == queue]
-            daily = h.groupby(h["ds"].dt.normalize())["y"].sum()
+            daily = totals.get(queue, pd.Series(dtype=float))
             if queue in queues_off:
                 daily = np.maximum(daily - offsets.loc[queue].reindex(daily.index).fillna(0.0), 0.0)
             days = pd.DatetimeIndex(sorted(grid.loc[rows, "ds"].dt.normalize().unique()))
