@@ -142,7 +142,7 @@ def test_cli_forecast_then_staff(tmp_path):
     assert listed[0]["started_at"] < listed[0]["finished_at"]
     shown = run("runs", "show", 1)
     assert shown.stdout.startswith("Run #1: forecast, ok, draft, as of 2026-11-15")
-    assert "wape_topdown_pooled" in shown.stdout and "Campaign carry-over learned: direct_mail lag" in shown.stdout
+    assert "wape_topdown_pooled" in shown.stdout and "Campaign response shapes learned: direct_mail lag" in shown.stdout
     chosen = [line for line in shown.stdout.splitlines() if line.startswith("Chosen for ")]
     assert len(chosen) == 4 and all(": " in line and ("WAPE" in line or "failed" in line) for line in chosen)
     missing = run("runs", "show", 9)
@@ -337,3 +337,39 @@ def test_interval_bands_past_the_calendar_carry_room_for_unannounced_campaigns(r
             np.testing.assert_allclose(f[f"hi_{name}"][beyond], point[beyond] + np.sqrt(half ** 2 + room ** 2), rtol=1e-4, atol=1e-3)
             assert f[f"hi_{name}"][beyond].sum() > plain[f"hi_{name}"][beyond].sum() + 1 or not beyond.any()
     assert widened >= 1                     # a queue whose calendar ends inside the horizon
+
+
+def test_the_forecast_is_made_per_chosen_model_for_its_queues_together(history, calendar, demo_config, monkeypatch):
+    """One campaign-impact fit per origin of the backtest and one per chosen model for the forecast
+    (not one per queue: 50 queues cost 50 fits); where the model fails for its queues together,
+    each queue is forecast alone, down its own ranking, and the run says so."""
+    from forecaster.campaigns import effects
+    from forecaster.demand import context as C
+    from forecaster.demand import selection
+
+    recent = history[history["ds"] >= "2026-06-01"]
+    fits = []
+    real = effects.campaign_offsets
+
+    def counted(actuals, *args, **kwargs):
+        fits.append(sorted(actuals["queue"].unique()))
+        return real(actuals, *args, **kwargs)
+
+    monkeypatch.setattr(C, "campaign_offsets", counted)
+    r = run_forecast(recent, calendar, demo_config, AS_OF, 7, origins=2)
+    chosen = {(q["model"], tuple(q["combination"])) for q in r.info["queues"].values()}
+    assert len(fits) == 2 + len(chosen) and all(len(f) > 0 for f in fits)
+    assert sum(len(f) for f in fits[2:]) == len(demo_config.queue_names)       # each queue in one forecast fit
+
+    point = selection._point
+
+    def fails_together(model, members, hist, grid, ctx):
+        if hist["queue"].nunique() > 1:
+            raise RuntimeError("boom")
+        return point(model, members, hist, grid, ctx)
+
+    monkeypatch.setattr(selection, "_point", fails_together)
+    alone = run_forecast(recent, calendar, demo_config, AS_OF, 7, origins=2)
+    assert any("failed for queues" in w and "RuntimeError: boom" in w for w in alone.info["warnings"])
+    assert set(alone.frame["queue"]) == set(demo_config.queue_names) and alone.info["fallbacks"] == []
+    assert (alone.frame["forecast"] > 0).any()

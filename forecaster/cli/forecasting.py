@@ -330,8 +330,9 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
         for item in run["info"].get(key, []):
             click.echo(f"{key[:-1].capitalize()}: {item if isinstance(item, str) else json.dumps(item)}")
     if run["info"].get("adstock"):
-        click.echo("Campaign carry-over learned: " + ", ".join(
+        click.echo("Campaign response shapes learned: " + ", ".join(
             f"{c} lag {v['lag_days']} d, ramp {v.get('ramp_days', 0)} d, decay {v['decay']}"
+            + (" per activity day" if v.get("clock") == "activity" else "")
             for c, v in run["info"]["adstock"].items()))
     if run["info"].get("schedule"):
         s = run["info"]["schedule"]

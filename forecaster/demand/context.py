@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from forecaster.campaigns.effects import DEFAULT as DEFAULT_RESPONSE
 from forecaster.campaigns.effects import campaign_offsets
 from forecaster.core.config import Config
 from forecaster.features.adstock import after_send_weights, campaign_exposure
@@ -37,6 +38,24 @@ class Context:
 def make_context(config: Config, campaigns: pd.DataFrame, start: dt.date, end: dt.date) -> Context:
     exposure = campaign_exposure(campaigns, config.queue_names, start, end)
     return Context(config, holiday_features(config, start, end), exposure, campaigns=campaigns)
+
+
+def switch_on_campaigns(ctx: Context, before: pd.Timestamp) -> None:
+    """Turn the campaign layer on for the channels with campaigns before ``before`` (a backtest's
+    earliest origin: a layer with nothing to learn from stays off). Their response shapes are
+    the campaign-impact model's, learned at its first fit (:func:`_campaign_contacts`); until
+    then ``ctx.shapes`` holds that model's default shape, the switch and part of the cache keys."""
+    ctx.shapes = {c: DEFAULT_RESPONSE for c in sorted(set(ctx.exposure.loc[ctx.exposure["date"] < before, "channel"]))}
+
+
+def learned_shapes(ctx: Context, end: pd.Timestamp) -> dict:
+    """The response shapes the campaign-impact model learned for a history ending before ``end``
+    and uses for it (the newest at most SHAPES_MAX_AGE days old), per channel, for the run's record."""
+    known = [at for at in ctx.impact_shapes if at < end and (end - pd.Timedelta(days=1) - at).days <= SHAPES_MAX_AGE]
+    if not known:
+        return {}
+    return {c: {"lag_days": int(s.lag_days), "decay": float(s.decay), "ramp_days": int(s.ramp_days), "clock": s.clock}
+            for c, s in sorted(ctx.impact_shapes[max(known)].items())}
 
 
 def campaign_contacts(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame, ctx: Context) -> pd.Series | None:

@@ -24,10 +24,9 @@ import numpy as np
 import pandas as pd
 
 from forecaster.core.config import Config
-from forecaster.demand.context import make_context
+from forecaster.demand.context import make_context, switch_on_campaigns
 from forecaster.demand.intervals import conformal_widths, with_intervals
 from forecaster.demand.selection import MODELS, backtest
-from forecaster.features.adstock import learn_adstock
 from forecaster.staffing.requirements import staff_forecast
 
 EVAL_MODELS = MODELS + ("median", "topdown_nocmp")   # the five models' median; topdown_pooled without campaigns
@@ -95,8 +94,7 @@ def evaluate(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of:
     origins = [first - pd.Timedelta(days=days + 7 * i) for i in range(windows)]
     ctx = make_context(config, campaigns, hist["ds"].min().date(), as_of + dt.timedelta(days=7))
     early = hist[hist["ds"] < min(origins)]
-    daily = early.groupby([early["queue"], early["ds"].dt.normalize().rename("date")])["y"].sum().reset_index()
-    ctx.shapes = learn_adstock(daily, ctx.exposure[ctx.exposure["date"] < min(origins)], ctx.holidays).shapes
+    switch_on_campaigns(ctx, min(origins))
     results, _ = backtest(hist, ctx, origins, days, models)
     results = pd.concat([_coverage(g) for _, g in results.groupby(["queue", "model"])], ignore_index=True)
     affected = campaign_days(campaigns)

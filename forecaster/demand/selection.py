@@ -39,7 +39,7 @@ from forecaster.core.config import Config
 from forecaster.core.grid import future_grid, minute_of_day
 from forecaster.core.site_calendar import wall_occurrences
 from forecaster.demand.aht import aht_forecast
-from forecaster.demand.context import Context, campaign_layer, make_context
+from forecaster.demand.context import Context, campaign_layer, learned_shapes, make_context, switch_on_campaigns
 from forecaster.demand.intervals import (
     LEVELS,
     conformal_widths,
@@ -53,7 +53,6 @@ from forecaster.demand.intervals import (
 )
 from forecaster.demand.models import REGISTRY, point_forecast, race
 from forecaster.demand.models.combination import MedianCombination
-from forecaster.features.adstock import learn_adstock
 
 MODELS = race()          # snaive_week, mean4, topdown, topdown_pooled, mstl
 
@@ -125,27 +124,29 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     ctx.engine = engine
     bt_days = min(backtest_days, days)
     starts = [pd.Timestamp(first_day) - pd.Timedelta(days=bt_days + 7 * i) for i in range(origins)]
-    daily = hist.groupby([hist["queue"], hist["ds"].dt.normalize().rename("date")])["y"].sum().reset_index()
     info: dict = {"queues": {}, "fallbacks": [], "warnings": [], "backtest": {"origins": [str(o.date()) for o in starts],
                                                                              "days": bt_days}}
-    ctx.shapes = learn_adstock(daily[daily["date"] < min(starts)], ctx.exposure[ctx.exposure["date"] < min(starts)],
-                               ctx.holidays).shapes
+    switch_on_campaigns(ctx, min(starts))
     results, failures = backtest(hist, ctx, starts, bt_days)
     info["fallbacks"] += [{"queue": "*", **f} for f in failures]
-    # the forecast keeps the carry-over shapes its backtest scored (learned before the earliest origin,
-    # four weeks back): learning them again on those four weeks more cost 10 s per 12 queues
-    info["adstock"] = {c: {"lag_days": lag, "decay": d, "ramp_days": r} for c, (lag, d, r) in ctx.shapes.items()}
     grid = future_grid(config, config.queue_names, first_day, days)
     frames = []
     # one split per frame, not a comparison over every row per queue (that grew with the square of the queues)
     hists, grids = by_queue(hist), by_queue(grid)
     scored = by_queue(results) if len(results) else {}
+    plans = {}
     for queue in config.queue_names:
         if queue not in hists:
             info["warnings"].append(f"queue {queue}: no history up to {as_of}; no forecast")
             continue
-        frames.append(_forecast_queue(queue, hists[queue], grids[queue].reset_index(drop=True),
-                                      scored.get(queue, pd.DataFrame()), ctx, info, pd.Timestamp(first_day)))
+        plans[queue] = _plan(queue, hists[queue], scored.get(queue, pd.DataFrame()), info)
+    points = _first_choices(plans, hist, grid, ctx, info)
+    for queue, plan in plans.items():
+        frames.append(_forecast_queue(queue, hists[queue], grids[queue].reset_index(drop=True), plan,
+                                      points.get(queue), ctx, info, pd.Timestamp(first_day)))
+    # the response shapes the forecast used: normally those its backtest scored (learned by the impact
+    # model before the earliest origin, four weeks back), as learning them again cost 10 s per 12 queues
+    info["adstock"] = learned_shapes(ctx, pd.Timestamp(first_day))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["queue", "interval_start", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "aht_s", "model"])
     return ForecastResult(at_clock_changes(frame, config, info), info)
@@ -215,9 +216,20 @@ def by_queue(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {q: g for q, g in frame.groupby("queue", sort=False)}
 
 
-def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, mine: pd.DataFrame,
-                    ctx: Context, info: dict, first_day: pd.Timestamp) -> pd.DataFrame:
-    """One queue's forecast; ``mine`` is the queue's backtest rows (``queue, ds, y, p, model, origin``)."""
+@dataclass
+class _Plan:
+    """A queue's race, decided on its backtest before any forecast is made."""
+
+    ranked: list[str]                   # models in the order they are tried
+    reason: str
+    members: list[str]                  # the combination's members
+    combined: pd.DataFrame              # the combination's backtest rows
+    mine: pd.DataFrame                  # the queue's backtest rows
+    scored: dict[str, float]            # backtest WAPE per model
+
+
+def _plan(queue: str, q_hist: pd.DataFrame, mine: pd.DataFrame, info: dict) -> _Plan:
+    """The race for one queue; ``mine`` is the queue's backtest rows (``queue, ds, y, p, model, origin``)."""
     history_days = q_hist["ds"].dt.normalize().nunique()
     scored = {m: wape(g) for m, g in mine.groupby("model")} if len(mine) else {}
     if not len(mine):
@@ -233,11 +245,54 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, mine
         scored[COMBINATION] = wape(combined)
         eligible = [*eligible, COMBINATION]
     ranked, reason = rank(eligible, scored)
-    point, chosen = None, None
-    for model in ranked:
+    return _Plan(ranked, reason, members, combined, mine, scored)
+
+
+def _point(model: str, members: list[str], hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context) -> np.ndarray:
+    if model == COMBINATION:
+        return MedianCombination(ctx, members).forecast(hist, grid)[COMBINATION].to_numpy()
+    return predict(model, hist, grid, ctx)
+
+
+def _first_choices(plans: dict[str, _Plan], hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context,
+                   info: dict) -> dict[str, tuple[np.ndarray, pd.Series | None]]:
+    """Each queue's forecast by its first-ranked model, made for all queues of one choice together
+    (one statsforecast call and one campaign-impact fit per model, as in the backtest, not one per
+    queue), with the campaign contacts per queue and date it used. A group whose forecast fails is
+    left out, with a warning: its queues go through their ranking one by one
+    (:func:`_forecast_queue`), where each failure is recorded."""
+    groups: dict[tuple, list[str]] = {}
+    for queue, plan in plans.items():
+        key = (plan.ranked[0], tuple(plan.members) if plan.ranked[0] == COMBINATION else ())
+        groups.setdefault(key, []).append(queue)
+    out = {}
+    for (model, members), queues in groups.items():
+        h = hist[hist["queue"].isin(queues)]
+        g = grid[grid["queue"].isin(queues)].reset_index(drop=True)
         try:
-            point = (MedianCombination(ctx, members).forecast(q_hist, q_grid)[COMBINATION].to_numpy()
-                     if model == COMBINATION else predict(model, q_hist, q_grid, ctx))
+            point = _point(model, list(members), h, g, ctx)
+        except Exception as exc:  # noqa: BLE001 - recorded; each queue tries again alone
+            info["warnings"].append(f"{model} failed for queues {', '.join(queues)} together "
+                                    f"({type(exc).__name__}: {exc}); each queue was forecast alone")
+            continue
+        extra, _ = campaign_layer(h, g.groupby("queue").groups, g, ctx)     # the fit the forecast made
+        for queue, rows in g.groupby("queue", sort=False).indices.items():
+            out[queue] = (point[rows], extra)
+    return out
+
+
+def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan: _Plan,
+                    first: tuple[np.ndarray, pd.Series | None] | None, ctx: Context, info: dict,
+                    first_day: pd.Timestamp) -> pd.DataFrame:
+    """One queue's forecast: ``first`` is its first-ranked model's point forecast and campaign
+    contacts where :func:`_first_choices` made them; otherwise the ranking is tried here, model by model."""
+    ranked, reason, members, combined, mine, scored = (plan.ranked, plan.reason, plan.members, plan.combined,
+                                                       plan.mine, plan.scored)
+    history_days = q_hist["ds"].dt.normalize().nunique()
+    point, chosen, extra = (first[0], ranked[0], first[1]) if first is not None else (None, None, None)
+    for model in ranked if first is None else []:
+        try:
+            point = _point(model, members, q_hist, q_grid, ctx)
             chosen = model
             break
         except Exception as exc:  # noqa: BLE001 - recorded and the next model is tried
@@ -260,7 +315,8 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, mine
     weeks = week_ahead(q_grid["ds"], first_day)
     growth = lead_growth(q_hist, ctx, first_day, int(weeks.max())) if len(weeks) else None
     info["queues"][queue]["lead_growth"] = growth
-    extra, _ = campaign_layer(q_hist, q_grid.groupby("queue").groups, q_grid, ctx)
+    if first is None:
+        extra, _ = campaign_layer(q_hist, q_grid.groupby("queue").groups, q_grid, ctx)
     room = info["queues"][queue]["unannounced"] = unannounced(extra, q_hist, ctx.campaigns, queue)
     bands = with_intervals(point, grown(widths, growth, "interval", weeks))
     if room:                                    # each interval's share of its day's allowance
