@@ -185,7 +185,7 @@ def test_cli_backtest_reports_every_model_with_coverage(tmp_path):
 
 def test_dask_engine_gives_the_local_numbers(history, calendar, demo_config):
     """statsforecast on a local Dask cluster (through fugue) reproduces the local engine."""
-    from forecaster.demand.engine import engine_session
+    from forecaster.core.engine import engine_session
 
     small = history[history["queue"].isin(["voice_billing", "chat"]) & (history["ds"] >= "2026-08-01")]
     local = run_forecast(small, calendar, demo_config, AS_OF, 7, origins=1)

@@ -47,7 +47,7 @@ from forecaster.core.config import Config
 from forecaster.core.errors import ForecasterError, InputError, StoreLockedError, UserError
 from forecaster.core.grid import parse_horizon
 from forecaster.core.site_calendar import complete_as_of
-from forecaster.demand.engine import engine_session
+from forecaster.core.engine import engine_session
 from forecaster.demand.selection import run_forecast
 from forecaster.io.actuals import load_actuals
 from forecaster.io.output import old_names_of, write_bytes, write_table
@@ -348,11 +348,12 @@ def _run(job: Job) -> NightlyResult:
     inputs = step_campaigns(job)
     if inputs.same_run and not job.force and not got.rejected:
         return unchanged(job, inputs.same_run)
-    frame = step_forecast(job, inputs)
-    req_mean, req_q = step_staff(job, frame)
-    plan = step_schedule(job, frame)
-    cap = step_capacity(job, frame, plan)
-    imp = step_impact(job, inputs, frame)
+    with engine_session(job.engine, job.dask_address):      # one cluster for every per-queue step
+        frame = step_forecast(job, inputs)
+        req_mean, req_q = step_staff(job, frame)
+        plan = step_schedule(job, frame)
+        cap = step_capacity(job, frame, plan)
+        imp = step_impact(job, inputs, frame)
     staging = step_export(job, frame, req_mean, req_q, plan, cap, imp)
     step_publish(job, got, frame, req_mean, req_q, plan, cap, imp)
     step_report(job, staging)
@@ -424,7 +425,7 @@ def unchanged(job: Job, same: int) -> NightlyResult:
 
 
 def step_forecast(job: Job, inputs: Inputs) -> pd.DataFrame:
-    with job.step("forecast"), engine_session(job.engine, job.dask_address):
+    with job.step("forecast"):
         fc = run_forecast(inputs.hist, inputs.calendar, job.config, job.as_of,
                           parse_horizon(job.config.nightly.horizon), engine=job.engine)
     job.info.update(fc.info)
@@ -440,7 +441,7 @@ def step_staff(job: Job, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
 def step_schedule(job: Job, frame: pd.DataFrame) -> dict:
     """Shifts for the first full week of the forecast."""
     with job.step("schedule"):
-        plan = shifts.plan_run(frame, job.config, job.run_id)
+        plan = shifts.plan_run(frame, job.config, job.run_id, engine=job.engine)
     job.info["schedule"] = plan.pop("meta")
     return plan
 

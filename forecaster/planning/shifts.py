@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ from pyworkforce.scheduling import MinAbsDifference, MinRequiredResources
 from pyworkforce.shifts import shift_coverage_from_spans
 
 from forecaster.core.config import WEEKDAYS, Config, ShiftTemplate
+from forecaster.core.engine import map_tasks
 from forecaster.core.errors import UserError
 from forecaster.staffing.requirements import staff_forecast
 
@@ -230,68 +232,33 @@ def _grid_index(ts: pd.Series, interval_min: int) -> np.ndarray:
 
 
 def schedule_week(req: pd.DataFrame, config: Config, week_start: dt.date, method: str | None = None,
-                  time_limit_s: float | None = None, breaks: bool = True) -> dict[str, pd.DataFrame]:
+                  time_limit_s: float | None = None, breaks: bool = True,
+                  engine: str = "local") -> dict[str, pd.DataFrame]:
     """Schedule one week from a requirements frame (``queue, interval_start, agents, scheduled``).
 
     Returns frames ``shifts`` (headcount per queue, day and variant), ``coverage`` (per interval:
     required, productive, on_shift, on_break, over, under), ``breaks``, ``summary`` (per queue and
     day: solver status, time, paid agent-hours, the lower bound and shortfalls) and ``shortfalls``.
+    Every queue and day is its own problem (:func:`schedule_day`); ``engine="dask"`` solves them as
+    Dask tasks (:func:`~forecaster.core.engine.map_tasks`).
     """
     if not config.shifts:
         raise UserError("the config has no shift templates; add a 'shifts:' section (see configs/example.yaml)")
     method = method or config.scheduling.method
     time_limit_s = time_limit_s or config.scheduling.time_limit_s
-    step = config.interval_min
-    periods = 24 * 60 // step
-    hours = step / 60
     days = [week_start + dt.timedelta(days=i) for i in range(7)]
     r = req.copy()
     r["interval_start"] = pd.to_datetime(r["interval_start"])
     r = r[r["interval_start"].dt.date.isin(days)]
-    shifts, coverage, breaks_rows, summary = [], [], [], []
-    for queue in config.queue_names:
-        q = r[r["queue"] == queue]
-        for day in days:
-            d = q[q["interval_start"].dt.date == day]
-            need = np.zeros(periods, np.int64)
-            prod = np.zeros(periods, np.int64)
-            idx = _grid_index(d["interval_start"], step)
-            need[idx] = d["required_with_shrinkage"].to_numpy(np.int64)
-            prod[idx] = d["required_agents"].to_numpy(np.int64)
-            variants = shift_variants(config, queue, day.weekday())
-            plan = solve_day(need, variants, periods, method, time_limit_s)
-            on_shift = coverage_of(plan.headcount, variants, periods)
-            on_break, notes = np.zeros(periods, np.int64), list(plan.notes)
-            if breaks and any(plan.headcount.values()):
-                brk, on_break, more = place_breaks(plan.headcount, variants, periods, prod)
-                notes += more
-                if len(brk):
-                    start = pd.Timestamp(day)
-                    breaks_rows.append(pd.DataFrame({
-                        "queue": queue, "day": day, "shift": brk["shift"], "slot": brk["slot"] + 1,
-                        "break": brk["break_name"],
-                        "start": start + pd.to_timedelta(brk["start_period"] * step, unit="min"),
-                        "end": start + pd.to_timedelta(brk["end_period"] * step, unit="min")}))
-            for v in variants:
-                if plan.headcount.get(v.name, 0):
-                    start = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=v.start_p * step)
-                    shifts.append({"queue": queue, "day": day, "shift": v.name, "start": start,
-                                   "end": start + dt.timedelta(minutes=v.length_p * step),
-                                   "paid_h": v.template.paid_h, "headcount": plan.headcount[v.name]})
-            active = (need > 0) | (on_shift > 0)
-            grid = pd.Timestamp(day) + pd.to_timedelta(np.arange(periods)[active] * step, unit="min")
-            under = np.maximum(need - on_shift, 0)
-            coverage.append(pd.DataFrame({
-                "queue": queue, "interval_start": grid, "required_with_shrinkage": need[active], "required_agents": prod[active],
-                "scheduled_agents": on_shift[active], "on_break": on_break[active],
-                "over": np.maximum(on_shift - need, 0)[active], "under": under[active]}))
-            summary.append({"queue": queue, "day": day, "status": plan.status, "solve_s": round(plan.solve_s, 3),
-                            "solver_gap": round(plan.gap, 4),
-                            "required_with_shrinkage_agent_h": round(need.sum() * hours, 2),
-                            "scheduled_agent_h": round(on_shift.sum() * hours, 2),
-                            "paid_agent_h": round(plan.cost * hours, 2),
-                            "short_intervals": int((under > 0).sum()), "short_agent_h": round(under.sum() * hours, 2),
-                            "notes": "; ".join(notes)})
+    by_day = {key: g for key, g in r.groupby([r["queue"], r["interval_start"].dt.date], sort=False)}
+    empty = r.iloc[:0]
+    tasks = [(queue, day, by_day.get((queue, day), empty)) for queue in config.queue_names for day in days]
+    solved = map_tasks(partial(schedule_day, config=config, method=method, time_limit_s=time_limit_s,
+                               breaks=breaks), tasks, engine)
+    shifts = [row for part in solved for row in part["shifts"]]
+    coverage = [part["coverage"] for part in solved]
+    breaks_rows = [part["breaks"] for part in solved if part["breaks"] is not None]
+    summary = [part["summary"] for part in solved]
     cov = pd.concat(coverage, ignore_index=True) if coverage else pd.DataFrame()
     out = {
         "shifts": pd.DataFrame(shifts, columns=["queue", "day", "shift", "start", "end", "paid_h", "headcount"]),
@@ -305,8 +272,59 @@ def schedule_week(req: pd.DataFrame, config: Config, week_start: dt.date, method
     return out
 
 
+def schedule_day(task: tuple[str, dt.date, pd.DataFrame], config: Config, method: str, time_limit_s: float,
+                 breaks: bool = True) -> dict:
+    """One queue's day (``task``: queue, day, its requirement rows): the shifts (rows), the coverage
+    per interval, the breaks (a frame, or None) and the summary row."""
+    queue, day, d = task
+    step = config.interval_min
+    periods = 24 * 60 // step
+    hours = step / 60
+    need = np.zeros(periods, np.int64)
+    prod = np.zeros(periods, np.int64)
+    idx = _grid_index(d["interval_start"], step)
+    need[idx] = d["required_with_shrinkage"].to_numpy(np.int64)
+    prod[idx] = d["required_agents"].to_numpy(np.int64)
+    variants = shift_variants(config, queue, day.weekday())
+    plan = solve_day(need, variants, periods, method, time_limit_s)
+    on_shift = coverage_of(plan.headcount, variants, periods)
+    on_break, notes, breaks_frame = np.zeros(periods, np.int64), list(plan.notes), None
+    if breaks and any(plan.headcount.values()):
+        brk, on_break, more = place_breaks(plan.headcount, variants, periods, prod)
+        notes += more
+        if len(brk):
+            start = pd.Timestamp(day)
+            breaks_frame = pd.DataFrame({
+                "queue": queue, "day": day, "shift": brk["shift"], "slot": brk["slot"] + 1,
+                "break": brk["break_name"],
+                "start": start + pd.to_timedelta(brk["start_period"] * step, unit="min"),
+                "end": start + pd.to_timedelta(brk["end_period"] * step, unit="min")})
+    shifts = []
+    for v in variants:
+        if plan.headcount.get(v.name, 0):
+            start = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=v.start_p * step)
+            shifts.append({"queue": queue, "day": day, "shift": v.name, "start": start,
+                           "end": start + dt.timedelta(minutes=v.length_p * step),
+                           "paid_h": v.template.paid_h, "headcount": plan.headcount[v.name]})
+    active = (need > 0) | (on_shift > 0)
+    grid = pd.Timestamp(day) + pd.to_timedelta(np.arange(periods)[active] * step, unit="min")
+    under = np.maximum(need - on_shift, 0)
+    coverage = pd.DataFrame({
+        "queue": queue, "interval_start": grid, "required_with_shrinkage": need[active], "required_agents": prod[active],
+        "scheduled_agents": on_shift[active], "on_break": on_break[active],
+        "over": np.maximum(on_shift - need, 0)[active], "under": under[active]})
+    summary = {"queue": queue, "day": day, "status": plan.status, "solve_s": round(plan.solve_s, 3),
+               "solver_gap": round(plan.gap, 4),
+               "required_with_shrinkage_agent_h": round(need.sum() * hours, 2),
+               "scheduled_agent_h": round(on_shift.sum() * hours, 2),
+               "paid_agent_h": round(plan.cost * hours, 2),
+               "short_intervals": int((under > 0).sum()), "short_agent_h": round(under.sum() * hours, 2),
+               "notes": "; ".join(notes)}
+    return {"shifts": shifts, "coverage": coverage, "breaks": breaks_frame, "summary": summary}
+
+
 def plan_run(forecast: pd.DataFrame, config: Config, run_id: int, week: str | None = None,
-             method: str | None = None, quantile: float | None = None) -> dict:
+             method: str | None = None, quantile: float | None = None, engine: str = "local") -> dict:
     """Schedule one week of run ``run_id``'s forecast: the plan and its summary (``meta``)."""
 
     quantile = quantile if quantile is not None else config.scheduling.quantile
@@ -317,7 +335,7 @@ def plan_run(forecast: pd.DataFrame, config: Config, run_id: int, week: str | No
         raise UserError(f"week {start:%G-W%V} is outside run {run_id}'s forecast ({first} to {last}); "
                         f"pick a week in that range")
     req = staff_forecast(forecast[(days >= start) & (days <= start + dt.timedelta(days=6))], config, quantile)
-    plan = schedule_week(req, config, start, method)
+    plan = schedule_week(req, config, start, method, engine=engine)
     s = plan["summary"]
     meta = {"week": f"{start:%G-W%V}", "week_start": str(start), "method": method or config.scheduling.method,
             "quantile": quantile, "statuses": s["status"].value_counts().to_dict(),
