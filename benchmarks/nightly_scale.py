@@ -1,17 +1,18 @@
-"""The nightly job end to end through the CLI: the demo store and a 50-queue store.
+"""The nightly job end to end through the CLI: the demo store, then stores of N synthetic queues.
 
 Each case starts from an empty store: the actuals file is dropped into the drop folder and
 the calendar submitted, then ``forecaster nightly`` runs in a fresh process. Reported: wall
-time, the job's own per-step timings and peak memory (max RSS of the child).
-Targets (issue 7): demo at most 2 minutes, 50 queues at most 15 minutes.
-Usage: python benchmarks/nightly_scale.py [--queues 50] [--skip-big]
+time, seconds per queue, the job's own per-step timings and peak memory of the whole process
+tree (the job and any Dask worker processes, sampled every half second).
+Targets (issue 22): 50 queues at most 5 minutes; 500 queues at most 30 minutes with
+``--engine dask`` on a local cluster, peak memory at most 6 GiB.
+Usage: python -m benchmarks.nightly_scale [--sizes 4,50,200,500] [--engines local,dask] [--skip-demo]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import yaml
 
 from benchmarks.forecast_scale import build
@@ -28,23 +30,38 @@ ROOT = Path(__file__).resolve().parent.parent
 FC = [sys.executable, "-m", "forecaster"]
 
 
-def nightly_case(folder: Path, config: Path, actuals: Path, calendar_csv: Path) -> dict:
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident bytes of ``proc`` and all its descendants (Dask's nannies and workers included)."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:            # a process that ended between the listing and the reading
+            pass
+    return total
+
+
+def nightly_case(folder: Path, config: Path, actuals: Path, calendar_csv: Path, engine: str = "local") -> dict:
     drop = folder / "drop"
-    drop.mkdir()
+    drop.mkdir(exist_ok=True)
     shutil.copy(actuals, drop / actuals.name)
     subprocess.run([*FC, "--config", str(config), "campaigns", "submit", str(calendar_csv), "--by", "bench"],
                    check=True, capture_output=True, cwd=ROOT)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    out = subprocess.run([*FC, "--config", str(config), "nightly", "--log-format", "json"], capture_output=True,
-                         text=True, cwd=ROOT)
-    wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    assert out.returncode == 0, out.stderr[-2000:]
+    with tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen([*FC, "--config", str(config), "nightly", "--log-format", "json", "--engine", engine],
+                                 stdout=subprocess.DEVNULL, stderr=err, text=True, cwd=ROOT)
+        proc, peak = psutil.Process(child.pid), 0
+        while child.poll() is None:
+            peak = max(peak, tree_rss(proc))
+            time.sleep(0.5)
+        wall = time.perf_counter() - t0
+        err.seek(0)
+        assert child.returncode == 0, err.read()[-2000:]
     shown = subprocess.run([*FC, "--config", str(config), "runs", "show", "latest", "--format", "json"],
                            check=True, capture_output=True, text=True, cwd=ROOT)
     info = json.loads(shown.stdout)["info"]
-    return {"wall_s": round(wall, 1), "peak_rss_mib": round(max(peak, before) / 1024),
+    return {"wall_s": round(wall, 1), "peak_tree_mib": round(peak / 2**20),
             "steps_s": info["steps_s"], "schedule": info["schedule"]["statuses"],
             "windows": info["capacity"]["windows"]}
 
@@ -58,7 +75,7 @@ def demo(folder: Path) -> dict:
                         ROOT / "data" / "demo" / "campaigns.csv")
 
 
-def big(folder: Path, n_queues: int) -> dict:
+def big(folder: Path, n_queues: int, engine: str = "local") -> dict:
     config, actuals, calendar = build(folder, n_queues)
     cfg = yaml.safe_load(config.read_text())
     cfg.update(output_dir="out", nightly={"drop_dir": "drop", "horizon": "6w", "quantile": 0.8})
@@ -71,20 +88,24 @@ def big(folder: Path, n_queues: int) -> dict:
     act = pd.read_parquet(actuals).rename(columns={"ds": "interval_start", "y": "contacts"})
     path = folder / "actuals.parquet"
     act.to_parquet(path)
-    return nightly_case(folder, config, path, csv)
+    out = nightly_case(folder, config, path, csv, engine)
+    return {"queues": n_queues, "engine": engine, "s_per_queue": round(out["wall_s"] / n_queues, 2), **out}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--queues", type=int, default=50)
-    parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--sizes", default="50", help="comma-separated numbers of synthetic queues")
+    parser.add_argument("--engines", default="local", help="comma-separated: local, dask")
+    parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "demo").mkdir()
-        print("demo (4 queues):", json.dumps(demo(Path(tmp) / "demo")))
-    if not args.skip_big:
+    if not args.skip_demo:
         with tempfile.TemporaryDirectory() as tmp:
-            print(f"{args.queues} queues:", json.dumps(big(Path(tmp), args.queues)))
+            (Path(tmp) / "demo").mkdir()
+            print("demo (4 queues):", json.dumps(demo(Path(tmp) / "demo")), flush=True)
+    for n in (int(x) for x in args.sizes.split(",")):
+        for engine in args.engines.split(","):
+            with tempfile.TemporaryDirectory() as tmp:
+                print(f"{n} queues, {engine}:", json.dumps(big(Path(tmp), n, engine)), flush=True)
 
 
 if __name__ == "__main__":

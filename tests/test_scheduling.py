@@ -225,6 +225,25 @@ def test_demo_week_is_solved_to_optimal():
     assert set(plan["summary"]["status"]) == {"OPTIMAL"} and plan["shortfalls"].empty
 
 
+def test_queue_days_solved_on_a_dask_cluster_of_two_processes_give_the_local_plan(site):
+    """Every queue and day is its own task: on a local cluster of two worker processes the plan,
+    breaks included, is the one solved in this process (the solver time aside)."""
+    from distributed import get_client
+
+    from forecaster.core.engine import engine_session
+
+    req = pd.concat([_req(site, 4), _req(site, 5).assign(queue="email")])
+    local = scheduling.schedule_week(req, site, WEEK)
+    with engine_session("dask"):
+        workers = get_client().scheduler_info()["workers"]
+        dist = scheduling.schedule_week(req, site, WEEK, engine="dask")
+    assert len(workers) == 2 and all(w.get("nthreads") == 1 for w in workers.values())
+    assert len(local["summary"]) == 14 and local["shifts"]["headcount"].sum() > 0 and len(local["breaks"])
+    for part in ("shifts", "coverage", "breaks", "shortfalls"):
+        pd.testing.assert_frame_equal(local[part], dist[part])
+    pd.testing.assert_frame_equal(local["summary"].drop(columns="solve_s"), dist["summary"].drop(columns="solve_s"))
+
+
 @pytest.mark.parametrize("delay, spread", [(45, 30), (60, 120), (10, 5), (0, 1)])
 def test_callbacks_with_any_delay_and_spread_all_land_on_the_grid(site, delay, spread):
     """45 minutes on a 30-minute grid used to land nowhere (5.8 call-backs made, 0 staffed)."""
