@@ -66,8 +66,13 @@ def _inputs(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context):
     hol = ctx.holidays
     cmp_all = None
     if ctx.shapes:
+        # the impact model's response shapes learned before this history's end (ours use them
+        # too); their lag, decay and ramp as calendar-day carry-over, Prophet having no activity clock
+        end = hist["ds"].max().normalize()
+        learned = [at for at in ctx.impact_shapes if at <= end]
+        shapes = ctx.impact_shapes[max(learned)] if learned else ctx.shapes
         cmp_all = campaign_features(ctx.exposure, sorted(grid["queue"].unique()), hol.index.min().date(),
-                                    hol.index.max().date(), ctx.shapes)
+                                    hol.index.max().date(), {c: tuple(v[:3]) for c, v in shapes.items()})
     return hol, cmp_all
 
 

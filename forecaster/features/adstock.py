@@ -13,21 +13,18 @@ a lag and a geometric decay, the adstock of marketing-mix models:
 
     adstock[t] = sum over k >= lag of decay ** (k - lag) * exposure[t - k]
 
-The lag and decay of every channel are learned from history by :func:`learn_adstock`: a linear
-model of daily totals is fitted at several forward origins and each channel's (lag, decay) is
-chosen by its out-of-sample error, one channel at a time.
+Each channel's shape is learned by the campaign-impact model
+(:func:`forecaster.campaigns.effects.learn_shapes`, through :func:`search_shapes`), and the
+forecast's campaign layer uses that model's shapes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-
-from forecaster.features.design import carryover_design
 
 CARRY_DAYS = 28                      # how far an adstock kernel reaches
 LAGS = (0, 1, 2, 3, 4)
@@ -111,66 +108,6 @@ def campaign_features(exposure: pd.DataFrame, queues: list[str], start: dt.date,
             col = np.concatenate([adstock(row, lag, decay, *ramp) for row in raw])
         out[f"cmp_{channel}"] = col
     return out
-
-
-@dataclass
-class AdstockFit:
-    """Learned (lag, decay) per channel and the out-of-sample error of each choice tried."""
-
-    shapes: dict[str, tuple[int, float]]
-    scores: dict[str, dict[tuple[int, float], float]] = field(default_factory=dict)
-
-
-def learn_adstock(daily: pd.DataFrame, exposure: pd.DataFrame, hol: pd.DataFrame,
-                  origins: tuple[float, ...] = (0.55, 0.7, 0.85), horizon: float = 0.15,
-                  passes: int = 2) -> AdstockFit:
-    """Choose each channel's (lag, decay, ramp) by forward-origin error of a daily linear model.
-
-    ``daily`` has ``queue, date, y`` for open days. For each origin the model (weekday, trend,
-    yearly Fourier terms, holiday effects and one adstock column per channel, per queue) is fitted
-    on the days before it and scored on the next ``horizon`` share of days. Channels are tuned one
-    at a time, the others held at their current shape, for ``passes`` rounds. The ramp (days of
-    linear rise from the lag to the peak) lets a slow channel such as direct mail peak late.
-    """
-    channels = sorted(exposure["channel"].unique()) if len(exposure) else []
-    shapes = {c: DEFAULT_SHAPE for c in channels}
-    fit = AdstockFit(shapes)
-    if not channels:
-        return fit
-    start, end = daily["date"].min().date(), daily["date"].max().date()
-    queues = sorted(daily["queue"].unique())
-    days = pd.date_range(start, end, freq="D")
-    per_queue = {q: g.sort_values("date") for q, g in daily.groupby("queue")}
-    pos = {q: days.get_indexer(pd.DatetimeIndex(g["date"])) for q, g in per_queue.items()}
-    base = {q: carryover_design(pd.DatetimeIndex(g["date"]), hol) for q, g in per_queue.items()}
-    raw = {}                                    # daily exposure per channel and queue, before carry-over
-    for channel in channels:
-        wide = campaign_features(exposure[exposure["channel"] == channel], queues, start, end, {channel: (0, 0.0)})
-        raw[channel] = {q: wide[f"cmp_{channel}"].loc[q].to_numpy() for q in queues}
-    cache: dict[tuple, np.ndarray] = {}
-
-    def column(channel, shape, queue):
-        key = (channel, shape, queue)
-        if key not in cache:
-            lag, decay, ramp = shape
-            cache[key] = adstock(raw[channel][queue], lag, decay, ramp)[pos[queue]]
-        return cache[key]
-
-    def score(trial: dict[str, tuple[int, float, int]]) -> float:
-        total = 0.0
-        for q, g in per_queue.items():
-            x = np.column_stack([base[q]] + [column(c, trial[c], q) for c in channels])
-            y = g["y"].to_numpy(float)
-            n = len(y)
-            for o in origins:
-                cut, stop = int(n * o), min(n, int(n * (o + horizon)))
-                beta, *_ = np.linalg.lstsq(x[:cut], y[:cut], rcond=None)
-                total += float(np.abs(y[cut:stop] - x[cut:stop] @ beta).sum())
-        return total
-
-    candidates = [Carryover(lag, decay, ramp) for lag in LAGS for decay in DECAYS for ramp in RAMPS]
-    fit.shapes, fit.scores = search_shapes(channels, shapes, candidates, score, passes)
-    return fit
 
 
 def search_shapes(channels: list[str], shapes: dict, candidates: list[tuple], score, passes: int) -> tuple[dict, dict]:

@@ -28,9 +28,9 @@ from forecaster.campaigns.calendar import (
 )
 from forecaster.campaigns.effects import analyse, past_impact
 from forecaster.core.config import Config
+from forecaster.core.engine import engine_session
 from forecaster.core.errors import StoreLockedError, UserError
 from forecaster.core.site_calendar import complete_as_of
-from forecaster.core.engine import engine_session
 from forecaster.demand.selection import run_forecast
 from forecaster.io.output import write_bytes
 from forecaster.planning.capacity import capacity_of

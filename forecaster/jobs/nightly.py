@@ -44,10 +44,10 @@ from forecaster import __version__
 from forecaster.campaigns import effects
 from forecaster.campaigns.calendar import current, drain_inbox
 from forecaster.core.config import Config
+from forecaster.core.engine import engine_session
 from forecaster.core.errors import ForecasterError, InputError, StoreLockedError, UserError
 from forecaster.core.grid import parse_horizon
 from forecaster.core.site_calendar import complete_as_of
-from forecaster.core.engine import engine_session
 from forecaster.demand.selection import run_forecast
 from forecaster.io.actuals import load_actuals
 from forecaster.io.output import old_names_of, write_bytes, write_table
