@@ -287,3 +287,11 @@ def test_agents_on_a_break_are_not_spare(site):
     productive = capacity.productive_agents(np.array([10]), np.array([0.3]))[0]
     assert spare["productive"].tolist() == [productive, min(productive, 6), 3, 0]
     assert spare["spare"].tolist() == [productive - 2, min(productive, 6) - 2, 1, -2]
+
+
+def test_map_tasks_keeps_order_locally_and_asks_for_a_session_on_dask():
+    from forecaster.core.engine import map_tasks
+
+    assert map_tasks(abs, [-3, 2, -1]) == [3, 2, 1]
+    with pytest.raises(RuntimeError, match="engine_session"):
+        map_tasks(abs, [-3, 2], "dask")

@@ -29,7 +29,8 @@ from forecaster.store.runs import Runs
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the forecast (.csv, .parquet, .json).")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where statsforecast fits the models: here, or on Dask (see README).")
-@click.option("--dask-address", metavar="HOST:PORT", help="Dask scheduler; default: a local cluster on every core.")
+@click.option("--dask-address", metavar="HOST:PORT", help="Dask scheduler; default: a local cluster, one worker "
+              "process per core.")
 @click.option("--publish", is_flag=True, help="Make the run the published plan (files in output_dir/latest). "
               "Default: a draft, which no command uses unless given --run.")
 @format_option
@@ -119,8 +120,10 @@ def backtest_cmd(app: App, windows, horizon, as_of, out, fmt) -> None:
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Last day of actuals to use. "
               "Default: the last day in the store.")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-              help="Where the forecasting step runs (statsforecast's Dask backend through fugue).")
-@click.option("--dask-address", metavar="HOST:PORT", help="Dask scheduler; default: a local cluster.")
+              help="Where the per-queue work runs: statsforecast's fits through fugue and each queue-day's "
+                   "schedule as a Dask task (see README).")
+@click.option("--dask-address", metavar="HOST:PORT", help="Dask scheduler; default: a local cluster, one worker "
+              "process per core.")
 @click.option("--force", is_flag=True, help="Recompute even if a published run has exactly these inputs.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Log lines on stderr: text for people, json (one object per line) for machines.")
