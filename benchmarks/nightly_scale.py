@@ -3,7 +3,7 @@
 Each case starts from an empty store: the actuals file is dropped into the drop folder and
 the calendar submitted, then ``forecaster nightly`` runs in a fresh process. Reported: wall
 time, seconds per queue, the job's own per-step timings and peak memory of the whole process
-tree (the job and any Dask worker processes, sampled every half second).
+tree (the job and any Dask worker processes, sampled every half second), overall and per step.
 Targets (issue 22): 50 queues at most 5 minutes; 500 queues at most 30 minutes with
 ``--engine dask`` on a local cluster, peak memory at most 6 GiB.
 Usage: python -m benchmarks.nightly_scale [--sizes 4,50,200,500] [--engines local,dask] [--skip-demo]
@@ -41,6 +41,18 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
+def current_step(log, step: str) -> str:
+    """The step the job's JSON log (read on from where it was) says is running."""
+    for line in log.readlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("event") == "step started":
+            step = event["step"]
+    return step
+
+
 def nightly_case(folder: Path, config: Path, actuals: Path, calendar_csv: Path, engine: str = "local") -> dict:
     drop = folder / "drop"
     drop.mkdir(exist_ok=True)
@@ -48,12 +60,14 @@ def nightly_case(folder: Path, config: Path, actuals: Path, calendar_csv: Path, 
     subprocess.run([*FC, "--config", str(config), "campaigns", "submit", str(calendar_csv), "--by", "bench"],
                    check=True, capture_output=True, cwd=ROOT)
     t0 = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as err:
+    with tempfile.NamedTemporaryFile("w+") as err, open(err.name) as log:
         child = subprocess.Popen([*FC, "--config", str(config), "nightly", "--log-format", "json", "--engine", engine],
                                  stdout=subprocess.DEVNULL, stderr=err, text=True, cwd=ROOT)
-        proc, peak = psutil.Process(child.pid), 0
-        while child.poll() is None:
-            peak = max(peak, tree_rss(proc))
+        proc, peak, by_step, step = psutil.Process(child.pid), 0, {}, "start"
+        while child.poll() is None:                     # peak memory, and per step by the job's log
+            step = current_step(log, step)
+            rss = tree_rss(proc)
+            peak, by_step[step] = max(peak, rss), max(by_step.get(step, 0), rss)
             time.sleep(0.5)
         wall = time.perf_counter() - t0
         err.seek(0)
@@ -62,6 +76,7 @@ def nightly_case(folder: Path, config: Path, actuals: Path, calendar_csv: Path, 
                            check=True, capture_output=True, text=True, cwd=ROOT)
     info = json.loads(shown.stdout)["info"]
     return {"wall_s": round(wall, 1), "peak_tree_mib": round(peak / 2**20),
+            "peak_mib_by_step": {k: round(v / 2**20) for k, v in by_step.items()},
             "steps_s": info["steps_s"], "schedule": info["schedule"]["statuses"],
             "windows": info["capacity"]["windows"]}
 
