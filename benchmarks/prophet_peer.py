@@ -41,7 +41,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.forecast_accuracy import BANK, load_bank, load_demo, pooled  # noqa: E402
 from forecaster.demand import selection as F  # noqa: E402
-from forecaster.demand.context import Context  # noqa: E402
+from forecaster.demand.context import Context, shapes_for  # noqa: E402
 from forecaster.demand.evaluation import evaluate  # noqa: E402
 from forecaster.demand.models import ForecastModel, register  # noqa: E402
 from forecaster.demand.models.topdown import hours_profile, split_by_profile  # noqa: E402
@@ -68,9 +68,7 @@ def _inputs(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context):
     if ctx.shapes:
         # the impact model's response shapes learned before this history's end (ours use them
         # too); their lag, decay and ramp as calendar-day carry-over, Prophet having no activity clock
-        end = hist["ds"].max().normalize()
-        learned = [at for at in ctx.impact_shapes if at <= end]
-        shapes = ctx.impact_shapes[max(learned)] if learned else ctx.shapes
+        shapes = shapes_for(ctx, hist["ds"].max().normalize()) or ctx.shapes
         cmp_all = campaign_features(ctx.exposure, sorted(grid["queue"].unique()), hol.index.min().date(),
                                     hol.index.max().date(), {c: tuple(v[:3]) for c, v in shapes.items()})
     return hol, cmp_all

@@ -48,14 +48,21 @@ def switch_on_campaigns(ctx: Context, before: pd.Timestamp) -> None:
     ctx.shapes = {c: DEFAULT_RESPONSE for c in sorted(set(ctx.exposure.loc[ctx.exposure["date"] < before, "channel"]))}
 
 
+def shapes_for(ctx: Context, end: pd.Timestamp) -> dict | None:
+    """The campaign-impact model's response shapes that serve a history ending on day ``end``: the
+    newest learned on history up to ``end``, at most SHAPES_MAX_AGE days before it, covering every
+    channel with a campaign started by then; None when none do (they are learned anew)."""
+    cal = ctx.campaigns
+    channels = set(cal.loc[cal["start_ts"] <= end, "channel"]) if cal is not None and len(cal) else set()
+    known = [at for at, learned in ctx.impact_shapes.items()
+             if at <= end and (end - at).days <= SHAPES_MAX_AGE and channels <= set(learned)]
+    return ctx.impact_shapes[max(known)] if known else None
+
+
 def learned_shapes(ctx: Context, end: pd.Timestamp) -> dict:
-    """The response shapes the campaign-impact model learned for a history ending before ``end``
-    and uses for it (the newest at most SHAPES_MAX_AGE days old), per channel, for the run's record."""
-    known = [at for at in ctx.impact_shapes if at < end and (end - pd.Timedelta(days=1) - at).days <= SHAPES_MAX_AGE]
-    if not known:
-        return {}
+    """The response shapes a forecast from history ending on day ``end`` used, per channel, for the run's record."""
     return {c: {"lag_days": int(s.lag_days), "decay": float(s.decay), "ramp_days": int(s.ramp_days), "clock": s.clock}
-            for c, s in sorted(ctx.impact_shapes[max(known)].items())}
+            for c, s in sorted((shapes_for(ctx, end) or {}).items())}
 
 
 def campaign_contacts(hist: pd.DataFrame, groups: dict, grid: pd.DataFrame, ctx: Context) -> pd.Series | None:
@@ -133,10 +140,7 @@ def _campaign_contacts(hist: pd.DataFrame, future: dict, ctx: Context) -> pd.Ser
     # SHAPES_MAX_AGE days and only from history before the origin (no look-ahead in backtests);
     # a one-queue forecast after a backtest reuses the shapes the backtest learned on all queues.
     end = hist["ds"].max().normalize()
-    channels = set(ctx.campaigns.loc[ctx.campaigns["start_ts"] <= end, "channel"])
-    known = [at for at, learned in ctx.impact_shapes.items()
-             if at <= end and (end - at).days <= SHAPES_MAX_AGE and channels <= set(learned)]
-    shapes = ctx.impact_shapes[max(known)] if known else None
+    shapes = shapes_for(ctx, end)
     found = campaign_offsets(hist.rename(columns={"ds": "interval_start", "y": "contacts"}), ctx.campaigns,
                              ctx.config, end.date(), future, shapes)
     if shapes is None and found.attrs.get("shapes"):

@@ -146,7 +146,7 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
                                       points.get(queue), ctx, info, pd.Timestamp(first_day)))
     # the response shapes the forecast used: normally those its backtest scored (learned by the impact
     # model before the earliest origin, four weeks back), as learning them again cost 10 s per 12 queues
-    info["adstock"] = learned_shapes(ctx, pd.Timestamp(first_day))
+    info["adstock"] = learned_shapes(ctx, pd.Timestamp(as_of))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["queue", "interval_start", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "aht_s", "model"])
     return ForecastResult(at_clock_changes(frame, config, info), info)
@@ -226,6 +226,7 @@ class _Plan:
     combined: pd.DataFrame              # the combination's backtest rows
     mine: pd.DataFrame                  # the queue's backtest rows
     scored: dict[str, float]            # backtest WAPE per model
+    history_days: int
 
 
 def _plan(queue: str, q_hist: pd.DataFrame, mine: pd.DataFrame, info: dict) -> _Plan:
@@ -245,7 +246,7 @@ def _plan(queue: str, q_hist: pd.DataFrame, mine: pd.DataFrame, info: dict) -> _
         scored[COMBINATION] = wape(combined)
         eligible = [*eligible, COMBINATION]
     ranked, reason = rank(eligible, scored)
-    return _Plan(ranked, reason, members, combined, mine, scored)
+    return _Plan(ranked, reason, members, combined, mine, scored, int(history_days))
 
 
 def _point(model: str, members: list[str], hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context) -> np.ndarray:
@@ -275,10 +276,22 @@ def _first_choices(plans: dict[str, _Plan], hist: pd.DataFrame, grid: pd.DataFra
             info["warnings"].append(f"{model} failed for queues {', '.join(queues)} together "
                                     f"({type(exc).__name__}: {exc}); each queue was forecast alone")
             continue
-        extra, _ = campaign_layer(h, g.groupby("queue").groups, g, ctx)     # the fit the forecast made
-        for queue, rows in g.groupby("queue", sort=False).indices.items():
+        by = g.groupby("queue", sort=False)
+        extra, _ = campaign_layer(h, by.groups, g, ctx)     # the fit the forecast made (cached)
+        for queue, rows in by.indices.items():
             out[queue] = (point[rows], extra)
     return out
+
+
+def _down_the_ranking(queue: str, plan: _Plan, q_hist: pd.DataFrame, q_grid: pd.DataFrame, ctx: Context,
+                      info: dict) -> tuple[np.ndarray | None, str | None]:
+    """One queue's forecast by the first of its ranked models that does not fail; each failure is recorded."""
+    for model in plan.ranked:
+        try:
+            return _point(model, plan.members, q_hist, q_grid, ctx), model
+        except Exception as exc:  # noqa: BLE001 - recorded and the next model is tried
+            info["fallbacks"].append({"queue": queue, "model": model, "reason": f"{type(exc).__name__}: {exc}"})
+    return None, None
 
 
 def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan: _Plan,
@@ -288,15 +301,11 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan
     contacts where :func:`_first_choices` made them; otherwise the ranking is tried here, model by model."""
     ranked, reason, members, combined, mine, scored = (plan.ranked, plan.reason, plan.members, plan.combined,
                                                        plan.mine, plan.scored)
-    history_days = q_hist["ds"].dt.normalize().nunique()
-    point, chosen, extra = (first[0], ranked[0], first[1]) if first is not None else (None, None, None)
-    for model in ranked if first is None else []:
-        try:
-            point = _point(model, members, q_hist, q_grid, ctx)
-            chosen = model
-            break
-        except Exception as exc:  # noqa: BLE001 - recorded and the next model is tried
-            info["fallbacks"].append({"queue": queue, "model": model, "reason": f"{type(exc).__name__}: {exc}"})
+    if first is not None:
+        (point, extra), chosen = first, ranked[0]
+    else:
+        point, chosen = _down_the_ranking(queue, plan, q_hist, q_grid, ctx, info)
+        extra, _ = campaign_layer(q_hist, q_grid.groupby("queue").groups, q_grid, ctx)
     if chosen == COMBINATION:
         residuals = combined
     else:
@@ -311,12 +320,10 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan
                              "interval_scale": {str(k): round(v, 4) for k, v in widths.items()},
                              "daily_scale": {str(k): round(v, 4) for k, v in
                                              (daily_widths(residuals) if len(residuals) else widths).items()},
-                             "history_days": int(history_days)}
+                             "history_days": plan.history_days}
     weeks = week_ahead(q_grid["ds"], first_day)
     growth = lead_growth(q_hist, ctx, first_day, int(weeks.max())) if len(weeks) else None
     info["queues"][queue]["lead_growth"] = growth
-    if first is None:
-        extra, _ = campaign_layer(q_hist, q_grid.groupby("queue").groups, q_grid, ctx)
     room = info["queues"][queue]["unannounced"] = unannounced(extra, q_hist, ctx.campaigns, queue)
     bands = with_intervals(point, grown(widths, growth, "interval", weeks))
     if room:                                    # each interval's share of its day's allowance
