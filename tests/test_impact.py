@@ -538,3 +538,16 @@ def test_a_late_send_is_measured_from_its_days_hours(site):
     assert (totals["extra_contacts"] / t - 1).abs().median() < 0.15
     assert ((totals["lo_80"] <= t) & (t <= totals["hi_80"])).mean() >= 0.7
     assert est["send_day_cv"].notna().all()          # each says how much model error its figure carries
+
+
+def test_agent_hours_taken_a_few_queues_at_a_time_are_those_of_one_pass(world, result, site, monkeypatch):
+    """extra_agent_hours staffs queues in chunks to bound memory; the hours must not depend on it.
+    The voice history is copied onto the e-mail queue (staffed by deadline, campaign by campaign)."""
+    actuals, _, _, _ = world
+    days = result["days"]
+    both_days = pd.concat([days, days.assign(queue="email")], ignore_index=True)
+    both = pd.concat([actuals, actuals.assign(queue="email", contacts=actuals["contacts"] * 0.5)], ignore_index=True)
+    whole = effects.extra_agent_hours(both_days, both, site)
+    monkeypatch.setattr(effects, "HOURS_CHUNK_ROWS", 10)        # every queue its own chunk
+    pd.testing.assert_frame_equal(effects.extra_agent_hours(both_days, both, site), whole)
+    assert set(whole["queue"]) == {"voice", "email"} and whole["extra_agent_hours"].gt(0).any()

@@ -877,12 +877,38 @@ def unexplained(result: dict, since: dt.date | None = None, z: float = stats.nor
     return out.sort_values(["day", "queue"]).reset_index(drop=True)
 
 
+HOURS_CHUNK_ROWS = 200_000     # intervals staffed at once by extra_agent_hours (bounds its memory)
+
+
 def extra_agent_hours(per_day: pd.DataFrame, intervals: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Agent-hours each campaign needs, per campaign and queue: staffing of ``intervals`` (``queue,
     interval_start, contacts, aht_s``: actuals for past days, the forecast for planned ones) minus
-    staffing without the campaign's extra contacts, spread over each day by its intraday shape."""
+    staffing without the campaign's extra contacts, spread over each day by its intraday shape.
+
+    Queues are staffed independently, so they are taken a few at a time (about
+    :data:`HOURS_CHUNK_ROWS` intervals): the staffing frames of a 500-queue centre's campaign
+    days never sit in memory at once."""
+    empty = pd.DataFrame(columns=["campaign_id", "queue", "extra_agent_hours"])
     if per_day.empty or intervals.empty:
-        return pd.DataFrame(columns=["campaign_id", "queue", "extra_agent_hours"])
+        return empty
+    rows_of = intervals.groupby("queue", sort=True).indices
+    days_of = per_day.groupby("queue", sort=True).indices
+    chunks, chunk, size = [], [], 0
+    for queue in (q for q in rows_of if q in days_of):
+        chunk.append(queue)
+        size += len(rows_of[queue])
+        if size >= HOURS_CHUNK_ROWS:
+            chunks.append(chunk)
+            chunk, size = [], 0
+    chunks += [chunk] if chunk else []
+    parts = [_extra_agent_hours(per_day.iloc[np.concatenate([days_of[q] for q in c])],
+                                intervals.iloc[np.sort(np.concatenate([rows_of[q] for q in c]))], config)
+             for c in chunks]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts).sort_values(["campaign_id", "queue"]).reset_index(drop=True) if parts else empty
+
+
+def _extra_agent_hours(per_day: pd.DataFrame, intervals: pd.DataFrame, config: Config) -> pd.DataFrame:
     iv = intervals.assign(day=pd.to_datetime(intervals["interval_start"]).dt.date)
     iv["share"] = iv["contacts"] / iv.groupby(["queue", "day"])["contacts"].transform("sum").replace(0, np.nan)
     iv["share"] = iv["share"].fillna(0.0)
