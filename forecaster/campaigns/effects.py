@@ -893,14 +893,12 @@ def extra_agent_hours(per_day: pd.DataFrame, intervals: pd.DataFrame, config: Co
         return empty
     rows_of = intervals.groupby("queue", sort=True).indices
     days_of = per_day.groupby("queue", sort=True).indices
-    chunks, chunk, size = [], [], 0
-    for queue in (q for q in rows_of if q in days_of):
-        chunk.append(queue)
-        size += len(rows_of[queue])
-        if size >= HOURS_CHUNK_ROWS:
-            chunks.append(chunk)
-            chunk, size = [], 0
-    chunks += [chunk] if chunk else []
+    queues = [q for q in rows_of if q in days_of]
+    if not queues:
+        return empty
+    # a queue joins the chunk its first interval falls in, counting intervals over the queues in turn
+    chunk_of = np.cumsum([0] + [len(rows_of[q]) for q in queues[:-1]]) // HOURS_CHUNK_ROWS
+    chunks = [[q for q, k in zip(queues, chunk_of) if k == c] for c in np.unique(chunk_of)]
     parts = [_extra_agent_hours(per_day.iloc[np.concatenate([days_of[q] for q in c])],
                                 intervals.iloc[np.sort(np.concatenate([rows_of[q] for q in c]))], config)
              for c in chunks]
