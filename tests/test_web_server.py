@@ -143,7 +143,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(cfg):
 
 
 def test_marketing_uploads_in_a_browser_and_a_planner_opens_the_report(cfg, server, tmp_path):
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.wait import WebDriverWait
 
@@ -162,10 +162,17 @@ def test_marketing_uploads_in_a_browser_and_a_planner_opens_the_report(cfg, serv
         def arrive(css: str, text: str) -> None:
             """Wait until the page a click led to shows ``text`` in ``css`` (the old page may linger)."""
             def shown(d):
+                # The texts are read in one script, so no element handle can go stale between
+                # finding and reading it; a page unloading mid-read is retried, not a failure
+                # (chromium reports it as a stale node or "Node ... does not belong to the
+                # document"), and the wait's timeout still fails the test with the message.
                 try:
-                    return any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, css))
-                except StaleElementReferenceException:
+                    texts = d.execute_script(
+                        "return Array.from(document.querySelectorAll(arguments[0]),"
+                        " e => e.innerText)", css)
+                except WebDriverException:
                     return False
+                return any(text in t for t in texts or [])
             WebDriverWait(driver, 30).until(shown, f"no {css} with {text!r}: {driver.current_url}")
 
         def log_in(name: str) -> None:
