@@ -195,6 +195,34 @@ def test_dask_engine_gives_the_local_numbers(history, calendar, demo_config):
     # the same to 1e-5 relative, or a thousandth of a contact near zero (float order in the fits)
     pd.testing.assert_frame_equal(local.frame, dist.frame, rtol=1e-5, atol=1e-3)
 
+def test_local_engine_fits_on_statsforecasts_own_pool_with_the_one_process_numbers(history, calendar,
+                                                                                   demo_config, monkeypatch):
+    """In a local engine session statsforecast's fits run on its own pool of processes (started
+    from a fork server, not by forking this threaded process), with the numbers of one process;
+    outside a session and afterwards everything is as it was."""
+    import multiprocessing
+
+    from forecaster.core import engine as E
+
+    small = history[history["queue"].isin(["voice_billing", "chat"]) & (history["ds"] >= "2026-08-01")]
+    one = run_forecast(small, calendar, demo_config, AS_OF, 7, origins=1)
+    used: list[tuple[int, int]] = []
+    real = E.statsforecast_jobs
+    monkeypatch.setattr(E, "POOL_MIN_SERIES", 2)             # two queues are enough here
+    for module in ("mstl", "topdown"):
+        monkeypatch.setattr(f"forecaster.demand.models.{module}.statsforecast_jobs",
+                            lambda n: used.append((n, real(n))) or used[-1][1])
+    before = multiprocessing.get_start_method(allow_none=True)
+    with E.engine_session("local", jobs=2):
+        assert multiprocessing.get_start_method() == "forkserver"
+        pooled = run_forecast(small, calendar, demo_config, AS_OF, 7, origins=1)
+    # every call on two series was offered the two processes; a call on one queue alone stays here
+    assert {n for n, _ in used} == {1, 2} and all(jobs == min(n, 2) for n, jobs in used)
+    assert multiprocessing.get_start_method(allow_none=True) == before and E.statsforecast_jobs(50) == 1
+    assert one.info["queues"] == pooled.info["queues"]
+    pd.testing.assert_frame_equal(one.frame, pooled.frame, rtol=1e-9, atol=1e-9)
+
+
 
 def test_a_planned_mailing_adds_its_contacts_to_the_forecast(history, calendar, demo_config):
     """The planned direct mailing of 1 Dec (61,000 reached; about 12 calls per 1,000, 70 % of them

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from forecaster.core.engine import statsforecast_jobs
 from forecaster.demand.context import Context
 from forecaster.demand.models.base import ForecastModel, register
 from forecaster.features.design import interval_design
@@ -91,7 +92,7 @@ def direct_mstl(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, weeks: int
         future.append(f)
     model = MSTL(season_length=[per_day, 7 * per_day], stl_kwargs=STL_SPEED,
                  trend_forecaster=ARIMA(order=(2, 0, 0), include_mean=True), alias="mstl")
-    sf = StatsForecast(models=[model], freq=1, n_jobs=1)
+    sf = StatsForecast(models=[model], freq=1, n_jobs=1 if ctx.engine == "dask" else statsforecast_jobs(len(groups)))
     train_df, future_df = pd.concat(train, ignore_index=True), pd.concat(future, ignore_index=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from forecaster.core.engine import statsforecast_jobs
 from forecaster.core.grid import minute_of_day
 from forecaster.demand.context import Context, after_send, campaign_contacts, campaign_layer
 from forecaster.demand.models.base import ForecastModel, register
@@ -90,7 +91,7 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
         future.append(fut)
     train_df, future_df = pd.concat(train, ignore_index=True), pd.concat(future, ignore_index=True)
     model = ARIMA(order=(2, 0, 0), include_mean=True, method=DAILY_METHOD, alias="arimax")
-    sf = StatsForecast(models=[model], freq=1, n_jobs=1)
+    sf = StatsForecast(models=[model], freq=1, n_jobs=1 if engine == "dask" else statsforecast_jobs(len(series)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if engine == "dask":
