@@ -199,7 +199,7 @@ def test_local_engine_fits_on_statsforecasts_own_pool_with_the_one_process_numbe
                                                                                    demo_config, monkeypatch):
     """In a local engine session statsforecast's fits run on its own pool of processes (started
     from a fork server, not by forking this threaded process), with the numbers of one process;
-    outside a session and afterwards everything is as it was."""
+    outside a session every fit stays in this process."""
     import multiprocessing
 
     from forecaster.core import engine as E
@@ -212,16 +212,31 @@ def test_local_engine_fits_on_statsforecasts_own_pool_with_the_one_process_numbe
     for module in ("mstl", "topdown"):
         monkeypatch.setattr(f"forecaster.demand.models.{module}.statsforecast_jobs",
                             lambda n: used.append((n, real(n))) or used[-1][1])
-    before = multiprocessing.get_start_method(allow_none=True)
     with E.engine_session("local", jobs=2):
-        assert multiprocessing.get_start_method() == "forkserver"
+        assert multiprocessing.get_start_method() in ("forkserver", "spawn")      # never a fork of this process
         pooled = run_forecast(small, calendar, demo_config, AS_OF, 7, origins=1)
     # every call on two series was offered the two processes; a call on one queue alone stays here
     assert {n for n, _ in used} == {1, 2} and all(jobs == min(n, 2) for n, jobs in used)
-    assert multiprocessing.get_start_method(allow_none=True) == before and E.statsforecast_jobs(50) == 1
+    assert E.statsforecast_jobs(50) == 1                                         # outside a session
     assert one.info["queues"] == pooled.info["queues"]
     pd.testing.assert_frame_equal(one.frame, pooled.frame, rtol=1e-9, atol=1e-9)
 
+
+def test_a_process_whose_start_method_is_fork_gets_the_fork_server(monkeypatch):
+    """Once something has fixed the start method at ``fork`` (asking for the default does), a
+    session still starts its pool from the fork server: forking a process with DuckDB's and
+    Arrow's threads could deadlock the child. ``spawn`` (safe too) is left alone."""
+    from forecaster.core import engine as E
+
+    chosen = []
+    monkeypatch.setattr(E.multiprocessing, "set_start_method", lambda method, force=False: chosen.append(method))
+    monkeypatch.setattr(E.multiprocessing, "set_forkserver_preload", lambda modules: chosen.append(tuple(modules)))
+    for method, expected in (("fork", [tuple(E.POOL_PRELOAD), "forkserver"]), ("spawn", []), ("forkserver", [])):
+        chosen.clear()
+        monkeypatch.setattr(E.multiprocessing, "get_start_method", lambda allow_none=False, m=method: m)
+        with E.engine_session("local", jobs=2):
+            assert E.statsforecast_jobs(100) == 2 and E.statsforecast_jobs(E.POOL_MIN_SERIES - 1) == 1
+        assert chosen == expected, method
 
 
 def test_a_planned_mailing_adds_its_contacts_to_the_forecast(history, calendar, demo_config):
@@ -401,3 +416,57 @@ def test_the_forecast_is_made_per_chosen_model_for_its_queues_together(history, 
     assert any("failed for queues" in w and "RuntimeError: boom" in w for w in alone.info["warnings"])
     assert set(alone.frame["queue"]) == set(demo_config.queue_names) and alone.info["fallbacks"] == []
     assert (alone.frame["forecast"] > 0).any()
+
+
+POOL_JOB = '''
+import os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from forecaster.core.engine import engine_session
+
+
+def work(folder):
+    Path(folder, str(os.getpid())).touch()
+    time.sleep(120)
+
+
+if __name__ == "__main__":
+    with engine_session("local", jobs=2), ProcessPoolExecutor(2) as pool:   # as statsforecast makes its pool
+        for _ in range(2):
+            pool.submit(work, sys.argv[1])
+        time.sleep(120)
+'''
+
+
+def test_pool_processes_end_when_the_job_is_killed(tmp_path):
+    """A nightly killed mid-forecast (kill -9, the out-of-memory killer) leaves no pool process
+    behind: they and the fork server would otherwise wait on their pipes for ever, hundreds of MiB each."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    script, seen = tmp_path / "job.py", tmp_path / "workers"
+    script.write_text(POOL_JOB)
+    seen.mkdir()
+    job = subprocess.Popen([sys.executable, str(script), str(seen)], cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(seen.iterdir())) < 2 and time.monotonic() < deadline and job.poll() is None:
+            time.sleep(0.1)
+        workers = [int(p.name) for p in seen.iterdir()]
+        assert len(workers) == 2, f"the pool did not start (job exit code {job.poll()})"
+        server = [c.pid for c in psutil.Process(job.pid).children() if c.pid not in workers]
+        assert server, "no fork server among the job's children"
+    finally:
+        job.send_signal(signal.SIGKILL)
+        job.wait()
+    deadline = time.monotonic() + 20
+    left = [*workers, *server]
+    while left and time.monotonic() < deadline:
+        left = [p for p in left if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        time.sleep(0.2)
+    assert not left, f"processes left running after the job was killed: {left}"

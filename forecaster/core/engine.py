@@ -20,12 +20,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from forecaster.core.errors import UserError
+from forecaster.core.pool_guard import JOB_PID_VAR
 
 _CLIENT: contextvars.ContextVar = contextvars.ContextVar("dask_client", default=None)   # the session's client
 _JOBS: contextvars.ContextVar = contextvars.ContextVar("local_jobs", default=1)         # statsforecast's n_jobs
 
 # what statsforecast's pool processes unpickle their work with, imported once in the fork server
-POOL_PRELOAD = ["statsforecast.core", "statsforecast.models"]
+# (and the guard that ends them with the job, should it be killed)
+POOL_PRELOAD = ["forecaster.core.pool_guard", "statsforecast.core", "statsforecast.models"]
 
 
 # a statsforecast call on fewer series stays in this process: starting the pool (the fork server
@@ -53,18 +55,25 @@ def usable_cores() -> int:
 def _local_pool(jobs: int):
     """statsforecast's pool (a ``ProcessPoolExecutor`` of the default start method) started from a
     fork server: forking this process itself could deadlock a child on a lock another thread held
-    (DuckDB's and Arrow's threads run here), and would copy the whole job into each worker."""
+    (DuckDB's and Arrow's threads run here), and would copy the whole job into each worker. The
+    start method belongs to the process, so it is made ``forkserver`` (unless it is ``spawn``,
+    also safe) and kept, not switched back and forth under concurrent sessions; a ``fork`` that
+    a library fixed by asking for the default is replaced too."""
+    if jobs > 1:
+        _pool_start_method()
     token = _JOBS.set(jobs)
-    before = multiprocessing.get_start_method(allow_none=True)
-    if jobs > 1 and before != "forkserver":
-        multiprocessing.set_forkserver_preload(POOL_PRELOAD)
-        multiprocessing.set_start_method("forkserver", force=True)
     try:
         yield
     finally:
         _JOBS.reset(token)
-        if jobs > 1 and before != "forkserver":
-            multiprocessing.set_start_method(before, force=True)
+
+
+def _pool_start_method() -> None:
+    if multiprocessing.get_start_method(allow_none=True) in ("forkserver", "spawn"):
+        return
+    os.environ[JOB_PID_VAR] = str(os.getpid())               # who the server's children watch
+    multiprocessing.set_forkserver_preload(POOL_PRELOAD)
+    multiprocessing.set_start_method("forkserver", force=True)
 
 
 @contextlib.contextmanager
