@@ -137,3 +137,26 @@ def test_campaigns_advise_ranks_start_dates(published):
     assert bad.stderr.strip() == "Error: --window 2026-12-24: write FROM..TO with dates, e.g. 2026-12-01..2026-12-20"
     outside = run("campaigns", "advise", "E5", "--window", "2026-11-24..2027-03-01")
     assert outside.exit_code == 2 and "choose start dates from 2026-11-23 to 2026-11-29" in outside.stderr
+
+
+def test_staffing_chart_gives_every_queue_the_same_time_axis_without_sharing_it(monkeypatch):
+    """Each queue's panel spans the whole scheduled week, even a queue open only part of it; the
+    panels do not share their axis (matplotlib passes every limit change on to all axes sharing
+    one, which made the chart quadratic in the number of queues), and only the bottom one is labelled."""
+    from forecaster.report import charts
+
+    figs = []
+    monkeypatch.setattr(charts, "_svg", lambda fig: figs.append(fig) or "<svg></svg>")
+    week = pd.date_range("2026-11-23 08:00", periods=48, freq="30min")
+    coverage = pd.concat([pd.DataFrame({"queue": q, "interval_start": t, "required_with_shrinkage": 3.0,
+                                        "scheduled_agents": 4.0})
+                          for q, t in (("voice", week), ("email", week[10:20]), ("chat", week[:30]))])
+    charts.staffing_chart(coverage, 30)
+    axes = figs[0].axes
+    assert [ax.get_ylabel() for ax in axes] == ["voice", "email", "chat"]
+    spans = {tuple(ax.get_xlim()) for ax in axes}
+    assert spans == {tuple(axes[0].xaxis.convert_units([week[0], week[-1]]))}
+    assert all(len(ax.get_shared_x_axes().get_siblings(ax)) == 1 for ax in axes)
+    figs[0].canvas.draw()
+    labelled = [any(t.get_visible() and t.get_text() for t in ax.get_xticklabels()) for ax in axes]
+    assert labelled == [False, False, True]

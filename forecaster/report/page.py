@@ -156,9 +156,11 @@ def render(data: dict, config: Config) -> str:
     summary = "".join(f'<span class="kpi"><b>{esc(v)}</b>{esc(k)}</span>' for k, v in kpis)
 
     q_info = info.get("queues", {})
-    body = summary + "".join(f"<h3>{esc(q)}</h3>" + forecast_chart(q, fc, data["actuals"], data["calendar"], hols,
-                                                                   q_info.get(q, {}))
-                             for q in fc["queue"].unique())
+    act = data["actuals"]
+    fc_of, act_of = fc.groupby("queue", sort=False).indices, act.groupby("queue", sort=False).indices
+    body = summary + "".join(f"<h3>{esc(q)}</h3>" + forecast_chart(q, fc.iloc[fc_of[q]], act.iloc[act_of.get(q, [])],
+                                                                   data["calendar"], hols, q_info.get(q, {}))
+                             for q in fc_of)                  # each queue's rows found once, not per queue
     section("forecast", "Forecast against actuals", body +
             "<p class=note>Daily totals. Bands: calibrated on the backtest's errors of daily totals. Shaded: "
             "campaign flights; dotted red lines: public holidays.</p>")
