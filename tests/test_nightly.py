@@ -103,7 +103,7 @@ def test_nightly_ingests_rejects_publishes_and_exports(site):
     shown = CliRunner().invoke(cli, ["--config", str(site), "runs", "show", "latest", "--format", "json"])
     info = json.loads(shown.stdout)["info"]
     assert set(info["steps_s"]) == {"intake", "campaigns", "forecast", "staff", "schedule", "capacity", "impact",
-                                    "export"}
+                                    "export", "publish", "report"}
     assert info["impact"] == {"note": "no campaigns in the calendar"} and "report_error" not in info
     assert info["intake"]["ingested"] == ["good.csv"] and info["intake"]["rejected"][0]["file"] == "bad.csv"
     assert info["schedule"]["week"] == "2026-W48" and info["data_range"][0].startswith("2026-09-07")

@@ -357,6 +357,7 @@ def _run(job: Job) -> NightlyResult:
     staging = step_export(job, frame, req_mean, req_q, plan, cap, imp)
     step_publish(job, got, frame, req_mean, req_q, plan, cap, imp)
     step_report(job, staging)
+    record_timings(job)
     final = place_files(job, staging)
     code = EXIT_REJECTED if got.rejected else EXIT_OK
     status = "ok, with rejected input" if got.rejected else "ok"
@@ -503,6 +504,16 @@ def step_publish(job: Job, got: Intake, frame, req_mean, req_q, plan, cap, imp) 
 def step_report(job: Job, staging: Path) -> None:
     with job.step("report"):
         _report(job.store_path, job.config, job.run_id, staging, job.lock_timeout_s, job.info, job.log)
+
+
+def record_timings(job: Job) -> None:
+    """The run's info was committed inside the publish step: add the publish and report steps' times,
+    so ``runs show`` has every step. The run stands if this fails; the log says so."""
+    try:
+        with job.store() as store, store.transaction():
+            Runs(store).set_info(job.run_id, "steps_s", dict(job.timings))
+    except Exception as exc:  # noqa: BLE001 - the step times are in the log already
+        job.log("step times not recorded with the run", "warning", error=f"{type(exc).__name__}: {exc}")
 
 
 def place_files(job: Job, staging: Path) -> Path:
