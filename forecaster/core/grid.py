@@ -13,6 +13,11 @@ from forecaster.core.site_calendar import open_grid
 
 
 # -- inputs ------------------------------------------------------------------------------------
+def by_queue(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``frame``'s rows per queue (original order and index), in one pass over the frame."""
+    return {q: g for q, g in frame.groupby("queue", sort=False)}
+
+
 def future_grid(config: Config, queues: list[str], first_day: dt.date, days: int) -> pd.DataFrame:
     """Open intervals of each queue from ``first_day`` 00:00 for ``days`` days: ``queue, ds``."""
     start = dt.datetime.combine(first_day, dt.time())

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.core.config import Config
-from forecaster.core.grid import future_grid, minute_of_day
+from forecaster.core.grid import by_queue, future_grid, minute_of_day
 from forecaster.core.site_calendar import wall_occurrences
 from forecaster.demand.aht import aht_forecast
 from forecaster.demand.context import Context, campaign_layer, learned_shapes, make_context, switch_on_campaigns
@@ -209,11 +209,6 @@ def rank(eligible: list[str], scored: dict[str, float]) -> tuple[list[str], str]
     if not np.isfinite(score[best]):
         return ranked, f"{best}: no backtest score; the first eligible model"
     return ranked, f"{best}: lowest backtest WAPE {score[best]:.4f}"
-
-
-def by_queue(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """``frame``'s rows per queue (original order and index), in one pass over the frame."""
-    return {q: g for q, g in frame.groupby("queue", sort=False)}
 
 
 @dataclass

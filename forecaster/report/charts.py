@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from forecaster.core.grid import by_queue
 from forecaster.demand.intervals import daily_bands, week_ahead
 from forecaster.features.adstock import adstock
 
@@ -36,19 +37,18 @@ def _figure(w: float, h: float):
     return plt.subplots(figsize=(w, h))
 
 
-def forecast_chart(queue: str, fc: pd.DataFrame, act: pd.DataFrame, calendar: pd.DataFrame,
+def forecast_chart(queue: str, f: pd.DataFrame, a: pd.DataFrame, calendar: pd.DataFrame,
                    holidays: list[dt.date], queue_info: dict | None = None) -> str:
-    """Daily totals of one queue: actuals, forecast, bands, campaigns and holidays. The bands come
+    """Daily totals of one queue (``f``, ``a``: its forecast and actual rows): actuals, forecast,
+    bands, campaigns and holidays. The bands come
     from the run's calibration of daily totals (``queue_info``: ``daily_scale``, ``lead_growth``);
     a run made before there was one shows the sum of its interval bands."""
-    f = fc[fc["queue"] == queue]
     day = pd.to_datetime(f["interval_start"]).dt.normalize()
     daily = f.groupby(day)[["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]].sum()
     weeks = week_ahead(daily.index.to_series(), daily.index.min()) if len(daily) else np.array([], int)
     bands = daily_bands(daily["forecast"].to_numpy(float), weeks, queue_info or {}, daily.index) if len(daily) else None
     for col, band in (bands or {}).items():
         daily[col] = band
-    a = act[act["queue"] == queue]
     actual = a.groupby(pd.to_datetime(a["interval_start"]).dt.normalize())["contacts"].sum()
     fig, ax = _figure(9.5, 2.6)
     lo, hi = min(list(actual.index[:1]) + list(daily.index[:1])), max(list(actual.index[-1:]) + list(daily.index[-1:]))
@@ -125,19 +125,15 @@ def response_chart(curves: pd.DataFrame) -> str:
 def staffing_chart(coverage: pd.DataFrame, step_min: int) -> str:
     if coverage.empty:
         return ""
-    queues = list(coverage["queue"].unique())
-
+    times = pd.to_datetime(coverage["interval_start"])
+    rows, span = by_queue(coverage.assign(interval_start=times)), (times.min(), times.max())
     _figure(1, 1)                                             # the shared style
     plt.close("all")
     # One time axis for all queues, set on each panel rather than shared: matplotlib propagates every
     # limit change to all axes sharing it, which made this chart quadratic in the number of queues
     # (24 s of the 200-queue report).
-    fig, axes = plt.subplots(len(queues), 1, figsize=(9.5, 1.7 * len(queues)), squeeze=False)
-    times = pd.to_datetime(coverage["interval_start"])
-    span = (times.min(), times.max())
-    rows = coverage.assign(interval_start=times).groupby("queue", sort=False)
-    for ax, q in zip(axes[:, 0], queues):
-        g = rows.get_group(q)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(9.5, 1.7 * len(rows)), squeeze=False)
+    for ax, (q, g) in zip(axes[:, 0], rows.items()):
         full = pd.date_range(g["interval_start"].min(), g["interval_start"].max(), freq=f"{step_min}min")
         g = g.set_index("interval_start").reindex(full).rename_axis("interval_start").reset_index()  # gaps: closed
         t = g["interval_start"]

@@ -28,6 +28,7 @@ import pandas as pd
 from forecaster.campaigns.calendar import current
 from forecaster.core.config import Config
 from forecaster.core.errors import UserError
+from forecaster.core.grid import by_queue
 from forecaster.core.site_calendar import public_holidays
 from forecaster.report.charts import (
     accuracy_chart,
@@ -156,11 +157,10 @@ def render(data: dict, config: Config) -> str:
     summary = "".join(f'<span class="kpi"><b>{esc(v)}</b>{esc(k)}</span>' for k, v in kpis)
 
     q_info = info.get("queues", {})
-    act = data["actuals"]
-    fc_of, act_of = fc.groupby("queue", sort=False).indices, act.groupby("queue", sort=False).indices
-    body = summary + "".join(f"<h3>{esc(q)}</h3>" + forecast_chart(q, fc.iloc[fc_of[q]], act.iloc[act_of.get(q, [])],
-                                                                   data["calendar"], hols, q_info.get(q, {}))
-                             for q in fc_of)                  # each queue's rows found once, not per queue
+    act, no_actuals = by_queue(data["actuals"]), data["actuals"].iloc[:0]
+    body = summary + "".join(f"<h3>{esc(q)}</h3>" + forecast_chart(q, f, act.get(q, no_actuals), data["calendar"],
+                                                                   hols, q_info.get(q, {}))
+                             for q, f in by_queue(fc).items())
     section("forecast", "Forecast against actuals", body +
             "<p class=note>Daily totals. Bands: calibrated on the backtest's errors of daily totals. Shaded: "
             "campaign flights; dotted red lines: public holidays.</p>")
