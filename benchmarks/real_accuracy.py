@@ -4,7 +4,8 @@
 
 For every real series in ``../shared/data`` (the Anonymous Bank's 1999 arrivals, and the same
 arrivals with 52 campaign responses and their calendar), at ``--origins`` weekly origins: the
-production forecast (``run_forecast``: model selection by backtest, intervals) made from the
+production forecast (``run_forecast``: model selection by backtest, intervals, the model chosen
+at the origin before kept unless another is clearly better, as the nightly keeps the plan's) made from the
 history before the origin for the horizon a nightly run asks for, with the campaign calendar as
 it was known then. The shared calendar carries no submission times, so a campaign counts as known
 ``--notice-days`` before it starts (planners hear of campaigns late; 14 days is the freeze window).
@@ -118,14 +119,17 @@ def known_at(calendar: pd.DataFrame, origin: pd.Timestamp, notice_days: int) -> 
     return calendar[calendar["start_ts"] - pd.Timedelta(days=notice_days) <= origin].reset_index(drop=True)
 
 
-def forecast_at(s: Series, origin: pd.Timestamp, horizon: int, notice_days: int) -> tuple[pd.DataFrame, float, dict]:
-    """The production forecast and the baselines from the history before ``origin``, with actuals."""
+def forecast_at(s: Series, origin: pd.Timestamp, horizon: int, notice_days: int,
+                previous: dict[str, str] | None = None) -> tuple[pd.DataFrame, float, dict]:
+    """The production forecast and the baselines from the history before ``origin``, with actuals;
+    ``previous``: each queue's model at the origin before (the plan a nightly run would keep)."""
     past = s.hist[s.hist["ds"] < origin]
     as_of = (origin - pd.Timedelta(days=1)).date()
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fc = run_forecast(past, known_at(s.calendar, origin, notice_days), s.config, as_of, horizon)
+        fc = run_forecast(past, known_at(s.calendar, origin, notice_days), s.config, as_of, horizon,
+                          previous=previous)
     seconds = time.perf_counter() - t0
     grid = future_grid(s.config, s.config.queue_names, origin.date(), horizon)
     ctx = make_context(s.config, known_at(s.calendar, origin, notice_days), past["ds"].min().date(),
@@ -197,9 +201,10 @@ def run(s: Series, origins: int, horizon: int, notice_days: int) -> tuple[pd.Dat
     end = s.hist["ds"].max().normalize() + pd.Timedelta(days=1)
     last = end - pd.Timedelta(days=horizon)
     starts = [last - pd.Timedelta(days=7 * i) for i in range(origins)][::-1]
-    frames, days, seconds, chosen = [], [], [], {}
+    frames, days, seconds, chosen, previous = [], [], [], {}, None
     for origin in starts:
-        f, sec, info = forecast_at(s, origin, horizon, notice_days)
+        f, sec, info = forecast_at(s, origin, horizon, notice_days, previous)
+        previous = {q: v["model"] for q, v in info["queues"].items()}
         frames.append(f)
         days.append(daily_totals_with_bands(f, info))
         seconds.append(sec)

@@ -103,6 +103,23 @@ def test_selection_keeps_the_combination_unless_a_model_is_clearly_better(scores
     assert ranked[0] == first and why in reason
 
 
+@pytest.mark.parametrize("previous, scores, first, why", [
+    # a single model the plan had stays while still 5 % below the combination (entering took 10 %)
+    ("topdown", {"mean4": 0.20, "topdown": 0.18, "median": 0.195}, "topdown", "kept from the plan before"),
+    ("topdown", {"mean4": 0.20, "topdown": 0.19, "median": 0.195}, "median", "no longer 5% below"),
+    # ... and while no other model is 5 % below it
+    ("mean4", {"mean4": 0.17, "topdown": 0.165, "median": 0.20}, "mean4", "kept from the plan before"),
+    ("mean4", {"mean4": 0.17, "topdown": 0.15, "median": 0.20}, "topdown", "switched from mean4"),
+    # the combination, or a model not in the race, changes nothing
+    ("median", {"mean4": 0.20, "topdown": 0.15, "median": 0.19}, "topdown", "at least 10% below the combination"),
+    ("mstl", {"mean4": 0.20, "topdown": 0.19, "median": 0.195}, "median", "no model beats the combination"),
+])
+def test_the_plans_model_stays_unless_a_new_choice_is_clearly_better(previous, scores, first, why):
+    ranked, reason = rank(["mean4", "topdown", "median"], scores, previous)
+    assert ranked[0] == first and why in reason
+    assert sorted(ranked) == ["mean4", "median", "topdown"]
+
+
 @pytest.mark.parametrize("alias", [*race(), "median"])
 def test_the_same_planned_campaign_raises_every_models_forecast(alias, history, calendar, demo_config):
     """The campaign layer: whichever model is chosen, the planned direct mailing of 1 Dec (about 510
@@ -117,4 +134,5 @@ def test_the_same_planned_campaign_raises_every_models_forecast(alias, history, 
     response = extra[(extra.index >= pd.Timestamp("2026-12-01")) & (extra.index <= pd.Timestamp("2026-12-08"))]
     assert 250 < response.sum() < 900, (alias, response.round(1).to_dict())
     assert extra[extra.index < pd.Timestamp("2026-12-01")].abs().max() < 1e-6
+
 

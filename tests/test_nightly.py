@@ -127,6 +127,33 @@ def test_same_inputs_are_not_recomputed_and_force_gives_the_same_numbers(site):
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_the_next_run_keeps_the_plans_model_unless_another_is_clearly_better(site):
+    """Hysteresis between nightly runs: each queue's model in the published plan is kept unless the
+    new first choice's backtest WAPE is SWITCH_GAIN lower, and the reason says which happened."""
+    from forecaster.demand.models import REGISTRY
+    from forecaster.demand.selection import SWITCH_GAIN
+
+    drop(site, "a.csv", actuals())
+    assert invoke(site, "--as-of", "2026-11-15").exit_code == 0
+    with Store(site.parent / "store.duckdb") as s:        # as if the plan before had chosen mean4 for voice
+        s.con.execute("""UPDATE runs SET info = json_merge_patch(info, '{"queues": {"voice": {"model": "mean4"}}}')
+                         WHERE run_id = 1""")
+    assert invoke(site, "--as-of", "2026-11-15", "--force").exit_code == 0
+    shown = CliRunner().invoke(cli, ["--config", str(site), "runs", "show", "2", "--format", "json"])
+    voice = json.loads(shown.stdout)["info"]["queues"]["voice"]
+    wape = {m: w for m, w in voice["wape"].items()          # the models its history is long enough for
+            if m == "median" or REGISTRY[m].min_history_days <= voice["history_days"]}
+    others = [w for m, w in wape.items() if m not in ("mean4", "median")]
+    if voice["model"] == "mean4":
+        assert voice["reason"].startswith("mean4: kept from the plan before"), voice
+        assert wape["mean4"] <= (1 - SWITCH_GAIN) * wape["median"] + 1e-4, voice
+        assert min(others) > (1 - SWITCH_GAIN) * wape["mean4"] - 1e-4, voice
+    else:
+        assert "no longer 5% below" in voice["reason"] or "switched from mean4" in voice["reason"], voice
+    email = json.loads(shown.stdout)["info"]["queues"]["email"]
+    assert "kept from the plan" not in email["reason"] and "switched" not in email["reason"]   # same choice
+
+
 def test_changed_code_under_the_same_version_is_recomputed(site, monkeypatch):
     """The fingerprint holds a hash of the package's source: an upgrade that keeps the version
     string (a patched install, a checkout) does not look up to date."""

@@ -112,11 +112,13 @@ class ForecastResult:
 
 
 def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of: dt.date, days: int,
-                 backtest_days: int = 14, origins: int = 3, engine: str = "local") -> ForecastResult:
+                 backtest_days: int = 14, origins: int = 3, engine: str = "local",
+                 previous: dict[str, str] | None = None) -> ForecastResult:
     """Choose a model per queue by rolling-origin WAPE, then forecast ``days`` days after ``as_of``.
 
     ``hist`` is ``queue, ds, y, aht_s`` (actuals up to the end of ``as_of``); ``campaigns`` the
-    current, not withdrawn campaigns (``channel, start_ts, end_ts, queues, reach``).
+    current, not withdrawn campaigns (``channel, start_ts, end_ts, queues, reach``); ``previous``
+    each queue's model in the plan before, kept unless a new choice is clearly better (:func:`rank`).
     """
     hist = hist[hist["ds"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
     first_day = as_of + dt.timedelta(days=1)
@@ -139,7 +141,8 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
         if queue not in hists:
             info["warnings"].append(f"queue {queue}: no history up to {as_of}; no forecast")
             continue
-        plans[queue] = _plan(queue, hists[queue], scored.get(queue, pd.DataFrame()), info)
+        plans[queue] = _plan(queue, hists[queue], scored.get(queue, pd.DataFrame()), info,
+                             (previous or {}).get(queue))
     points = _first_choices(plans, hist, grid, ctx, info)
     for queue, plan in plans.items():
         frames.append(_forecast_queue(queue, hists[queue], grids[queue].reset_index(drop=True), plan,
@@ -179,6 +182,7 @@ def at_clock_changes(frame: pd.DataFrame, config: Config, info: dict) -> pd.Data
 COMBINATION = "median"
 COMBINED = 3
 CLEAR_GAIN = 0.10
+SWITCH_GAIN = 0.05        # hysteresis: how much better a new choice must be than the plan's
 
 
 def combination_backtest(mine: pd.DataFrame, members: list[str]) -> pd.DataFrame:
@@ -192,9 +196,34 @@ def combination_backtest(mine: pd.DataFrame, members: list[str]) -> pd.DataFrame
         .assign(model=COMBINATION)
 
 
-def rank(eligible: list[str], scored: dict[str, float]) -> tuple[list[str], str]:
+def rank(eligible: list[str], scored: dict[str, float], previous: str | None = None) -> tuple[list[str], str]:
     """The models in the order they are tried (lowest backtest WAPE first, unscored last, the
-    combination first unless a model beats it clearly), and the reason for the first."""
+    combination first unless a model beats it clearly), and the reason for the first.
+
+    ``previous`` is the queue's model in the plan before (the published run). Hysteresis, as a
+    plan whose model flips on a few weeks' noise is hard to trust: a single model the plan had stays
+    first while its WAPE is still SWITCH_GAIN below the combination's (it took CLEAR_GAIN to get in)
+    and no other model's is SWITCH_GAIN below its own. Going back to the combination, the robust
+    default, takes no more than that."""
+    ranked, reason = _ranked(eligible, scored)
+    if previous is None or previous == ranked[0] or previous == COMBINATION or previous not in ranked:
+        return ranked, reason
+    score = {m: float(scored.get(m, np.nan)) for m in ranked}
+    old = score[previous]
+    singles = [v for m, v in score.items() if m not in (previous, COMBINATION) and np.isfinite(v)]
+    if not np.isfinite(old):
+        return ranked, reason
+    comb = score.get(COMBINATION, np.nan)
+    if np.isfinite(comb) and old > (1 - SWITCH_GAIN) * comb:
+        return ranked, f"{reason}; {previous}, the plan's model before, is no longer {SWITCH_GAIN:.0%} below it ({old:.4f})"
+    if singles and min(singles) <= (1 - SWITCH_GAIN) * old:
+        return ranked, f"{reason}; switched from {previous} (WAPE {old:.4f}), at least {SWITCH_GAIN:.0%} worse"
+    ranked.remove(previous)
+    return [previous, *ranked], (f"{previous}: kept from the plan before (WAPE {old:.4f}): still {SWITCH_GAIN:.0%} "
+                                 f"below the combination's, and no model {SWITCH_GAIN:.0%} below it ({reason})")
+
+
+def _ranked(eligible: list[str], scored: dict[str, float]) -> tuple[list[str], str]:
     score = {m: float(scored.get(m, np.inf)) for m in eligible}
     score = {m: np.inf if np.isnan(v) else v for m, v in score.items()}
     ranked = sorted(eligible, key=score.get)
@@ -224,7 +253,7 @@ class _Plan:
     history_days: int
 
 
-def _plan(queue: str, q_hist: pd.DataFrame, mine: pd.DataFrame, info: dict) -> _Plan:
+def _plan(queue: str, q_hist: pd.DataFrame, mine: pd.DataFrame, info: dict, previous: str | None = None) -> _Plan:
     """The race for one queue; ``mine`` is the queue's backtest rows (``queue, ds, y, p, model, origin``)."""
     history_days = q_hist["ds"].dt.normalize().nunique()
     scored = {m: wape(g) for m, g in mine.groupby("model")} if len(mine) else {}
@@ -240,7 +269,7 @@ def _plan(queue: str, q_hist: pd.DataFrame, mine: pd.DataFrame, info: dict) -> _
     if len(combined):
         scored[COMBINATION] = wape(combined)
         eligible = [*eligible, COMBINATION]
-    ranked, reason = rank(eligible, scored)
+    ranked, reason = rank(eligible, scored, previous)
     return _Plan(ranked, reason, members, combined, mine, scored, int(history_days))
 
 

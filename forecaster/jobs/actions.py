@@ -53,6 +53,7 @@ def forecast_store(store_path, config: Config, as_of: dt.date | None, days: int,
     with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
         hist = store.actuals().rename(columns={"interval_start": "ds", "contacts": "y"})
         campaigns = current(store, include_withdrawn=False)
+        previous = Runs(store).plan_models()
     if hist.empty:
         raise UserError("the store holds no actuals yet; run 'forecaster ingest FILE' first")
     last = hist["ds"].max().date()
@@ -63,7 +64,7 @@ def forecast_store(store_path, config: Config, as_of: dt.date | None, days: int,
     if as_of < hist["ds"].min().date() + dt.timedelta(days=7):
         raise UserError(f"--as-of {as_of} leaves less than a week of history; choose a later date")
     with engine_session(engine, dask_address):
-        result = run_forecast(hist, campaigns, config, as_of, days, engine=engine)
+        result = run_forecast(hist, campaigns, config, as_of, days, engine=engine, previous=previous)
     result.info["engine"] = engine
     with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
         runs = Runs(store)

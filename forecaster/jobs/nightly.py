@@ -339,6 +339,7 @@ class Inputs:
     actuals: pd.DataFrame
     hist: pd.DataFrame
     same_run: int | None
+    previous: dict[str, str]        # each queue's model in the published plan (kept unless clearly beaten)
 
 
 def _run(job: Job) -> NightlyResult:
@@ -398,12 +399,13 @@ def step_campaigns(job: Job) -> Inputs:
         job.as_of = _as_of(job, hist)
         fingerprint = _fingerprint(job.config_text, job.as_of, store)
         plan = Runs(store).plan()       # the plan stands if it was computed from exactly these inputs
+        previous = Runs(store).plan_models()
         same = plan if plan is not None and scalar(
             store.con, "SELECT json_extract_string(info, '$.fingerprint') FROM runs WHERE run_id = ?",
             [plan]) == fingerprint else None
     job.info.update(as_of=str(job.as_of), fingerprint=fingerprint, inbox_applied=len(applied),
                     data_range=[str(hist["ds"].min()), str(hist["ds"].max())], campaigns=int(len(calendar)))
-    return Inputs(calendar, actuals, hist, same)
+    return Inputs(calendar, actuals, hist, same, previous)
 
 
 def _as_of(job: Job, hist: pd.DataFrame) -> dt.date:
@@ -428,7 +430,7 @@ def unchanged(job: Job, same: int) -> NightlyResult:
 def step_forecast(job: Job, inputs: Inputs) -> pd.DataFrame:
     with job.step("forecast"):
         fc = run_forecast(inputs.hist, inputs.calendar, job.config, job.as_of,
-                          parse_horizon(job.config.nightly.horizon), engine=job.engine)
+                          parse_horizon(job.config.nightly.horizon), engine=job.engine, previous=inputs.previous)
     job.info.update(fc.info)
     return fc.frame
 
