@@ -136,3 +136,35 @@ def test_the_same_planned_campaign_raises_every_models_forecast(alias, history, 
     assert extra[extra.index < pd.Timestamp("2026-12-01")].abs().max() < 1e-6
 
 
+
+
+def test_on_special_days_only_the_members_that_model_holidays_vote():
+    """Yom Kippur in the week: the four-week mean and the seasonal naive put an ordinary Monday
+    there and would outvote the top-down model, whose holiday term knows better."""
+    from forecaster.demand.models.combination import MedianCombination
+
+    mean4, snaive, topdown, pooled = (np.array([1500.0, 1500.0, 1400.0]), np.array([1450.0, 1600.0, 1500.0]),
+                                      np.array([1480.0, 160.0, 1450.0]), np.array([1470.0, 200.0, 1430.0]))
+    special = np.array([False, True, False])
+    got = MedianCombination.combine([mean4, snaive, topdown], ["mean4", "snaive_week", "topdown"], special)
+    assert got.tolist() == [1480.0, 160.0, 1450.0]
+    got = MedianCombination.combine([mean4, topdown, pooled], ["mean4", "topdown", "topdown_pooled"], special)
+    assert got.tolist() == [1480.0, 180.0, 1430.0]          # the two top-down models' median: their mean
+    plain = MedianCombination.combine([mean4, snaive, pooled])
+    assert plain.tolist() == [1470.0, 1500.0, 1430.0]
+    assert MedianCombination.combine([mean4, snaive], ["mean4", "snaive_week"], special).tolist() == [1475.0, 1550.0, 1450.0]
+
+
+def test_the_median_takes_the_top_down_forecast_on_a_worked_holiday(history, calendar, demo_config):
+    """The demo's 24 December (Christmas Eve, a special day its sites work): the median of a
+    baseline, the seasonal naive and a top-down model is the top-down model's forecast there."""
+    from forecaster.demand.models.combination import MedianCombination
+
+    grid = future_grid(demo_config, ["voice_billing"], dt.date(2026, 12, 21), 7)
+    ctx = context(demo_config, calendar)
+    members = ("mean4", "snaive_week", "topdown")
+    points = {m: point_forecast(m, history, grid, ctx) for m in members}
+    median = MedianCombination(ctx, members).forecast(history, grid)["median"].to_numpy()
+    eve = (grid["ds"].dt.date == dt.date(2026, 12, 24)).to_numpy()
+    assert eve.any() and np.allclose(median[eve], points["topdown"][eve])
+    assert np.allclose(median[~eve], np.median(np.vstack(list(points.values())), axis=0)[~eve])

@@ -52,7 +52,7 @@ from forecaster.demand.intervals import (
     with_unannounced,
 )
 from forecaster.demand.models import REGISTRY, point_forecast, race
-from forecaster.demand.models.combination import MedianCombination
+from forecaster.demand.models.combination import MedianCombination, special_rows
 
 MODELS = race()          # snaive_week, mean4, topdown, topdown_pooled, mstl
 
@@ -96,7 +96,7 @@ def _backtest_point(model: str, past: pd.DataFrame, test: pd.DataFrame, ctx: Con
         days = past["ds"].dt.normalize().nunique()              # as the combination's own fit counts them
         members = [m for m in cls.members if days >= REGISTRY[m].min_history_days]
         if members and all(m in points for m in members):
-            return cls.combine([points[m] for m in members])
+            return cls.combine([points[m] for m in members], members, special_rows(test["ds"], ctx.holidays))
     return predict(model, past, test[["queue", "ds"]], ctx)
 
 
@@ -142,7 +142,7 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
             info["warnings"].append(f"queue {queue}: no history up to {as_of}; no forecast")
             continue
         plans[queue] = _plan(queue, hists[queue], scored.get(queue, pd.DataFrame()), info,
-                             (previous or {}).get(queue))
+                             (previous or {}).get(queue), ctx.holidays)
     points = _first_choices(plans, hist, grid, ctx, info)
     for queue, plan in plans.items():
         frames.append(_forecast_queue(queue, hists[queue], grids[queue].reset_index(drop=True), plan,
@@ -185,13 +185,15 @@ CLEAR_GAIN = 0.10
 SWITCH_GAIN = 0.05        # hysteresis: how much better a new choice must be than the plan's
 
 
-def combination_backtest(mine: pd.DataFrame, members: list[str]) -> pd.DataFrame:
-    """The combination's backtest rows (``queue, ds, y, p, model, origin``) from its members' rows."""
+def combination_backtest(mine: pd.DataFrame, members: list[str], hol: pd.DataFrame) -> pd.DataFrame:
+    """The combination's backtest rows (``queue, ds, y, p, model, origin``) from its members' rows
+    (``hol``: the holiday features, for the days only holiday-aware members vote on)."""
     rows = mine[mine["model"].isin(members)]
     wide = rows.pivot_table(index=["queue", "origin", "ds"], columns="model", values="p")
     y = rows.groupby(["queue", "origin", "ds"])["y"].first()
     wide = wide.dropna()
-    p = MedianCombination.combine([wide[m].to_numpy() for m in members])
+    p = MedianCombination.combine([wide[m].to_numpy() for m in members], members,
+                                  special_rows(wide.index.get_level_values("ds"), hol))
     return pd.DataFrame({"y": y.reindex(wide.index).to_numpy(), "p": p}, index=wide.index).reset_index() \
         .assign(model=COMBINATION)
 
@@ -253,7 +255,8 @@ class _Plan:
     history_days: int
 
 
-def _plan(queue: str, q_hist: pd.DataFrame, mine: pd.DataFrame, info: dict, previous: str | None = None) -> _Plan:
+def _plan(queue: str, q_hist: pd.DataFrame, mine: pd.DataFrame, info: dict, previous: str | None,
+          hol: pd.DataFrame) -> _Plan:
     """The race for one queue; ``mine`` is the queue's backtest rows (``queue, ds, y, p, model, origin``)."""
     history_days = q_hist["ds"].dt.normalize().nunique()
     scored = {m: wape(g) for m, g in mine.groupby("model")} if len(mine) else {}
@@ -265,7 +268,7 @@ def _plan(queue: str, q_hist: pd.DataFrame, mine: pd.DataFrame, info: dict, prev
                                 f"({', '.join(eligible)})")
     members = [m for m in sorted(eligible, key=lambda m: scored.get(m, np.inf)) if np.isfinite(scored.get(m, np.nan))]
     members = members[:COMBINED]
-    combined = combination_backtest(mine, members) if len(members) >= 2 else pd.DataFrame()
+    combined = combination_backtest(mine, members, hol) if len(members) >= 2 else pd.DataFrame()
     if len(combined):
         scored[COMBINATION] = wape(combined)
         eligible = [*eligible, COMBINATION]

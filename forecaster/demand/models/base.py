@@ -33,6 +33,7 @@ class ForecastModel:
     in_race: ClassVar[bool] = True
     race_order: ClassVar[int] = 100         # position in the race; ties go to the lower
     campaigns_inside: ClassVar[bool] = False  # True: the model applies the campaign layer itself
+    models_holidays: ClassVar[bool] = False   # True: its own terms forecast a public holiday or its eve
 
     def __init__(self, ctx: Context):
         self.ctx = ctx

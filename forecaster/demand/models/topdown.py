@@ -122,6 +122,7 @@ class TopDown(ForecastModel):
     min_history_days = 56
     pooled = False
     campaigns_inside = True            # the offsets go into and out of the daily totals (see topdown)
+    models_holidays = True             # holidays and eves in the daily fit, in proportion to the weekday
 
     def fit(self, history: pd.DataFrame) -> TopDown:
         super().fit(history)
