@@ -1,6 +1,7 @@
 """Forecast accuracy on real data, evaluated as the tool is used.
 
     python -m benchmarks.real_accuracy [--origins 16] [--horizon 42] [--notice-days 14] [--demo] [--out FILE.csv]
+                                       [--outage DAYS SHARE] [--keep-outages]
 
 For every real series in ``../shared/data`` (the Anonymous Bank's 1999 arrivals, and the same
 arrivals with 52 campaign responses and their calendar), at ``--origins`` weekly origins: the
@@ -10,7 +11,10 @@ history before the origin for the horizon a nightly run asks for, with the campa
 it was known then. The shared calendar carries no submission times, so a campaign counts as known
 ``--notice-days`` before it starts (planners hear of campaigns late; 14 days is the freeze window).
 ``--demo`` adds the bundled demo data, whose generator shares the models' structure: a check that
-the demo stays as accurate, not evidence of skill.
+the demo stays as accurate, not evidence of skill. ``--outage DAYS SHARE`` cuts the day DAYS before
+every origin to SHARE of its contacts in the history the forecasts are made from (the scores stay
+against the real actuals): how much an outage or a half-lost export moves the forecast;
+``--keep-outages`` forecasts without mending outage days (:mod:`forecaster.demand.outliers`).
 
 Reported per series and horizon (the first 1, 7, 14 and 42 days ahead):
 - interval and daily WAPE of the chosen forecast and of the two baselines (``mean4``: the mean of
@@ -119,17 +123,29 @@ def known_at(calendar: pd.DataFrame, origin: pd.Timestamp, notice_days: int) -> 
     return calendar[calendar["start_ts"] - pd.Timedelta(days=notice_days) <= origin].reset_index(drop=True)
 
 
+def with_outage(past: pd.DataFrame, origin: pd.Timestamp, outage: tuple[int, float] | None) -> pd.DataFrame:
+    """``past`` with the day ``days`` before ``origin`` cut to ``share`` of its contacts (``outage`` =
+    (days, share)): a telephony outage or a half-lost export in the history a forecast is made from."""
+    if outage is None:
+        return past
+    days, share = outage
+    hit = past["ds"].dt.normalize() == origin - pd.Timedelta(days=days)
+    return past.assign(y=np.where(hit, past["y"] * share, past["y"]))
+
+
 def forecast_at(s: Series, origin: pd.Timestamp, horizon: int, notice_days: int,
-                previous: dict[str, str] | None = None) -> tuple[pd.DataFrame, float, dict]:
+                previous: dict[str, str] | None = None, outage: tuple[int, float] | None = None,
+                mend_outages: bool = True) -> tuple[pd.DataFrame, float, dict]:
     """The production forecast and the baselines from the history before ``origin``, with actuals;
-    ``previous``: each queue's model at the origin before (the plan a nightly run would keep)."""
-    past = s.hist[s.hist["ds"] < origin]
+    ``previous``: each queue's model at the origin before (the plan a nightly run would keep);
+    ``outage``: a day of that history cut short (:func:`with_outage`), for the forecast and baselines alike."""
+    past = with_outage(s.hist[s.hist["ds"] < origin], origin, outage)
     as_of = (origin - pd.Timedelta(days=1)).date()
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fc = run_forecast(past, known_at(s.calendar, origin, notice_days), s.config, as_of, horizon,
-                          previous=previous)
+                          previous=previous, mend_outages=mend_outages)
     seconds = time.perf_counter() - t0
     grid = future_grid(s.config, s.config.queue_names, origin.date(), horizon)
     ctx = make_context(s.config, known_at(s.calendar, origin, notice_days), past["ds"].min().date(),
@@ -197,13 +213,14 @@ def summary(sc: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run(s: Series, origins: int, horizon: int, notice_days: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def run(s: Series, origins: int, horizon: int, notice_days: int, outage: tuple[int, float] | None = None,
+        mend_outages: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     end = s.hist["ds"].max().normalize() + pd.Timedelta(days=1)
     last = end - pd.Timedelta(days=horizon)
     starts = [last - pd.Timedelta(days=7 * i) for i in range(origins)][::-1]
     frames, days, seconds, chosen, previous = [], [], [], {}, None
     for origin in starts:
-        f, sec, info = forecast_at(s, origin, horizon, notice_days, previous)
+        f, sec, info = forecast_at(s, origin, horizon, notice_days, previous, outage, mend_outages)
         previous = {q: v["model"] for q, v in info["queues"].items()}
         frames.append(f)
         days.append(daily_totals_with_bands(f, info))
@@ -222,6 +239,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--demo", action="store_true", help="also the bundled demo data (generated: a regression check)")
     ap.add_argument("--only-demo", action="store_true", help="the demo data alone")
     ap.add_argument("--out", help="write every per-origin score row here (CSV)")
+    ap.add_argument("--outage", nargs=2, type=float, metavar=("DAYS_BEFORE", "SHARE"),
+                    help="robustness: at every origin, the day DAYS_BEFORE the origin keeps only SHARE of its "
+                         "contacts in the history the forecasts are made from (e.g. 3 0.1: an outage three days back)")
+    ap.add_argument("--keep-outages", action="store_true",
+                    help="forecast from the history as it is, without mending outage days (demand.outliers): "
+                         "what that step is worth")
     args = ap.parse_args(argv)
     series = [] if args.only_demo else load_series()
     if args.demo or args.only_demo:
@@ -232,7 +255,8 @@ def main(argv: list[str] | None = None) -> None:
     all_scores = []
     pd.set_option("display.width", 200)
     for s in series:
-        frame, sc, meta = run(s, args.origins, args.horizon, args.notice_days)
+        outage = (int(args.outage[0]), args.outage[1]) if args.outage else None
+        frame, sc, meta = run(s, args.origins, args.horizon, args.notice_days, outage, not args.keep_outages)
         print(f"\n== {s.name}: {args.origins} weekly origins {frame['origin'].min():%Y-%m-%d} to "
               f"{frame['origin'].max():%Y-%m-%d}, horizon {args.horizon} days, "
               f"{meta['seconds_per_origin']:.1f} s per origin")

@@ -53,6 +53,7 @@ from forecaster.demand.intervals import (
 )
 from forecaster.demand.models import REGISTRY, point_forecast, race
 from forecaster.demand.models.combination import MedianCombination, special_rows
+from forecaster.demand.outliers import without_outages
 
 MODELS = race()          # snaive_week, mean4, topdown, topdown_pooled, mstl
 
@@ -113,17 +114,19 @@ class ForecastResult:
 
 def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of: dt.date, days: int,
                  backtest_days: int = 14, origins: int = 3, engine: str = "local",
-                 previous: dict[str, str] | None = None) -> ForecastResult:
+                 previous: dict[str, str] | None = None, mend_outages: bool = True) -> ForecastResult:
     """Choose a model per queue by rolling-origin WAPE, then forecast ``days`` days after ``as_of``.
 
     ``hist`` is ``queue, ds, y, aht_s`` (actuals up to the end of ``as_of``); ``campaigns`` the
     current, not withdrawn campaigns (``channel, start_ts, end_ts, queues, reach``); ``previous``
-    each queue's model in the plan before, kept unless a new choice is clearly better (:func:`rank`).
+    each queue's model in the plan before, kept unless a new choice is clearly better (:func:`rank`);
+    ``mend_outages=False`` leaves outage days as they are (to measure what mending them is worth).
     """
     hist = hist[hist["ds"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
     first_day = as_of + dt.timedelta(days=1)
     ctx = make_context(config, campaigns, hist["ds"].min().date(), first_day + dt.timedelta(days=days + 7))
     ctx.engine = engine
+    hist, outages = without_outages(hist, ctx.holidays) if mend_outages else (hist, {})   # for every model
     bt_days = min(backtest_days, days)
     starts = [pd.Timestamp(first_day) - pd.Timedelta(days=bt_days + 7 * i) for i in range(origins)]
     info: dict = {"queues": {}, "fallbacks": [], "warnings": [], "backtest": {"origins": [str(o.date()) for o in starts],
@@ -147,6 +150,9 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     for queue, plan in plans.items():
         frames.append(_forecast_queue(queue, hists[queue], grids[queue].reset_index(drop=True), plan,
                                       points.get(queue), ctx, info, pd.Timestamp(first_day)))
+    for queue, odd in outages.items():
+        if queue in info["queues"]:
+            _record_outliers(queue, odd, hists[queue]["ds"].max().normalize(), info)
     # the response shapes the forecast used: normally those its backtest scored (learned by the impact
     # model before the earliest origin, four weeks back), as learning them again cost 10 s per 12 queues
     info["adstock"] = learned_shapes(ctx, pd.Timestamp(as_of))
@@ -365,6 +371,22 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan
     if unseen:
         info["warnings"].append(f"queue {queue}: {unseen}")
     return out
+
+
+OUTLIERS_TOLD_DAYS = 28    # outlier days this recent are also a run warning: a planner can still check them
+
+
+def _record_outliers(queue: str, odd: pd.DataFrame, last: pd.Timestamp, info: dict) -> None:
+    """The outage days the models saw at their weekday's usual volume (``date, contacts, used``:
+    :func:`~forecaster.demand.outliers.without_outages`) in the queue's run info, and a warning for
+    each in the OUTLIERS_TOLD_DAYS days up to ``last``, the history's end."""
+    info["queues"][queue]["outlier_days"] = [
+        {"date": f"{r.date:%Y-%m-%d}", "contacts": round(float(r.contacts), 1), "used": round(float(r.used), 1)}
+        for r in odd.itertuples()]
+    for r in odd[odd["date"] > last - pd.Timedelta(days=OUTLIERS_TOLD_DAYS)].itertuples():
+        info["warnings"].append(f"queue {queue}: {r.date:%a %Y-%m-%d} had {r.contacts:,.0f} contacts where that "
+                                f"weekday usually has about {r.used:,.0f} (an outage, or data lost?); the models "
+                                f"took it as {r.used:,.0f}")
 
 
 def unseen_slots(q_hist: pd.DataFrame, q_grid: pd.DataFrame, point: np.ndarray, weeks: int = 4) -> str | None:
