@@ -218,9 +218,9 @@ def rank(eligible: list[str], scored: dict[str, float], previous: str | None = N
         return ranked, reason
     score = {m: float(scored.get(m, np.nan)) for m in ranked}
     old = score[previous]
-    singles = [v for m, v in score.items() if m not in (previous, COMBINATION) and np.isfinite(v)]
     if not np.isfinite(old):
         return ranked, reason
+    singles = [v for m, v in score.items() if m not in (previous, COMBINATION) and np.isfinite(v)]
     comb = score.get(COMBINATION, np.nan)
     if np.isfinite(comb) and old > (1 - SWITCH_GAIN) * comb:
         return ranked, f"{reason}; {previous}, the plan's model before, is no longer {SWITCH_GAIN:.0%} below it ({old:.4f})"

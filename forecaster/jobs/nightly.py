@@ -398,8 +398,9 @@ def step_campaigns(job: Job) -> Inputs:
         hist = actuals.rename(columns={"interval_start": "ds", "contacts": "y"})
         job.as_of = _as_of(job, hist)
         fingerprint = _fingerprint(job.config_text, job.as_of, store)
-        plan = Runs(store).plan()       # the plan stands if it was computed from exactly these inputs
-        previous = Runs(store).plan_models()
+        runs = Runs(store)
+        plan = runs.plan()              # the plan stands if it was computed from exactly these inputs
+        previous = runs.plan_models(plan)
         same = plan if plan is not None and scalar(
             store.con, "SELECT json_extract_string(info, '$.fingerprint') FROM runs WHERE run_id = ?",
             [plan]) == fingerprint else None

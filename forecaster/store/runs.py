@@ -163,10 +163,10 @@ class Runs:
                             FROM staged_req""")
         self.con.unregister("staged_req")
 
-    def plan_models(self) -> dict[str, str]:
-        """Each queue's forecasting model in the published plan (none without a plan): the choice a
-        new forecast keeps unless another model is clearly better."""
-        run_id = self.plan()
+    def plan_models(self, run_id: int | None = None) -> dict[str, str]:
+        """Each queue's forecasting model in run ``run_id``, by default the published plan (none
+        without one): the choice a new forecast keeps unless another model is clearly better."""
+        run_id = self.plan() if run_id is None else run_id
         raw = scalar(self.con, "SELECT info FROM runs WHERE run_id = ?", [run_id]) if run_id is not None else None
         queues = (json.loads(raw) if raw else {}).get("queues", {})
         return {q: v["model"] for q, v in queues.items() if isinstance(v, dict) and v.get("model")}
