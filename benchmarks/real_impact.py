@@ -16,7 +16,9 @@ contacts). Two measurements:
    calendar as known 14 days before each start): the production forecast with the calendar and
    with none, on the days where the campaigns' true contacts (``truth_intervals.csv.gz``) are at
    least 10 % of the day's; interval and daily WAPE, and the floor: the forecast without the
-   calendar plus the true campaign contacts of each interval.
+   calendar plus the true campaign contacts of each interval. The calendar's own part (the forecast
+   with it minus without it) is also scored against the true campaign contacts, apart from the
+   base forecast's error.
 """
 
 from __future__ import annotations
@@ -101,6 +103,11 @@ def campaign_days(origins: int = 16, horizon: int = 14, notice_days: int = 14, s
     for level, frame in (("interval", f), ("daily", d)):
         for col in ("forecast", "without", "floor"):
             out[f"{level}_{col}"] = float((frame["y"] - frame[col]).abs().sum() / frame["y"].sum())
+        # the calendar's own part (with minus without) against the true campaign contacts: the campaign
+        # model's error apart from the base forecast's
+        part = frame["forecast"] - frame["without"]
+        out[f"{level}_part_error"] = float((part - frame["extra"]).abs().sum() / frame["extra"].sum())
+        out[f"{level}_part_ratio"] = float(part.sum() / frame["extra"].sum())
     return out
 
 
@@ -131,6 +138,8 @@ def main() -> None:
                 w, wo, fl = got[f"{level}_forecast"], got[f"{level}_without"], got[f"{level}_floor"]
                 print(f"{level} WAPE: with the calendar {w:.2%}, without {wo:.2%} ({1 - w / wo:+.1%} lower), "
                       f"floor (without + the true campaign contacts) {fl:.2%} ({1 - fl / wo:+.1%} lower)")
+                print(f"  the calendar's part (with - without) against the true campaign contacts: absolute error "
+                      f"{got[f'{level}_part_error']:.1%} of them, total {got[f'{level}_part_ratio']:.2f} x theirs")
 
 
 if __name__ == "__main__":

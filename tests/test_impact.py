@@ -88,6 +88,49 @@ def test_response_curve_per_channel(world, result):
     assert row["per_1000_p10"] <= row["per_1000"] <= row["per_1000_p90"]
 
 
+def _weekday_world(rng, days):
+    """Busy weekdays of 1,800 contacts (sd 300), quiet Saturdays and Sundays of 300 (sd 40); one
+    campaign whose 50 contacts per unit fall on three Saturdays."""
+    wd = days.weekday
+    base = pd.DataFrame({f"wd{d}": (wd == d).astype(float) for d in range(7)}, index=days)
+    busy = wd < 5
+    col = np.zeros(len(days))
+    col[np.flatnonzero(wd == 5)[[10, 20, 30]]] = [1.0, 0.6, 0.3]
+    y = np.where(busy, 1800.0, 300.0) + 50.0 * col + rng.normal(0, np.where(busy, 300.0, 40.0))
+    return pd.Series(y, index=days), base, pd.DataFrame({"c": col}, index=days)
+
+
+def test_a_response_on_quiet_days_gets_the_quiet_days_error_not_the_busy_days():
+    """One residual variance for all days would give the campaign about six times its real error
+    (the busy days' noise); weighted by each weekday's variance, the stated standard error is
+    what 300 repeated draws show, and the estimate is unbiased."""
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2026-01-05", periods=280, freq="D")
+    betas, ses = [], []
+    for _ in range(300):
+        y, base, cmp = _weekday_world(rng, days)
+        fit = effects.fit_queue(y, base, cmp)
+        betas.append(fit["beta"]["c"])
+        ses.append(fit["se"]["c"])
+    spread, stated = float(np.std(betas, ddof=1)), float(np.mean(ses))
+    assert 0.8 < stated / spread < 1.25
+    assert abs(np.mean(betas) - 50.0) < 3 * spread / np.sqrt(len(betas))
+    y, base, cmp = _weekday_world(rng, days)
+    x = np.hstack([base.to_numpy(), cmp.to_numpy()])
+    resid = y.to_numpy() - x @ np.linalg.lstsq(x, y.to_numpy(), rcond=None)[0]
+    one_variance_se = np.sqrt(resid @ resid / (len(y) - x.shape[1]) * np.linalg.inv(x.T @ x)[-1, -1])
+    assert one_variance_se > 3 * spread
+
+
+def test_a_weekday_seldom_open_takes_every_days_noise():
+    days = pd.date_range("2026-01-05", periods=70, freq="D")
+    open_days = days[(days.weekday < 5) | (days < pd.Timestamp("2026-01-20"))]   # two weekends only
+    resid = np.where(open_days.weekday < 5, 10.0, 1.0)
+    v = effects.noise_variance(resid, open_days)
+    assert np.allclose(v[open_days.weekday < 5], 100.0)
+    assert np.allclose(v[open_days.weekday >= 5], np.mean(resid ** 2))
+
+
 def test_partial_pooling_moves_noisy_estimates_toward_the_channel_mean():
     est = pd.DataFrame({"queue": "q", "channel": "email", "campaign_id": list("abcde"),
                         "beta": [1.0, 2.0, 3.0, 10.0, 2.5], "se": [0.5, 0.5, 0.5, 5.0, 0.5]})
