@@ -29,6 +29,7 @@ import time
 import warnings
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from benchmarks.real_accuracy import SHARED, bank_config, read_shared_calendar
@@ -50,14 +51,30 @@ def scores(est: pd.DataFrame, truth: pd.DataFrame) -> dict:
     inside = (f["lo_80"] <= f["true_extra"]) & (f["true_extra"] <= f["hi_80"])
     by_channel = (f.groupby("channel")["extra_contacts"].sum() / f.groupby("channel")["true_extra"].sum()).round(2)
     by_kind = (f.groupby("kind")["extra_contacts"].sum() / f.groupby("kind")["true_extra"].sum()).round(2)
+    within = (err.abs() <= 0.25).groupby(f["channel"]).agg(["sum", "size"])
     return {"campaigns": len(f), "within_25pct": float((err.abs() <= 0.25).mean()),
+            "within_by_channel": {ch: f"{int(r['sum'])} of {int(r['size'])}" for ch, r in within.iterrows()},
             "median_abs_error": float(err.abs().median()), "coverage_80": float(inside.mean()),
             "ratio_by_channel": by_channel.to_dict(), "ratio_by_kind": by_kind.to_dict()}
 
 
+def error_spread(result: dict, truth: pd.DataFrame) -> dict:
+    """Per channel, the standard deviation of (estimate - truth) / standard error of each campaign's
+    total before pooling (the daily fit combined with the send-day one): 1 when the standard errors
+    are right, below 1 when they overstate the error (and pooling then drowns good estimates)."""
+    rows = []
+    for e in result["estimates"].itertuples():
+        x = float(result["fits"][e.queue]["columns"][e.campaign_id].sum())
+        rows.append((e.campaign_id, e.channel, e.beta * x, (e.se * x) ** 2))
+    f = pd.DataFrame(rows, columns=["campaign_id", "channel", "est", "var"]).groupby(["campaign_id", "channel"]).sum()
+    f = f.reset_index().merge(truth[["campaign_id", "true_extra"]], on="campaign_id")
+    z = (f["est"] - f["true_extra"]) / np.sqrt(f["var"])
+    return z.groupby(f["channel"]).std().dropna().round(2).to_dict()
+
+
 def past(actuals: pd.DataFrame, calendar: pd.DataFrame, truth: pd.DataFrame) -> dict:
     result = effects.past_impact(actuals, calendar, bank_config(), dt.date(1999, 12, 31))
-    return scores(effects.totals(result["days"], calendar), truth)
+    return {**scores(effects.totals(result["days"], calendar), truth), "error_spread": error_spread(result, truth)}
 
 
 def planned(actuals: pd.DataFrame, calendar: pd.DataFrame, truth: pd.DataFrame, skip: int = 10) -> dict:
@@ -127,8 +144,12 @@ def main() -> None:
             print(f"\n== {name} ({time.perf_counter() - t0:.0f} s)")
             print(f"campaigns {got['campaigns']}, within +-25 % of the truth: {got['within_25pct']:.0%}, median "
                   f"|error| {got['median_abs_error']:.0%}, 80 % intervals hold the truth: {got['coverage_80']:.0%}")
+            print(f"within +-25 % per channel: {got['within_by_channel']}")
             print(f"estimated / true contacts per channel: {got['ratio_by_channel']}")
             print(f"per kind: {got['ratio_by_kind']}")
+            if "error_spread" in got:
+                print(f"before pooling, sd of (estimate - truth) / standard error per channel (1 when the errors are "
+                      f"stated right): {got['error_spread']}")
         if args.origins:
             t0 = time.perf_counter()
             got = campaign_days(args.origins)
