@@ -160,6 +160,22 @@ def test_semicolon_csv_gzip_and_parquet_are_read(run, write, tmp_path, config_pa
         assert len(s.actuals()) == 4
 
 
+def test_a_parquet_files_bad_cells_are_named_as_written(run, write, tmp_path, config_path):
+    """Timestamp and number cells are shown as text only in the messages that name them."""
+    assert run("ingest", write("good.csv", GOOD)).exit_code == 0
+    pq = tmp_path / "bad.parquet"
+    pd.DataFrame({"queue": ["voice", "voice", "voice"],
+                  "interval_start": pd.to_datetime(["2026-03-03 09:00", "2026-03-03 09:10", "2026-03-03 09:30"]),
+                  "contacts": [7.0, 3.0, -2.5], "aht_s": [250.0, 0.0, 300.0]}).to_parquet(pq)
+    before = snapshot(config_path)
+    result = run("ingest", pq)
+    assert result.exit_code == 2
+    assert f"{pq}:2:interval_start: '2026-03-03 09:10:00' is not on the 30-minute grid" in result.stderr
+    assert f"{pq}:2:aht_s: aht_s must be a number of seconds > 0 (or empty), got '0.0'" in result.stderr
+    assert f"{pq}:3:contacts: contacts must be a number >= 0, got '-2.5'" in result.stderr
+    assert snapshot(config_path) == before
+
+
 def test_gaps_in_opening_hours_are_warnings(run, write):
     f = write("gappy.csv", "queue,interval_start,contacts\nvoice,2026-03-02 08:00,1\nvoice,2026-03-02 10:00,1\n"
                            "voice,2026-03-07 10:00,1\n")

@@ -244,15 +244,17 @@ def validate_frame(frame: pd.DataFrame, config: Config, name: str, first_row: in
         "fix the name or add the queue to the config") if queue.iat[i] else "queue is empty; fill it in")
 
     wall, instant, has_off = _parse_times(frame["interval_start"], tz)
-    raw_ts = frame["interval_start"].astype(str)
+    # the cells as text only for the rows a message names: a Parquet file's cells are timestamps and
+    # numbers, and a string for each took reading 100 queues' file from 737 to 1,047 MiB at its peak
+    raw_ts = frame["interval_start"]
     unreadable = wall.isna().to_numpy()
     probs.add_rows(unreadable, rows, "interval_start", lambda i: (
-        f"cannot read {raw_ts.iat[i]!r} as a date and time; use local time like 2026-03-02 08:30"))
+        f"cannot read {str(raw_ts.iat[i])!r} as a date and time; use local time like 2026-03-02 08:30"))
     step = config.interval_min
     off_grid = ~unreadable & ((wall.dt.minute % step != 0) | (wall.dt.second != 0)
                               | (wall.dt.microsecond != 0) | (wall.dt.nanosecond != 0)).to_numpy()
     probs.add_rows(off_grid, rows, "interval_start", lambda i: (
-        f"{raw_ts.iat[i]!r} is not on the {step}-minute grid; give the start of an interval "
+        f"{str(raw_ts.iat[i])!r} is not on the {step}-minute grid; give the start of an interval "
         f"(minutes divisible by {step}, no seconds)"))
     contacts = _numbers(frame["contacts"], decimal_comma)
     naive = ~unreadable & ~has_off
@@ -261,18 +263,22 @@ def validate_frame(frame: pd.DataFrame, config: Config, name: str, first_row: in
     if naive.any():
         skipped_zero = _local_instants(frame, queue, wall, instant, naive, contacts, rows, probs, tz, notes)
 
-    raw_c = frame["contacts"].astype(str)
+    raw_c = frame["contacts"]
     bad_c = (contacts.isna() | ~np.isfinite(contacts) | (contacts < 0)).to_numpy()
     probs.add_rows(bad_c, rows, "contacts", lambda i: (
-        f"contacts must be a number >= 0, got {raw_c.iat[i]!r}{_comma_hint(raw_c.iat[i])}"))
+        f"contacts must be a number >= 0, got {str(raw_c.iat[i])!r}{_comma_hint(raw_c.iat[i])}"))
 
     if "aht_s" in frame:
         aht = _numbers(frame["aht_s"], decimal_comma)
-        raw_a = frame["aht_s"].astype(str).str.strip()
-        unreadable_a = (aht.isna() & ~raw_a.isin(["", "nan", "NaN", "None", "<NA>"])).to_numpy()
+        raw_a = frame["aht_s"]
+        no_number = aht.isna().to_numpy()
+        unreadable_a = np.zeros(len(frame), bool)       # a cell without a number that is not a blank
+        unreadable_a[no_number] = ~raw_a[no_number].astype(str).str.strip().isin(
+            ["", "nan", "NaN", "None", "<NA>"]).to_numpy()
         bad_a = unreadable_a | (aht.notna() & ((aht <= 0) | ~np.isfinite(aht))).to_numpy()
         probs.add_rows(bad_a, rows, "aht_s", lambda i: (
-            f"aht_s must be a number of seconds > 0 (or empty), got {raw_a.iat[i]!r}{_comma_hint(raw_a.iat[i])}"))
+            f"aht_s must be a number of seconds > 0 (or empty), got {str(raw_a.iat[i]).strip()!r}"
+            f"{_comma_hint(raw_a.iat[i])}"))
     else:
         aht = pd.Series(np.nan, index=frame.index)
 
