@@ -3,7 +3,8 @@
 Each case starts from an empty store: the actuals file is dropped into the drop folder and
 the calendar submitted, then ``forecaster nightly`` runs in a fresh process. Reported: wall
 time, seconds per queue, the job's own per-step timings and peak memory of the whole process
-tree (the job and any Dask worker processes, sampled every half second), overall and per step.
+tree (the job and any Dask worker processes, sampled every half second), overall and per step, and
+per step that of the job's own process.
 Targets (issue 22): 50 queues at most 5 minutes; 500 queues at most 30 minutes with
 ``--engine dask`` on a local cluster, peak memory at most 6 GiB.
 Usage: python -m benchmarks.nightly_scale [--sizes 4,50,200,500] [--engines local,dask] [--skip-demo]
@@ -30,15 +31,18 @@ ROOT = Path(__file__).resolve().parent.parent
 FC = [sys.executable, "-m", "forecaster"]
 
 
-def tree_rss(proc: psutil.Process) -> int:
-    """Resident bytes of ``proc`` and all its descendants (Dask's nannies and workers included)."""
-    total = 0
+def tree_rss(proc: psutil.Process) -> tuple[int, int]:
+    """Resident bytes of ``proc`` and all its descendants (Dask's nannies and workers included),
+    and of ``proc`` alone."""
+    total = own = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            rss = p.memory_info().rss
         except psutil.Error:            # a process that ended between the listing and the reading
-            pass
-    return total
+            continue
+        total += rss
+        own = rss if p.pid == proc.pid else own
+    return total, own
 
 
 def current_step(log, step: str) -> str:
@@ -63,11 +67,12 @@ def nightly_case(folder: Path, config: Path, actuals: Path, calendar_csv: Path, 
     with tempfile.NamedTemporaryFile("w+") as err, open(err.name) as log:
         child = subprocess.Popen([*FC, "--config", str(config), "nightly", "--log-format", "json", "--engine", engine],
                                  stdout=subprocess.DEVNULL, stderr=err, text=True, cwd=ROOT)
-        proc, peak, by_step, step = psutil.Process(child.pid), 0, {}, "start"
+        proc, peak, by_step, own_by_step, step = psutil.Process(child.pid), 0, {}, {}, "start"
         while child.poll() is None:                     # peak memory, and per step by the job's log
             step = current_step(log, step)
-            rss = tree_rss(proc)
+            rss, own = tree_rss(proc)
             peak, by_step[step] = max(peak, rss), max(by_step.get(step, 0), rss)
+            own_by_step[step] = max(own_by_step.get(step, 0), own)
             time.sleep(0.5)
         wall = time.perf_counter() - t0
         err.seek(0)
@@ -77,6 +82,8 @@ def nightly_case(folder: Path, config: Path, actuals: Path, calendar_csv: Path, 
     info = json.loads(shown.stdout)["info"]
     return {"wall_s": round(wall, 1), "peak_tree_mib": round(peak / 2**20),
             "peak_mib_by_step": {k: round(v / 2**20) for k, v in by_step.items()},
+            # the job's own process: the rest of a step's peak is its pool's or Dask workers'
+            "job_process_mib_by_step": {k: round(v / 2**20) for k, v in own_by_step.items()},
             "steps_s": info["steps_s"], "schedule": info["schedule"]["statuses"],
             "windows": info["capacity"]["windows"]}
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from forecaster.core.errors import StoreError, StoreLockedError, StoreVersionError
@@ -395,7 +396,12 @@ class Store:
 
     def actuals(self, queues: list[str] | None = None, start: dt.datetime | None = None,
                 end: dt.datetime | None = None) -> pd.DataFrame:
-        """Actuals in long format (``queue, interval_start, contacts, aht_s``), ordered; ``end`` exclusive."""
+        """Actuals in long format (``queue, interval_start, contacts, aht_s``), ordered; ``end`` exclusive.
+
+        Every row's ``queue`` is the same Python string as the other rows of its queue: DuckDB's
+        ``df()`` makes a new string per row (about 70 bytes each: 1.2 GB for 500 queues of two
+        years at 30 minutes, held through a nightly run), so the rows come with their queue's
+        number and the names are looked up once."""
         sql = "SELECT queue, interval_start, contacts, aht_s FROM actuals WHERE 1=1"
         args: list[object] = []
         if queues is not None:
@@ -407,7 +413,16 @@ class Store:
         if end is not None:
             sql += " AND interval_start < ?"
             args.append(end)
-        return self.con.execute(sql + " ORDER BY queue, interval_start", args).df()
+        coded = f"""WITH a AS ({sql}),
+                         names AS (SELECT queue, CAST(row_number() OVER (ORDER BY queue) - 1 AS INTEGER) AS code
+                                   FROM (SELECT DISTINCT queue FROM a))"""
+        names = np.array([r[0] for r in self.con.execute(coded + " SELECT queue FROM names ORDER BY code", args)
+                          .fetchall()], dtype=object)
+        frame = self.con.execute(coded + """ SELECT names.code, a.interval_start, a.contacts, a.aht_s
+                                             FROM a JOIN names USING (queue) ORDER BY a.queue, a.interval_start""",
+                                 args).df()
+        frame.insert(0, "queue", names[frame.pop("code").to_numpy()])      # queue is NOT NULL: every row has a code
+        return frame
 
     def actuals_span(self, queues: list[str] | None = None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """First and last interval of the actuals (of ``queues``), or ``(None, None)`` when there are none."""
