@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import textwrap
 
 import numpy as np
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 from forecaster.cli.app import cli
 from forecaster.core.config import load_config
+from forecaster.core.engine import trim_memory
 from forecaster.core.grid import future_grid, parse_horizon
 from forecaster.demand.context import make_context
 from forecaster.demand.selection import CLEAR_GAIN, MODELS, predict, run_forecast
@@ -191,9 +193,24 @@ def test_dask_engine_gives_the_local_numbers(history, calendar, demo_config):
     local = run_forecast(small, calendar, demo_config, AS_OF, 7, origins=1)
     with engine_session("dask"):
         dist = run_forecast(small, calendar, demo_config, AS_OF, 7, origins=1, engine="dask")
+        trimmed = trim_memory()                    # the nightly's after its forecast: this process and each worker
+    assert len(trimmed) == 1 + os.cpu_count() and set(trimmed.values()) == {trimmed["job"]}
     assert local.info["queues"]["voice_billing"]["model"] == dist.info["queues"]["voice_billing"]["model"]
     # the same to 1e-5 relative, or a thousandth of a contact near zero (float order in the fits)
     pd.testing.assert_frame_equal(local.frame, dist.frame, rtol=1e-5, atol=1e-3)
+
+def test_trimming_gives_a_freed_heap_back_to_the_system():
+    """What a step allocated and freed stays in the process (the C heap keeps the pages) until
+    :func:`trim_memory` hands it back; on a C library without ``malloc_trim`` it reports False."""
+    import psutil
+
+    chunks = [bytearray(100_000) for _ in range(3_000)]        # 300 MB below the mmap threshold: the heap
+    del chunks[:-1]                                            # the last one pins the heap's top
+    held = psutil.Process().memory_info().rss
+    if not trim_memory()["job"]:
+        pytest.skip("this C library has no malloc_trim (not glibc)")
+    assert psutil.Process().memory_info().rss < held - 100 * 2**20
+
 
 def test_local_engine_fits_on_statsforecasts_own_pool_with_the_one_process_numbers(history, calendar,
                                                                                    demo_config, monkeypatch):

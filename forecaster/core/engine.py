@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import os
@@ -119,3 +121,28 @@ def map_tasks(fn: Callable[[Any], Any], items: Iterable[Any], engine: str = "loc
     if client is None:
         raise RuntimeError("engine 'dask' needs an engine_session around the work")
     return client.gather(client.map(fn, items, pure=False))
+
+
+def _malloc_trim() -> bool:
+    """Give the C heap's free memory back to the operating system (glibc's ``malloc_trim``); False
+    where the C library has no such call (not glibc: macOS, musl)."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        return bool(libc.malloc_trim(0))
+    except (OSError, AttributeError, TypeError):
+        return False
+
+
+def trim_memory() -> dict[str, bool]:
+    """Return memory that a step freed, but that its processes still hold, to the system: in this
+    process and, in a Dask session, in every worker (Dask's advice for memory "not released back
+    to the OS": ``client.run`` of ``malloc_trim``). Python frees a step's frames, but the C heap
+    keeps the pages for reuse, so each process stays at its high-water mark: at 500 queues on Dask,
+    the forecast's left the job and its two workers holding 8.6 GiB through scheduling. Returns,
+    per process (``job`` and each worker's address), whether its C library could trim."""
+    done = {"job": _malloc_trim()}
+    client = _CLIENT.get()
+    if client is not None:
+        done.update(client.run(_malloc_trim))
+    return done

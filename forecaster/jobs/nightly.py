@@ -44,7 +44,7 @@ from forecaster import __version__
 from forecaster.campaigns import effects
 from forecaster.campaigns.calendar import current, drain_inbox
 from forecaster.core.config import Config
-from forecaster.core.engine import engine_session
+from forecaster.core.engine import engine_session, trim_memory
 from forecaster.core.errors import ForecasterError, InputError, StoreLockedError, UserError
 from forecaster.core.grid import parse_horizon
 from forecaster.core.site_calendar import complete_as_of
@@ -351,6 +351,7 @@ def _run(job: Job) -> NightlyResult:
         return unchanged(job, inputs.same_run)
     with engine_session(job.engine, job.dask_address):      # one cluster for every per-queue step
         frame = step_forecast(job, inputs)
+        trim_memory()                   # the forecast's high-water, in this process and the workers
         req_mean, req_q = step_staff(job, frame)
         plan = step_schedule(job, frame)
         cap = step_capacity(job, frame, plan)
