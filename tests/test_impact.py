@@ -594,3 +594,40 @@ def test_agent_hours_taken_a_few_queues_at_a_time_are_those_of_one_pass(world, r
     monkeypatch.setattr(effects, "HOURS_CHUNK_ROWS", 10)        # every queue its own chunk
     pd.testing.assert_frame_equal(effects.extra_agent_hours(both_days, both, site), whole)
     assert set(whole["queue"]) == {"voice", "email"} and whole["extra_agent_hours"].gt(0).any()
+
+
+def test_each_shape_is_scored_by_the_least_squares_fit_of_all_columns(world, site, monkeypatch):
+    """``learn_shapes`` scores a channel's candidates all at once, with the base and the other
+    channels projected out: each score is the residual sum of squares of one least-squares fit of
+    the base terms and every channel's columns together, also where two kinds' columns coincide
+    (a rank-deficient design, as a calendar with the same send under two kinds gives)."""
+    actuals, cal, _, _ = world
+    sends = pd.Timestamp("2026-03-03 10:00"), pd.Timestamp("2026-06-09 10:00")
+    extra = pd.DataFrame({"campaign_id": ["E1", "E2", "E3"], "name": "e-mail", "channel": "email",
+                          "start_ts": [sends[0], sends[0], sends[1]], "end_ts": [sends[0], sends[0], sends[1]],
+                          "queues": [["voice"]] * 3, "reach": [50_000.0] * 3, "kind": ["offer", "news", "offer"]})
+    cal = pd.concat([cal.assign(kind="letter"), extra], ignore_index=True)
+    seen = {}
+    real = effects.learn_shapes
+
+    def spy(series, bases, exp, **kw):
+        seen.update(series=series, bases=bases, exp=exp, kinds=kw.get("kinds") or {})
+        return real(series, bases, exp, **kw)
+
+    monkeypatch.setattr(effects, "learn_shapes", spy)
+    got = effects.past_impact(actuals, cal, site, AS_OF)
+    shapes, scores = got["shapes"], got["scores"]
+    last = sorted(scores)[-1]                   # scored last: the others were at their final shapes
+    exp, kinds = seen["exp"], seen["kinds"]
+    for shape in list(scores[last])[::37]:
+        sse = 0.0
+        for q, y in seen["series"].items():
+            groups = {}
+            for cid in exp.raw[q]:
+                groups.setdefault((exp.channel[cid], kinds.get(cid)), []).append(cid)
+            cols = [exp.response(q, tuple(cids), shape if ch == last else shapes[ch])[exp.full.get_indexer(y.index)]
+                    for (ch, _), cids in groups.items()]
+            x = np.column_stack([seen["bases"][q].to_numpy(float), *cols])
+            beta, *_ = np.linalg.lstsq(x, y.to_numpy(float), rcond=None)
+            sse += float(((y.to_numpy(float) - x @ beta) ** 2).sum())
+        assert scores[last][shape] == pytest.approx(sse, rel=1e-9)

@@ -110,14 +110,15 @@ def campaign_features(exposure: pd.DataFrame, queues: list[str], start: dt.date,
     return out
 
 
-def search_shapes(channels: list[str], shapes: dict, candidates: list[tuple], score, passes: int) -> tuple[dict, dict]:
+def search_shapes(channels: list[str], shapes: dict, candidates: list[tuple], score_all, passes: int) -> tuple[dict, dict]:
     """Coordinate search over carry-over shapes: each channel in turn tries every candidate while
-    the others hold their current shape, for ``passes`` rounds; ``score`` (lower is better) judges
-    a full {channel: shape} trial. Returns the shapes and, per channel, the last round's scores."""
+    the others hold their current shape, for ``passes`` rounds; ``score_all(shapes, channel,
+    candidates)`` (lower is better) judges each candidate for ``channel`` with the others at
+    ``shapes``, as ``{candidate: score}``. Returns the shapes and, per channel, the last round's scores."""
     shapes, scores = dict(shapes), {}
     for _ in range(passes):
         for channel in channels:
-            tried = {shape: score({**shapes, channel: shape}) for shape in candidates}
+            tried = score_all(shapes, channel, candidates)
             shapes[channel] = min(tried, key=tried.get)
             scores[channel] = tried
     return shapes, scores
