@@ -70,8 +70,8 @@ MIN_DAYS = 56
 
 def daily_totals(actuals: pd.DataFrame) -> pd.DataFrame:
     """``queue, date, y``: contacts per queue and day (days with actuals only)."""
-    a = actuals.rename(columns={"interval_start": "ds", "contacts": "y"})
-    return a.groupby([a["queue"], a["ds"].dt.normalize().rename("date")])["y"].sum().reset_index()
+    day = actuals["interval_start"].dt.normalize().rename("date")
+    return actuals.groupby([actuals["queue"], day])["contacts"].sum().rename("y").reset_index()
 
 
 Shape = Response
@@ -730,13 +730,14 @@ def campaign_rates(result: dict, campaigns: pd.DataFrame, exp: Exposures) -> pd.
 def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of: dt.date,
                 shapes: dict[str, Shape] | None = None) -> dict:
     """Extra contacts per past campaign, queue and day, with 80 % intervals; per-campaign totals."""
-    daily = daily_totals(actuals[actuals["interval_start"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)])
+    upto = actuals["interval_start"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    hist = actuals if upto.all() else actuals[upto]      # read only here: no copy of every row when all are in
+    daily = daily_totals(hist)
     start, end = daily["date"].min().date(), daily["date"].max().date()
     hol = holiday_features(config, start - dt.timedelta(days=35), end + dt.timedelta(days=1))
     past = campaigns[campaigns["start_ts"].dt.date <= as_of].reset_index(drop=True)
     queues = sorted(q for q, g in daily.groupby("queue") if g["date"].nunique() >= MIN_DAYS)
     series = {q: _open_days(daily, q, hol) for q in queues}
-    hist = actuals[actuals["interval_start"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
     activity = {q: Activity.learn(g, pd.DatetimeIndex(series[q].index)) for q, g in hist.groupby("queue")
                 if q in series}
     bases = {q: impact_design(pd.DatetimeIndex(y.index), hol, activity[q].weekday) for q, y in series.items()}

@@ -141,7 +141,7 @@ def _campaign_contacts(hist: pd.DataFrame, future: dict, ctx: Context) -> pd.Ser
     # a one-queue forecast after a backtest reuses the shapes the backtest learned on all queues.
     end = hist["ds"].max().normalize()
     shapes = shapes_for(ctx, end)
-    found = campaign_offsets(hist.rename(columns={"ds": "interval_start", "y": "contacts"}), ctx.campaigns,
+    found = campaign_offsets(hist.rename(columns={"ds": "interval_start", "y": "contacts"}, copy=False), ctx.campaigns,
                              ctx.config, end.date(), future, shapes)
     if shapes is None and found.attrs.get("shapes"):
         ctx.impact_shapes[end] = found.attrs["shapes"]
