@@ -617,7 +617,7 @@ def test_each_shape_is_scored_by_the_least_squares_fit_of_all_columns(world, sit
     monkeypatch.setattr(effects, "learn_shapes", spy)
     got = effects.past_impact(actuals, cal, site, AS_OF)
     shapes, scores = got["shapes"], got["scores"]
-    last = sorted(scores)[-1]                   # scored last: the others were at their final shapes
+    last = max(scores)                          # scored last: the others were at their final shapes
     exp, kinds = seen["exp"], seen["kinds"]
     for shape in list(scores[last])[::37]:
         sse = 0.0
