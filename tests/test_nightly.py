@@ -167,6 +167,21 @@ def test_changed_code_under_the_same_version_is_recomputed(site, monkeypatch):
     assert again.exit_code == 0 and "run #2 published" in again.stdout
 
 
+def test_memory_the_forecast_freed_is_returned_or_the_log_says_why_not(site, monkeypatch):
+    """After the forecast the job hands freed memory back to the system (``trim_memory``); where
+    the C library cannot, the run goes on and its log says which processes keep it."""
+    from forecaster.jobs import nightly as job
+
+    drop(site, "a.csv", actuals())
+    calls = []
+    monkeypatch.setattr(job, "trim_memory", lambda: calls.append(1) or {"job": False})
+    got = invoke(site, "--as-of", "2026-11-15", "--log-format", "json")
+    assert got.exit_code == 0 and "run #1 published" in got.stdout and calls == [1]
+    events = [json.loads(line) for line in got.stderr.splitlines()]
+    kept = [e for e in events if e["event"].startswith("freed memory stays")]
+    assert len(kept) == 1 and kept[0]["processes"] == ["job"]
+
+
 def test_a_second_nightly_exits_at_once_with_its_own_code(site):
     with job_lock(site.parent / "store.duckdb"):
         t0 = time.monotonic()

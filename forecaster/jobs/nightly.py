@@ -351,7 +351,10 @@ def _run(job: Job) -> NightlyResult:
         return unchanged(job, inputs.same_run)
     with engine_session(job.engine, job.dask_address):      # one cluster for every per-queue step
         frame = step_forecast(job, inputs)
-        trim_memory()                   # the forecast's high-water, in this process and the workers
+        kept = [p for p, done in trim_memory().items() if not done]   # the forecast's high-water, here and in the workers
+        if kept:
+            job.log("freed memory stays with these processes (their C library has no malloc_trim)", "info",
+                    processes=kept)
         req_mean, req_q = step_staff(job, frame)
         plan = step_schedule(job, frame)
         cap = step_capacity(job, frame, plan)
