@@ -306,13 +306,12 @@ def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], e
             m = len(groups[q].get(channel, {}))
             n = len(y)
             x = np.stack([np.column_stack(columns(q, channel, c)) for c in candidates]) if m else None
+            uf, sf, _ = np.linalg.svd(np.column_stack(fixed), full_matrices=False) if fixed else (None, [0.0], None)
             # lstsq's rank cut-off on all the columns together: singular values below this are noise
-            scale = _spectral(np.column_stack(fixed)) if fixed else 0.0
-            if m:
-                scale = np.maximum(scale, np.linalg.svd(x, compute_uv=False)[:, 0])
+            scale = np.maximum(sf[0], np.linalg.svd(x, compute_uv=False)[:, 0]) if m else sf[0]
             tol = np.finfo(float).eps * max(n, len(fixed) + m) * scale
             if fixed:
-                u = _orthonormal(np.column_stack(fixed), float(np.max(tol)) if m else None)
+                u = uf[:, sf > np.max(tol)]             # the other channels' columns, an orthonormal basis
                 y = y - u @ (u.T @ y)
                 if m:
                     x = x - u @ np.einsum("nr,knm->krm", u, x)
@@ -329,20 +328,6 @@ def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], e
         if shapes[ch].clock != "calendar" and tried[shapes[ch]] > (1 - CLOCK_GAIN) * tried[calendar]:
             shapes[ch] = calendar
     return shapes, scores
-
-
-def _spectral(x: np.ndarray) -> float:
-    """The largest singular value of ``x``."""
-    return float(np.linalg.svd(x, compute_uv=False)[0]) if x.size else 0.0
-
-
-def _orthonormal(x: np.ndarray, tol: float | None = None) -> np.ndarray:
-    """An orthonormal basis of ``x``'s column space, leaving out directions whose singular value is
-    at most ``tol`` (default: least squares' own cut-off for ``x``)."""
-    u, s, _ = np.linalg.svd(x, full_matrices=False)
-    if tol is None:
-        tol = np.finfo(float).eps * max(x.shape) * (s[0] if len(s) else 0.0)
-    return u[:, s > tol]
 
 
 DEFAULT_CV_WITHIN = 0.5     # campaigns of one kind vary by about half their mean until enough of them say otherwise
