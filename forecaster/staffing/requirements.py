@@ -8,43 +8,8 @@ from scipy.special import ndtri  # the normal quantile, as scipy.stats.norm.ppf,
 
 from forecaster.core.errors import UserError
 from forecaster.core.site_calendar import slot_minutes
-from forecaster.staffing.erlang import (
-    ceil_tol,
-    erlang_a_agents,
-    erlang_a_metrics,
-    erlang_c_agents,
-    erlang_c_metrics,
-    with_shrinkage,
-)
-
-OUTPUT_COLUMNS = ["required_agents", "required_with_shrinkage", "service_level", "asa_s", "p_wait", "occupancy", "abandon"]
-
-
-# -- the column-wise layer -----------------------------------------------------------------
-DEFAULTS = {"model": "erlang_c", "sl": np.nan, "answer_s": np.nan, "asa_target_s": np.nan, "patience_s": np.nan,
-            "shrinkage": 0.0, "max_occupancy": 1.0, "max_abandon": 1.0, "min_agents": 0, "concurrency": 1}
-
-
-def _with_defaults(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with the :data:`DEFAULTS` columns filled in (:func:`_inputs` as columns)."""
-    f = _inputs(frame)
-    return frame.assign(**{col: f[col] for col in DEFAULTS})
-
-
-def _inputs(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The columns :func:`requirements` reads, as arrays with the defaults filled in (no frame copy)."""
-    out: dict[str, np.ndarray] = {col: frame[col].to_numpy(float) for col in ("contacts", "aht_s", "interval_min")}
-    n = len(frame)
-    for col, default in DEFAULTS.items():
-        if col == "model":
-            model = frame["model"].fillna("erlang_c").to_numpy(object) if "model" in frame else None
-            out[col] = np.full(n, "erlang_c", object) if model is None else model
-        elif col in frame:
-            v = frame[col].to_numpy(float)
-            out[col] = np.where(np.isnan(v), default, v)
-        else:
-            out[col] = np.full(n, default, float)
-    return out
+from forecaster.staffing.columns import inputs, required_agents, staffing_columns
+from forecaster.staffing.erlang import ceil_tol, with_shrinkage
 
 
 def requirements(frame: pd.DataFrame) -> pd.DataFrame:
@@ -55,57 +20,15 @@ def requirements(frame: pd.DataFrame) -> pd.DataFrame:
     ``patience_s`` (Erlang A), ``shrinkage``, ``max_occupancy``, ``max_abandon``, ``min_agents``,
     ``concurrency``. Output columns: ``required_agents`` (productive agents needed),
     ``required_with_shrinkage`` (the agents to schedule for them), ``service_level``, ``asa_s``, ``p_wait``, ``occupancy`` and ``abandon`` (Erlang A
-    only; NaN for Erlang C), all at the agents returned.
+    only; NaN for Erlang C), all at the agents returned (:mod:`forecaster.staffing.columns`).
     """
-    f = _inputs(frame)
-    k = f["concurrency"]
-    servers = np.zeros(len(frame), np.int64)
-    for model, solve in (("erlang_c", erlang_c_agents), ("erlang_a", erlang_a_agents)):
-        rows = f["model"] == model
-        if not rows.any():
-            continue
-        part = {key: val[rows] for key, val in f.items()}
-        use_sl = ~np.isnan(part["sl"])
-        args = dict(contacts=part["contacts"], aht_s=part["aht_s"], interval_min=part["interval_min"],
-                    answer_s=np.nan_to_num(part["answer_s"], nan=0.0), max_occupancy=part["max_occupancy"])
-        if model == "erlang_a":
-            args.update(patience_s=part["patience_s"], max_abandon=part["max_abandon"])
-        got = np.zeros(len(part["sl"]), np.int64)
-        for flag in (True, False):
-            sel = use_sl == flag
-            if sel.any():
-                sub = {key: val[sel] for key, val in args.items()}
-                target = (part["sl"] if flag else part["asa_target_s"])[sel]
-                got[sel] = solve(**sub, **({"sl": target} if flag else {"asa_s": target}))
-        servers[rows] = got
-    agents = np.maximum(ceil_tol(servers / k), f["min_agents"].astype(np.int64))
-    return _attach(frame, f, agents)
+    f = inputs(frame)
+    return frame.assign(**staffing_columns(f, required_agents(f)))
 
 
 def metrics_at(frame: pd.DataFrame, agents) -> pd.DataFrame:
     """``frame`` (columns as for :func:`requirements`) with the metrics at the given agents."""
-    return _attach(frame, _inputs(frame), np.asarray(agents, np.int64))
-
-
-def _attach(frame: pd.DataFrame, f: dict[str, np.ndarray], agents: np.ndarray) -> pd.DataFrame:
-    """``frame`` with the metrics at ``agents`` (times concurrency sessions) and shrinkage."""
-    n = len(frame)
-    new = {"required_agents": agents, "required_with_shrinkage": with_shrinkage(agents, f["shrinkage"])}
-    for col in OUTPUT_COLUMNS[2:]:
-        new[col] = np.full(n, np.nan)
-    servers = agents * f["concurrency"]
-    for model in ("erlang_c", "erlang_a"):
-        rows = f["model"] == model
-        if not rows.any():
-            continue
-        common = (servers[rows], f["contacts"][rows], f["aht_s"][rows], f["interval_min"][rows],
-                  np.nan_to_num(f["answer_s"][rows], nan=0.0))
-        m = erlang_c_metrics(*common) if model == "erlang_c" else erlang_a_metrics(*common, f["patience_s"][rows])
-        for col, val in m.items():
-            new[col][rows] = val
-    no_target = np.isnan(f["sl"]) | np.isnan(f["answer_s"])
-    new["service_level"][no_target] = np.nan
-    return frame.assign(**new)
+    return frame.assign(**staffing_columns(inputs(frame), np.asarray(agents, np.int64)))
 
 
 def deadline_requirements(frame: pd.DataFrame) -> pd.DataFrame:
@@ -118,7 +41,7 @@ def deadline_requirements(frame: pd.DataFrame) -> pd.DataFrame:
     ``max_occupancy``. Output as :func:`requirements`; queueing metrics are NaN, ``occupancy``
     is the workload over the agents.
     """
-    f = _with_defaults(frame).sort_values(["queue", "interval_start"], kind="stable")
+    f = frame.assign(**inputs(frame)).sort_values(["queue", "interval_start"], kind="stable")
     load = np.zeros(len(f))
     for _, part in f.groupby("queue", sort=False):
         t = part["interval_start"].to_numpy("datetime64[ns]")
