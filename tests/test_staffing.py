@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from pyworkforce.queuing import ErlangA, ErlangC
 
 from forecaster.staffing.erlang import (
     erlang_a_agents,
+    erlang_b,
     erlang_a_metrics,
     erlang_c_agents,
     erlang_c_metrics,
@@ -138,6 +140,31 @@ def test_very_large_traffic_is_exact_without_overflow():
     assert 5000 <= a <= n                                    # the search starts at ceil(load)
     ma = erlang_a_metrics(a, calls, aht, interval, 20, 120)
     assert all(np.isfinite(v) for v in ma.values()) and ma["service_level"] >= 0.8
+
+
+def exact_erlang_b(n: int, load: float) -> float:
+    """Erlang B from 1/B = sum_k n!/((n-k)! a^k) in exact fractions (the terms left out are below
+    1e-25 of the sum): the reference, from outside floating point."""
+    a, total, term = Fraction(load), Fraction(0), Fraction(1)
+    for k in range(n + 1):
+        total += term
+        term = term * (n - k) / a
+        if term * 10**25 < total and k > n - load:
+            break
+    return float(1 / total)
+
+
+def test_erlang_b_equals_exact_fractions_from_tiny_to_large_loads():
+    rng = np.random.default_rng(3)
+    loads = np.exp(rng.uniform(np.log(0.01), np.log(1500), 120))
+    counts = np.maximum(0, np.round(loads + rng.normal(0, 3, 120) * np.sqrt(loads) + rng.integers(-5, 30, 120)))
+    loads = np.concatenate([loads, [3.0, 0.5, 0.01, 0.5, 1500.0, 1000.0]])
+    counts = np.concatenate([counts, [0, 1, 5, 400, 1600, 1]])
+    with np.errstate(all="raise"):
+        got = erlang_b(counts, loads)
+    want = np.array([exact_erlang_b(int(n), a) for n, a in zip(counts, loads)])
+    assert np.all(np.abs(got - want) <= 1e-13 * want)          # zero where the exact value underflows too
+    assert got[-3] == 0.0 and want[-3] == 0.0                  # 400 servers for half an Erlang
 
 
 def test_asa_target():

@@ -15,8 +15,8 @@ from forecaster.staffing.erlang import (
     ceil_tol,
     erlang_a_agents,
     erlang_a_metrics,
-    erlang_c_agents,
     erlang_c_metrics,
+    erlang_c_search,
     with_shrinkage,
 )
 
@@ -44,33 +44,59 @@ def inputs(columns: Mapping) -> dict[str, np.ndarray]:
     return out
 
 
-def required_agents(f: dict[str, np.ndarray]) -> np.ndarray:
-    """Least agents per row meeting its target (``sl`` with ``answer_s``, else ``asa_target_s``),
-    occupancy and abandonment caps, at ``concurrency`` sessions each and at least ``min_agents``."""
+def _rows(arrays: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
+    """The rows of ``mask`` of each array (the arrays themselves where that is every row)."""
+    return arrays if mask.all() else {key: val[mask] for key, val in arrays.items()}
+
+
+def _servers(f: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(servers, P(wait) at them where the Erlang C search knows it, else NaN) per row."""
     servers = np.zeros(len(f["contacts"]), np.int64)
-    for model, solve in (("erlang_c", erlang_c_agents), ("erlang_a", erlang_a_agents)):
+    p_wait = np.full(len(servers), np.nan)
+    for model in ("erlang_c", "erlang_a"):
         rows = f["model"] == model
         if not rows.any():
             continue
-        part = {key: val[rows] for key, val in f.items()}
+        part = _rows(f, rows)
         use_sl = ~np.isnan(part["sl"])
         args = {"contacts": part["contacts"], "aht_s": part["aht_s"], "interval_min": part["interval_min"],
                 "answer_s": np.nan_to_num(part["answer_s"], nan=0.0), "max_occupancy": part["max_occupancy"]}
         if model == "erlang_a":
             args.update(patience_s=part["patience_s"], max_abandon=part["max_abandon"])
-        got = np.zeros(len(part["sl"]), np.int64)
+        got, pw = np.zeros(len(use_sl), np.int64), np.full(len(use_sl), np.nan)
         for flag in (True, False):
             sel = use_sl == flag
             if sel.any():
-                sub = {key: val[sel] for key, val in args.items()}
-                target = (part["sl"] if flag else part["asa_target_s"])[sel]
-                got[sel] = solve(**sub, **({"sl": target} if flag else {"asa_s": target}))
-        servers[rows] = got
+                target = {"sl" if flag else "asa_s": (part["sl"] if flag else part["asa_target_s"])[sel]}
+                if model == "erlang_c":
+                    got[sel], pw[sel] = erlang_c_search(**_rows(args, sel), **target)
+                else:
+                    got[sel] = erlang_a_agents(**_rows(args, sel), **target)
+        servers[rows], p_wait[rows] = got, pw
+    return servers, p_wait
+
+
+def _agents(f: dict[str, np.ndarray], servers: np.ndarray) -> np.ndarray:
     return np.maximum(ceil_tol(servers / f["concurrency"]), f["min_agents"].astype(np.int64))
 
 
-def staffing_columns(f: dict[str, np.ndarray], agents: np.ndarray) -> dict[str, np.ndarray]:
-    """The :data:`OUTPUT_COLUMNS` at ``agents`` per row (times ``concurrency`` sessions each)."""
+def required_agents(f: dict[str, np.ndarray]) -> np.ndarray:
+    """Least agents per row meeting its target (``sl`` with ``answer_s``, else ``asa_target_s``),
+    occupancy and abandonment caps, at ``concurrency`` sessions each and at least ``min_agents``."""
+    return _agents(f, _servers(f)[0])
+
+
+def requirement_columns(f: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`staffing_columns` at :func:`required_agents`, reusing what the search computed."""
+    servers, p_wait = _servers(f)
+    agents = _agents(f, servers)
+    return staffing_columns(f, agents, np.where(agents * f["concurrency"] == servers, p_wait, np.nan))
+
+
+def staffing_columns(f: dict[str, np.ndarray], agents: np.ndarray, p_wait: np.ndarray | None = None
+                     ) -> dict[str, np.ndarray]:
+    """The :data:`OUTPUT_COLUMNS` at ``agents`` per row (times ``concurrency`` sessions each);
+    ``p_wait``: Erlang C's P(wait) at those servers where already known (NaN elsewhere)."""
     n = len(agents)
     new = {"required_agents": agents, "required_with_shrinkage": with_shrinkage(agents, f["shrinkage"])}
     for col in OUTPUT_COLUMNS[2:]:
@@ -82,7 +108,10 @@ def staffing_columns(f: dict[str, np.ndarray], agents: np.ndarray) -> dict[str, 
             continue
         common = (servers[rows], f["contacts"][rows], f["aht_s"][rows], f["interval_min"][rows],
                   np.nan_to_num(f["answer_s"][rows], nan=0.0))
-        m = erlang_c_metrics(*common) if model == "erlang_c" else erlang_a_metrics(*common, f["patience_s"][rows])
+        if model == "erlang_c":
+            m = erlang_c_metrics(*common, None if p_wait is None else p_wait[rows])
+        else:
+            m = erlang_a_metrics(*common, f["patience_s"][rows])
         for col, val in m.items():
             new[col][rows] = val
     no_target = np.isnan(f["sl"]) | np.isnan(f["answer_s"])

@@ -8,7 +8,7 @@ from scipy.special import ndtri  # the normal quantile, as scipy.stats.norm.ppf,
 
 from forecaster.core.errors import UserError
 from forecaster.core.site_calendar import slot_minutes
-from forecaster.staffing.columns import inputs, required_agents, staffing_columns
+from forecaster.staffing.columns import inputs, requirement_columns, staffing_columns
 from forecaster.staffing.erlang import ceil_tol, with_shrinkage
 
 
@@ -22,8 +22,7 @@ def requirements(frame: pd.DataFrame) -> pd.DataFrame:
     ``required_with_shrinkage`` (the agents to schedule for them), ``service_level``, ``asa_s``, ``p_wait``, ``occupancy`` and ``abandon`` (Erlang A
     only; NaN for Erlang C), all at the agents returned (:mod:`forecaster.staffing.columns`).
     """
-    f = inputs(frame)
-    return frame.assign(**staffing_columns(f, required_agents(f)))
+    return frame.assign(**requirement_columns(inputs(frame)))
 
 
 def metrics_at(frame: pd.DataFrame, agents) -> pd.DataFrame:
