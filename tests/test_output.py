@@ -54,3 +54,37 @@ def test_csv_through_arrow_and_pandas_read_back_the_same(tmp_path, name):
         assert (tmp_path / name).read_text().splitlines()[:2] == ["contacts,agents,model", "1.5,3,erlang_c"]
         output.write_table(timed, tmp_path / name)
         assert (tmp_path / name).read_text().splitlines()[1] == "1.5,3,erlang_c,2026-11-16 12:00:00,True"
+
+
+def test_constant_columns_are_written_as_arrow_writes_them(tmp_path):
+    """A float column with one value in every row is written from that value's text, formatted
+    once: the file is byte for byte what Arrow's writer makes of the plain column."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    n = 5
+    columns = {"whole": [15.0] * n, "fraction": [0.1] * n, "big": [1e20] * n, "tiny": [1e-300] * n,
+               "minus_zero": [-0.0] * n, "mixed_zeros": [0.0, -0.0, 0.0, 0.0, 0.0], "none": [None] * n,
+               "some_none": [1.5, None, 1.5, 1.5, 1.5], "varied": [0.8123456789012345, 2.0, 3.5, 4.0, 5.0],
+               "count": [3] * n, "text": ["erlang_c"] * n}
+    table = pa.table({k: pa.array(v, pa.int64() if k == "count" else pa.string() if k == "text" else pa.float64())
+                      for k, v in columns.items()})
+    plain = tmp_path / "plain.csv"
+    pa_csv.write_csv(table, plain, pa_csv.WriteOptions(**output.CSV_OPTIONS))
+    ours = output.write_table(table, tmp_path / "ours.csv")
+    assert ours.read_bytes() == plain.read_bytes()
+    as_text = output._constants_as_text(table)
+    assert [f.name for f in as_text.schema if f.type == pa.string()] == [
+        "whole", "fraction", "big", "tiny", "minus_zero", "none", "text"]      # mixed zeros print apart
+
+
+def test_an_arrow_table_is_written_to_every_format(tmp_path):
+    import pyarrow as pa
+
+    table = pa.table({"contacts": [1.5, 2.0], "agents": [3, 4], "model": ["erlang_c", "erlang_a"]})
+    for name in ("t.csv", "t.parquet", "t.json"):
+        output.write_table(table, tmp_path / name, "erlang_bulk")
+    back = pd.read_csv(tmp_path / "t.csv")
+    assert back.columns.tolist() == ["contacts", "agents", "model", "calls"]       # the 0.1 name kept too
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), back)
+    assert pd.read_json(tmp_path / "t.json")["calls"].tolist() == [1.5, 2.0]
