@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from forecaster.cli.app import cli
+from forecaster.staffing import calculator
 from forecaster.store.database import Store
 from forecaster.store.runs import Runs
 
@@ -96,6 +100,65 @@ def test_malformed_bulk_file(tmp_path):
     missing.write_text("calls,aht_s\n1,2\n")
     result = invoke("erlang", "--input", missing)
     assert result.exit_code == 2 and "misses column 'interval_min'" in result.stderr
+
+
+def test_a_missing_parquet_value_takes_the_default_and_messages_show_numbers_plainly(tmp_path):
+    src = tmp_path / "in.parquet"
+    pd.DataFrame({"contacts": [100.0, 100.0], "interval_min": [30, 30], "aht_s": [180.0, 180.0],
+                  "shrinkage": [0.3, None]}).to_parquet(src)
+    out = tmp_path / "out.csv"
+    assert invoke("erlang", "--input", src, "--out", out, "--shrinkage", 0.1).exit_code == 0
+    assert pd.read_csv(out)["shrinkage"].tolist() == [0.3, 0.1]             # a null is a blank cell
+    pd.DataFrame({"contacts": [100.0, -3.0], "interval_min": [30, 30], "aht_s": [180.0, 180.0]}).to_parquet(src)
+    result = invoke("erlang", "--input", src)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"Error: {src}:2:contacts: contacts must be a number >= 0, got -3.0"]
+
+
+def clean_file(rng, n: int, columns: list[str]) -> pd.DataFrame:
+    """A bulk file with every value valid: some optional columns, blanks and percentages."""
+    frame = pd.DataFrame({
+        "contacts": rng.uniform(0, 400, n).round(1), "interval_min": rng.choice([15, 30, 60], n),
+        "aht_s": rng.uniform(30, 900, n).round(0), "sl": rng.choice([0.8, 90, np.nan], n),
+        "answer_s": rng.choice([20, 0, np.nan], n), "model": rng.choice(["erlang_c", "erlang_a", None], n),
+        "patience_s": rng.uniform(20, 300, n).round(0), "shrinkage": rng.choice([0.3, 0, np.nan], n),
+        "max_occupancy": rng.choice([0.85, 1, np.nan], n), "max_abandon": rng.choice([0.05, np.nan], n),
+        "concurrency": rng.choice([1, 2, 3], n), "asa_target_s": rng.choice([30, np.nan], n)})
+    frame.loc[:5, "contacts"] = 0
+    return frame[columns]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_clean_file_staffed_by_arrow_equals_the_row_by_row_checks(tmp_path, monkeypatch, seed):
+    """The fast path (Arrow, no pandas) and the row-by-row checks give the same table, to the bit."""
+    rng = np.random.default_rng(seed)
+    optional = list(rng.permutation(["sl", "answer_s", "model", "patience_s", "shrinkage", "max_occupancy",
+                                     "max_abandon", "concurrency", "asa_target_s"])[: rng.integers(0, 10)])
+    frame = clean_file(rng, 400, ["contacts", "interval_min", "aht_s", *optional])
+    src = tmp_path / ("in.parquet" if seed % 2 else "in.csv")
+    frame.to_parquet(src) if seed % 2 else frame.to_csv(src, index=False)
+    defaults = calculator.Inputs(contacts=0.0, aht_s=1.0, interval_min=30, patience_s=90.0)
+    assert calculator._plain_columns(src, defaults) is not None                 # taken by the fast path
+    fast = calculator.staff_file(src, defaults)
+    monkeypatch.setattr(calculator, "_plain_columns", lambda path, defaults: None)
+    checked = calculator.staff_file(src, defaults)
+    assert fast.equals(checked), (fast.schema, checked.schema)
+    assert fast.column_names[-7:] == ["required_agents", "required_with_shrinkage", "service_level", "asa_s",
+                                      "p_wait", "occupancy", "abandon"]
+
+
+def test_the_bulk_calculator_loads_neither_pandas_nor_scipy_for_a_clean_file(tmp_path):
+    """A clean CSV is read, staffed and written without pandas, scipy, the config or the store:
+    their imports alone took 0.6 s of the 1 s the command may take on 336,000 rows (issue 22)."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("contacts,interval_min,aht_s\n100,30,180\n0,30,180\n")
+    code = ("import sys\nfrom forecaster.cli.main import main\n"
+            f"sys.argv = ['forecaster', 'erlang', '--input', {str(src)!r}, '--out', {str(out)!r}]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('pandas', 'scipy', 'duckdb', 'pydantic') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == ["Staffed 2 rows; wrote " + str(out) + ".", "[]"]
+    assert pd.read_csv(out)["required_agents"].tolist() == [14, 0]
 
 
 def test_staff_a_stored_forecast_run(config_path, tmp_path):

@@ -14,14 +14,17 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from forecaster import __version__
-from forecaster.core.config import Config, load_config
 from forecaster.core.errors import ConfigError, ForecasterError, InputError, Problem
 from forecaster.io.output import FORMATS
-from forecaster.store.database import Store
+
+if TYPE_CHECKING:
+    from forecaster.core.config import Config
+    from forecaster.store.database import Store
 
 DEFAULT_CONFIG = "forecaster.yaml"
 
@@ -29,6 +32,7 @@ DEFAULT_CONFIG = "forecaster.yaml"
 # Which module defines each top-level command. A command's module is imported when the command is
 # run (click's lazily loaded subcommands), so `forecaster erlang` does not pay for importing the
 # forecasting and scheduling stacks (statsforecast, OR-tools): it starts in 0.8 s (as 0.1 did), not 1.9 s.
+# The config (pydantic) and the store (DuckDB) are imported when a command first asks for them.
 COMMAND_MODULES = {
     "ingest": "data", "status": "data", "store": "data", "config": "data",
     "forecast": "forecasting", "backtest": "forecasting", "nightly": "forecasting", "report": "forecasting",
@@ -99,6 +103,8 @@ class App:
             raise ConfigError([Problem("(no config)", None, None,
                                        "no config given; pass --config PATH or set FORECASTER_CONFIG "
                                        "(an example is configs/example.yaml)")])
+        from forecaster.core.config import load_config  # pydantic, holidays: not for commands without a config
+
         return load_config(path)
 
     @property
@@ -106,6 +112,8 @@ class App:
         return Path(self.store_override) if self.store_override else self.config.store_path
 
     def store(self, read_only: bool = False) -> Store:
+        from forecaster.store.database import Store  # DuckDB, pandas: not for commands without a store
+
         return Store(self.store_path, read_only=read_only, lock_timeout_s=self.lock_timeout_s)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import click
-import pandas as pd
 
 from forecaster.cli.app import cli, format_option
 from forecaster.core.errors import UserError
 from forecaster.io.output import render, to_json, write_table
-from forecaster.staffing.calculator import Inputs, bulk, parse_sl, single
+from forecaster.staffing.calculator import Inputs, parse_sl, single, staff_file
 
 
 def _sl_option(value: str | None) -> tuple[float, float] | None:
@@ -54,16 +55,16 @@ def erlang(contacts, interval_min, aht_s, sl_text, asa_s, model, patience_s, shr
                     asa_target_s=asa_s, model=model, patience_s=patience_s, shrinkage=shrinkage,
                     max_occupancy=max_occupancy, max_abandon=max_abandon, concurrency=concurrency)
     if input_path:
-        result = bulk(input_path, Inputs(contacts=0.0, aht_s=1.0, **defaults))
+        result = staff_file(input_path, Inputs(contacts=0.0, aht_s=1.0, **defaults))
         if out:
-            click.echo(f"Staffed {len(result):,} rows; wrote {write_table(result, out, "erlang_bulk")}.")
+            click.echo(f"Staffed {result.num_rows:,} rows; wrote {write_table(result, out, "erlang_bulk")}.")
         else:
-            click.echo(render(result, fmt))
+            click.echo(render(result.to_pandas(), fmt))
         return
     if contacts is None or aht_s is None:
         raise UserError("give --contacts and --aht (or --input FILE); see 'forecaster erlang --help'")
     result = single(Inputs(contacts=contacts, aht_s=aht_s, **defaults), agents=agents)
-    table = result.pop("what_if")
+    table = result.pop("what_if").to_pandas()
     if fmt == "json":
         click.echo(to_json({**result, "what_if": table.to_dict("records")}))
         return
@@ -73,7 +74,7 @@ def erlang(contacts, interval_min, aht_s, sl_text, asa_s, model, patience_s, shr
     head = (f"Required: {result['required_agents']} agents ({result['agents_with_shrinkage']:.0f} to schedule with "
             f"{shrinkage:.0%} shrinkage)" if agents is None else
             f"With {agents} agents (target needs {result['required_agents']})")
-    parts = [f"service level {result['service_level']:.1%}" if pd.notna(result.get("service_level")) else None,
+    parts = [f"service level {result['service_level']:.1%}" if not math.isnan(result["service_level"]) else None,
              f"ASA {result['asa_s']:.1f} s", f"P(wait) {result['p_wait']:.1%}", f"occupancy {result['occupancy']:.1%}",
              f"abandon {result['abandon']:.1%}" if model == "erlang_a" else None]
     click.echo(f"{head}: " + ", ".join(p for p in parts if p))

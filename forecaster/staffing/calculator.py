@@ -1,17 +1,31 @@
-"""The planner's Erlang calculator: one interval with a what-if table, or a whole file of rows."""
+"""The planner's Erlang calculator: one interval with a what-if table, or a whole file of rows.
+
+A clean bulk file (plain numbers, known models, every value in its range: the usual export) is read
+by Arrow and staffed on arrays, without pandas, whose import alone takes a quarter of a second;
+pandas is imported by the functions that build frames: the what-if table, and the row-by-row
+checks a file gets as soon as anything in it is not plain, which name each problem's row and field.
+"""
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from forecaster.core.errors import InputError, Problem, UserError
-from forecaster.io.actuals import parse_numbers, plain_floats, read_raw
-from forecaster.staffing.requirements import metrics_at, requirements
+from forecaster.io import arrow_numpy
+from forecaster.staffing.columns import OUTPUT_COLUMNS, required_agents, requirement_columns, staffing_columns
+from forecaster.staffing.columns import inputs as layer_inputs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MODELS = ("erlang_c", "erlang_a")
 _SL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*$")
@@ -75,28 +89,31 @@ def check(inputs: Inputs) -> None:
             raise UserError(message)
 
 
-def _table(inputs: Inputs, agents: np.ndarray) -> pd.DataFrame:
-    """Metrics at each agent count in ``agents``."""
-    got = metrics_at(pd.DataFrame([inputs.row()] * len(agents)), agents).rename(columns=WHAT_IF_NAMES)
-    cols = ["agents", "agents_with_shrinkage", "service_level", "asa_s", "p_wait", "occupancy"]
+def _layer_inputs(inputs: Inputs, rows: int) -> dict[str, np.ndarray]:
+    return layer_inputs({key: np.full(rows, value) for key, value in inputs.row().items()})
+
+
+def _table(inputs: Inputs, agents: np.ndarray) -> dict[str, np.ndarray]:
+    """Metrics at each agent count in ``agents``, as the what-if table's columns."""
+    got = staffing_columns(_layer_inputs(inputs, len(agents)), np.asarray(agents, np.int64))
+    cols = ["required_agents", "required_with_shrinkage", "service_level", "asa_s", "p_wait", "occupancy"]
     if inputs.model == "erlang_a":
         cols.append("abandon")
-    return got[cols].reset_index(drop=True)
+    return {WHAT_IF_NAMES.get(col, col): got[col] for col in cols}
 
 
 def single(inputs: Inputs, agents: int | None = None, span: tuple[int, int] = (3, 5)) -> dict:
-    """Required agents (or what ``agents`` achieve) with a what-if table around that count."""
+    """Required agents (or what ``agents`` achieve) with a what-if table (an Arrow table) around that count."""
     check(inputs)
-    needed = int(requirements(pd.DataFrame([inputs.row()]))["required_agents"].iloc[0])
+    needed = int(required_agents(_layer_inputs(inputs, 1))[0])
     center = needed if agents is None else agents
     if agents is not None and agents < 0:
         raise UserError(f"--agents must be >= 0, got {agents}")
     counts = np.arange(max(0 if inputs.contacts == 0 else 1, center - span[0]), center + span[1] + 1)
     table = _table(inputs, counts)
-    at = table[table["agents"] == center].iloc[0].to_dict()
-    at["agents"], at["agents_with_shrinkage"] = int(at["agents"]), int(at["agents_with_shrinkage"])
+    at = {col: values[counts == center][0].item() for col, values in table.items()}
     return {"mode": "required" if agents is None else "given_agents", "required_agents": needed, **at,
-            "what_if": table}
+            "what_if": pa.Table.from_arrays([arrow_numpy.array(v) for v in table.values()], names=list(table))}
 
 
 # the what-if table's rows are agent counts tried, not requirements
@@ -105,10 +122,119 @@ BULK_REQUIRED = ["contacts", "interval_min", "aht_s"]
 BULK_OLD_NAMES = {"calls": "contacts"}       # read for one release (0.2); say 'contacts' in new files
 BULK_OPTIONAL = ["sl", "answer_s", "patience_s", "shrinkage", "max_occupancy", "model", "asa_target_s",
                  "max_abandon", "concurrency"]
+# A bulk file's number columns in the order the result lists them, each with the rule its values
+# keep (on arrays or Series) and what a message says of a value that breaks it. Blank cells take the
+# default, unchecked.
+NUMBER_RULES = [
+    ("contacts", lambda v: (v >= 0) & np.isfinite(v), "must be a number >= 0"),
+    ("interval_min", lambda v: v > 0, "must be a number of minutes > 0"),
+    ("aht_s", lambda v: v > 0, "must be a number of seconds > 0"),
+    ("shrinkage", lambda v: (v >= 0) & (v < 1), "must be a fraction from 0 to below 1"),
+    ("max_occupancy", lambda v: (v > 0) & (v <= 1), "must be a fraction above 0 and at most 1"),
+    ("max_abandon", lambda v: (v > 0) & (v <= 1), "must be a fraction above 0 and at most 1"),
+    ("concurrency", lambda v: v >= 1, "must be a whole number >= 1"),
+    ("patience_s", lambda v: np.isnan(v) | (v > 0), "must be a number of seconds > 0"),
+    ("asa_target_s", lambda v: np.isnan(v) | (v > 0), "must be a number of seconds > 0"),
+    ("answer_s", lambda v: np.isnan(v) | (v >= 0), "must be a number of seconds >= 0"),
+]
+
+
+def staff_file(path: str | Path, defaults: Inputs) -> pa.Table:
+    """Staff every row of a CSV/Parquet file; missing optional columns and blank cells take
+    ``defaults``. Returns the file's columns (all of them, defaults filled in) and the staffing
+    columns, as an Arrow table. Raises :class:`InputError` naming each bad row and field."""
+    columns = _plain_columns(path, defaults) or _checked_columns(path, defaults)   # anything not plain: by row
+    result = {**columns, **requirement_columns(layer_inputs(columns))}
+    model = result.pop("model")
+    arrays = {name: arrow_numpy.array(values) for name, values in result.items()}
+    arrays["model"] = arrow_numpy.text((model == MODELS[1]).astype(np.int64), list(MODELS))
+    order = [name for name, _, _ in NUMBER_RULES] + ["sl", "model"] + OUTPUT_COLUMNS
+    return pa.Table.from_arrays([arrays[name] for name in order], names=order)
 
 
 def bulk(path: str | Path, defaults: Inputs) -> pd.DataFrame:
-    """Staff every row of a CSV/Parquet file; missing optional columns take ``defaults``."""
+    """:func:`staff_file` as a pandas frame."""
+    return staff_file(path, defaults).to_pandas()
+
+
+def _plain_columns(path: str | Path, defaults: Inputs) -> dict[str, np.ndarray] | None:
+    """A bulk file's columns as arrays, defaults filled in, when it is plain: read by Arrow (a CSV
+    file separated by commas, or Parquet), with the known columns, numbers in number columns and
+    every value within its rule. None for anything else (no file, another format, text in a number
+    column, a value out of range), which the row-by-row checks then explain."""
+    table = _arrow_table(path)
+    if table is None or table.num_rows == 0:
+        return None
+    names = [str(c).strip().lower() for c in table.column_names]
+    renamed = {old: new for old, new in BULK_OLD_NAMES.items() if old in names and new not in names}
+    names = [renamed.get(c, c) for c in names]
+    if len(set(names)) < len(names) or set(BULK_REQUIRED) - set(names) or \
+            set(names) - set(BULK_REQUIRED + BULK_OPTIONAL):
+        return None
+    table = table.rename_columns(names)
+    n, base = table.num_rows, defaults.row()
+    out: dict[str, np.ndarray] = {}
+    for col, ok, _ in [*NUMBER_RULES, ("sl", lambda v: (v > 0) & (v <= 1), "")]:
+        if col not in names:
+            out[col] = np.full(n, base[col], float)
+            continue
+        raw = table[col]
+        if not (pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type) or pa.types.is_null(raw.type)):
+            return None                               # text ("80/20", "185,5", a word): checked by row
+        values, given = arrow_numpy.floats(raw)
+        if col == "sl":
+            values = np.where(values > 1, values / 100, values)      # a percentage
+        if (given & ~ok(values)).any():
+            return None
+        out[col] = np.where(given, values, base[col])
+    out["model"] = np.full(n, defaults.model, object)
+    if "model" in names:
+        raw = table["model"]
+        if not (pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type) or pa.types.is_null(raw.type)):
+            return None
+        given, codes = arrow_numpy.labels(raw)
+        named = [(value or "").strip() or defaults.model for value in given]    # blank: the default
+        if set(named) - set(MODELS):
+            return None
+        out["model"] = np.array(named, object)[codes]
+    if ((out["model"] == "erlang_a") & np.isnan(out["patience_s"])).any() or \
+            (np.isnan(out["sl"]) & np.isnan(out["asa_target_s"])).any():
+        return None
+    return out
+
+
+def _arrow_table(path: str | Path) -> pa.Table | None:
+    """A comma-separated CSV file (number columns as numbers, ``model`` as text) or a Parquet file
+    read by Arrow; None for other files and for anything Arrow refuses."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+            fh.seek(0)
+            first = fh.readline(1 << 20)
+        if head == b"PAR1":
+            return pq.read_table(path)
+        first = first.decode("utf-8-sig")
+        if head[:2] == b"\x1f\x8b" or head == b"PK\x03\x04" or first.count(";") > first.count(","):
+            return None                                # gzip, XLSX, or ;-separated with decimal commas
+        header = next(csv.reader([first]))
+        types = {name: pa.string() if name.strip().lower() == "model" else pa.float64() for name in header}
+        return pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(
+            column_types=types, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True))
+    except (pa.ArrowException, OSError, ValueError, StopIteration):
+        return None
+
+
+def _cell(value: object) -> str:
+    """A file's value as a message shows it: text quoted, numbers as they are."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _checked_columns(path: str | Path, defaults: Inputs) -> dict[str, np.ndarray]:
+    """:func:`_plain_columns` for any file :func:`read_raw` reads (XLSX, gzip, decimal commas, text
+    in number cells), checking every row: raises :class:`InputError` naming each problem's row and field."""
+    # pandas and the actuals reader load for files Arrow did not take: a clean CSV never needs them
+    from forecaster.io.actuals import parse_numbers, plain_floats, read_raw
+
     frame, first_row, _ = read_raw(path)
     decimal_comma = bool(frame.attrs.get("decimal_comma"))
     name = str(path)
@@ -123,64 +249,53 @@ def bulk(path: str | Path, defaults: Inputs) -> pd.DataFrame:
         raise InputError([Problem(name, 1, col, f"{'misses' if missing else 'has unknown'} column {col!r}; {hint}")])
     if frame.empty:
         raise InputError([Problem(name, None, None, "has a header but no data rows; nothing to staff")])
-    work = pd.DataFrame(index=frame.index)
+    n = len(frame)
+    work: dict[str, np.ndarray] = {}
     problems: list[Problem] = []
-    rows = np.arange(len(frame)) + first_row
+    rows = np.arange(n) + first_row
     base = defaults.row()
 
-    def numbers(col, ok, rule):
+    for col, ok, rule in NUMBER_RULES:
         if col not in frame:                        # the default (checked by the caller), for every row
-            work[col] = float("nan") if base[col] is None else float(base[col])
-            return
+            work[col] = np.full(n, base[col], float)
+            continue
         raw = frame[col]
         fast = plain_floats(raw) if raw.dtype == object else None
         # plain numbers at parser speed; text only where that fails
-        val = pd.Series(fast, index=frame.index) if fast is not None else pd.to_numeric(raw, errors="coerce")
-        given = pd.Series(True, index=frame.index)
-        odd = val.isna().to_numpy()
+        val = np.array(fast if fast is not None else parse_numbers(raw), float)
+        given = np.ones(n, bool)
+        odd = np.isnan(val)
         if odd.any():
-            text = raw[odd].astype(str).str.strip()
-            given[odd] = (text != "").to_numpy()    # a blank cell takes the default, unchecked
+            # a blank cell, or a missing value in a Parquet file's column, takes the default, unchecked
+            text = raw[odd].fillna("").astype(str).str.strip()
+            given[odd] = (text != "").to_numpy()
             val[odd] = parse_numbers(text, decimal_comma).where(text != "", base[col]).to_numpy(float)
-        bad = ~ok(val) & given
         shown = renamed.get(col, col)              # the column as the user's file names it
-        for i in np.flatnonzero(bad.to_numpy())[:50]:
-            problems.append(Problem(name, int(rows[i]), shown, f"{shown} {rule}, got {raw.iat[i]!r}"))
-        work[col] = val.astype(float)
-
-    numbers("contacts", lambda v: (v >= 0) & np.isfinite(v), "must be a number >= 0")
-    numbers("interval_min", lambda v: v > 0, "must be a number of minutes > 0")
-    numbers("aht_s", lambda v: v > 0, "must be a number of seconds > 0")
-    numbers("shrinkage", lambda v: (v >= 0) & (v < 1), "must be a fraction from 0 to below 1")
-    numbers("max_occupancy", lambda v: (v > 0) & (v <= 1), "must be a fraction above 0 and at most 1")
-    numbers("max_abandon", lambda v: (v > 0) & (v <= 1), "must be a fraction above 0 and at most 1")
-    numbers("concurrency", lambda v: v >= 1, "must be a whole number >= 1")
-    numbers("patience_s", lambda v: v.isna() | (v > 0), "must be a number of seconds > 0")
-    numbers("asa_target_s", lambda v: v.isna() | (v > 0), "must be a number of seconds > 0")
-    numbers("answer_s", lambda v: v.isna() | (v >= 0), "must be a number of seconds >= 0")
+        for i in np.flatnonzero(~ok(val) & given)[:50]:
+            problems.append(Problem(name, int(rows[i]), shown, f"{shown} {rule}, got {_cell(raw.iat[i])}"))
+        work[col] = val
     _bulk_sl(frame, work, base, problems, name, rows)
-    model = frame["model"].astype(str).str.strip().replace("", defaults.model) if "model" in frame else \
-        pd.Series(defaults.model, index=frame.index)
-    for i in np.flatnonzero(~model.isin(MODELS).to_numpy())[:50]:
-        problems.append(Problem(name, int(rows[i]), "model", f"model must be erlang_c or erlang_a, got {model.iat[i]!r}"))
+    model = frame["model"].fillna("").astype(str).str.strip().to_numpy(object) if "model" in frame else \
+        np.full(n, defaults.model, object)
+    model[model == ""] = defaults.model
+    for i in np.flatnonzero(~np.isin(model, MODELS))[:50]:
+        problems.append(Problem(name, int(rows[i]), "model", f"model must be erlang_c or erlang_a, got {model[i]!r}"))
     work["model"] = model
-    no_patience = (model == "erlang_a") & work["patience_s"].isna()
-    for i in np.flatnonzero(no_patience.to_numpy())[:50]:
+    for i in np.flatnonzero((model == "erlang_a") & np.isnan(work["patience_s"]))[:50]:
         problems.append(Problem(name, int(rows[i]), "patience_s", "erlang_a needs patience_s (seconds) > 0"))
-    no_target = work["sl"].isna() & work["asa_target_s"].isna()
-    for i in np.flatnonzero(no_target.to_numpy())[:50]:
+    for i in np.flatnonzero(np.isnan(work["sl"]) & np.isnan(work["asa_target_s"]))[:50]:
         problems.append(Problem(name, int(rows[i]), "sl", "needs a target: sl (with answer_s) or asa_target_s"))
     if problems:
         raise InputError(sorted(problems, key=lambda p: p.row or 0))
-    return requirements(pd.concat([frame.drop(columns=[c for c in work if c in frame]), work], axis=1))
+    return work
 
 
 def _bulk_sl(frame, work, base, problems, name, rows) -> None:
     """``sl`` may be a fraction (0.8), a percentage (80) or PERCENT/SECONDS (80/20)."""
-    if "sl" not in frame:
-        work["sl"] = base["sl"]
-        return
     sl = np.full(len(frame), base["sl"])            # a blank cell takes the default target
+    work["sl"] = sl
+    if "sl" not in frame:
+        return
     for i, raw in enumerate(frame["sl"].astype(str).str.strip()):
         if raw == "" or raw.lower() == "nan":
             continue
@@ -197,5 +312,4 @@ def _bulk_sl(frame, work, base, problems, name, rows) -> None:
             continue
         sl[i] = value
         if m:
-            work.loc[work.index[i], "answer_s"] = float(m.group(2))
-    work["sl"] = sl
+            work["answer_s"][i] = float(m.group(2))
