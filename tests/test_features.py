@@ -39,6 +39,30 @@ def test_after_holiday_skips_days_the_site_never_opens(config):
     assert h.loc["2025-12-29", "after_holiday"] == 1 and h.loc["2025-12-27", "after_holiday"] == 0
 
 
+def test_observances_are_their_own_days_and_their_own_regressor(demo_config):
+    """Israel's intermediate festival days (the holidays package's optional category) are no public
+    holidays; named as observances they get a column, scaled by the weekday like a worked holiday."""
+    from forecaster.core.config import HolidayCalendar
+    from forecaster.demand.models.topdown import special_days
+    from forecaster.features.design import daily_design
+
+    config = demo_config.model_copy(update={"holidays": HolidayCalendar(country="IL", observances=["optional"])})
+    h = holiday_features(config, D(1999, 9, 20), D(1999, 10, 3))
+    assert [d.isoformat() for d in h.index[h["observance"] == 1].date] == [
+        "1999-09-26", "1999-09-27", "1999-09-28", "1999-09-29", "1999-09-30"]          # Chol HaMoed Sukkot
+    assert h.loc["1999-09-25", ["holiday", "observance"]].tolist() == [1, 0]           # Sukkot itself: public
+    assert {D(1999, 9, 26), D(1999, 9, 30)} <= special_days(h)
+    weight = np.linspace(0.2, 1.0, 7)
+    x = daily_design(pd.date_range("1999-09-20", "1999-10-03"), h, yearly=False, weekday_weight=weight)
+    assert x.loc["1999-09-27", "observance"] == pytest.approx(weight[0]) and x.loc["1999-09-24", "observance"] == 0
+    plain = holiday_features(demo_config, D(2025, 4, 1), D(2025, 4, 30))
+    assert plain["observance"].sum() == 0                                              # none unless named
+    with pytest.raises(ValueError, match="no category 'optional' for GB; it has none besides public"):
+        HolidayCalendar(country="GB", observances=["optional"])
+    with pytest.raises(ValueError, match="need a country"):
+        HolidayCalendar(observances=["optional"])
+
+
 def test_adstock_kernel():
     x = np.zeros(10)
     x[1] = 1.0

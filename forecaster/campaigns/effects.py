@@ -906,9 +906,9 @@ def planned_impact(result: dict, campaigns: pd.DataFrame, config: Config, as_of:
 
 
 def unexplained(result: dict, since: dt.date | None = None, z: float = stats.norm.ppf(0.975)) -> pd.DataFrame:
-    """Days above the fit's 95 % upper bound with no campaign, holiday, day-after or bridge behind them."""
+    """Days above the fit's 95 % upper bound with no campaign, holiday, day-after, bridge or observance behind them."""
     hol = result["holidays"]
-    special = set(hol.index[(hol[["holiday", "after_holiday", "bridge"]] == 1).any(axis=1)])
+    special = set(hol.index[(hol[["holiday", "after_holiday", "bridge", "observance"]] == 1).any(axis=1)])
     rows = []
     for queue, fit in result["fits"].items():
         dates = fit["dates"]

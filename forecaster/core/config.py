@@ -79,6 +79,9 @@ class HolidayCalendar(Strict):
     closed_on_public_holidays: bool = True
     extra_closed_dates: list[dt.date] = []
     open_dates: list[dt.date] = Field([], description="public holidays on which the site opens anyway")
+    observances: list[str] = Field([], description="further categories of the holidays package whose days the "
+                                   "site works as usual but callers may not, e.g. [optional] for Israel's "
+                                   "intermediate festival days; they get an effect of their own")
 
     @field_validator("country")
     @classmethod
@@ -86,6 +89,19 @@ class HolidayCalendar(Strict):
         if v is not None and v not in holidays_pkg.list_supported_countries():
             raise ValueError(f"'{v}' is not a country code the holidays package knows; use an ISO code such as NL, BE, DE, GB, IL")
         return v
+
+    @model_validator(mode="after")
+    def _known_observances(self) -> HolidayCalendar:
+        if not self.observances:
+            return self
+        if self.country is None:
+            raise ValueError("observances need a country: set holidays.country as well")
+        known = set(holidays_pkg.country_holidays(self.country).supported_categories) - {"public"}
+        unknown = [c for c in self.observances if c not in known]
+        if unknown:
+            raise ValueError(f"observances: the holidays package has no category '{unknown[0]}' for {self.country}; "
+                             f"it has {', '.join(sorted(known)) or 'none besides public'}")
+        return self
 
 
 class QueueConfig(Strict):

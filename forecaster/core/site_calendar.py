@@ -18,8 +18,9 @@ from forecaster.core.errors import UserError
 
 
 @lru_cache(maxsize=64)
-def _public_holidays(country: str, subdiv: str | None, years: tuple[int, ...]) -> dict[dt.date, str]:
-    return dict(holidays_pkg.country_holidays(country, subdiv=subdiv, years=list(years)))
+def _public_holidays(country: str, subdiv: str | None, years: tuple[int, ...],
+                     categories: tuple[str, ...] = ("public",)) -> dict[dt.date, str]:
+    return dict(holidays_pkg.country_holidays(country, subdiv=subdiv, years=list(years), categories=categories))
 
 
 def public_holidays(cal: HolidayCalendar, start: dt.date, end: dt.date) -> dict[dt.date, str]:
@@ -28,6 +29,17 @@ def public_holidays(cal: HolidayCalendar, start: dt.date, end: dt.date) -> dict[
         return {}
     found = _public_holidays(cal.country, cal.subdiv, tuple(range(start.year, end.year + 1)))
     return {d: n for d, n in sorted(found.items()) if start <= d <= end}
+
+
+def observances(cal: HolidayCalendar, start: dt.date, end: dt.date) -> dict[dt.date, str]:
+    """Days of the calendar's ``observances`` categories between ``start`` and ``end`` that are no
+    public holiday, date -> name."""
+    if cal.country is None or not cal.observances:
+        return {}
+    years = tuple(range(start.year, end.year + 1))
+    found = _public_holidays(cal.country, cal.subdiv, years, tuple(cal.observances))
+    public = _public_holidays(cal.country, cal.subdiv, years)
+    return {d: n for d, n in sorted(found.items()) if start <= d <= end and d not in public}
 
 
 def closed_dates(config: Config, start: dt.date, end: dt.date) -> set[dt.date]:

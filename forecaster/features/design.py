@@ -31,6 +31,7 @@ def interval_design(index: pd.DatetimeIndex, hol: pd.DataFrame, cmp: pd.DataFram
     x = pd.DataFrame(index=index)
     x["after_holiday"], x["bridge"] = h["after_holiday"].to_numpy(float), h["bridge"].to_numpy(float)
     x["holiday_open"] = (h["holiday"] * (1 - h["closed"])).to_numpy(float)     # holidays the site works through
+    x["observance"] = h["observance"].to_numpy(float)
     if cmp is not None:
         for col in cmp.columns:
             x[col] = cmp[col].reindex(day).fillna(0.0).to_numpy()
@@ -53,7 +54,7 @@ def daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, yearly: bool = True
     x["eve"] = hol["eve"].reindex(dates).fillna(0).to_numpy(float)
     if weekday_weight is not None:
         scale = np.asarray(weekday_weight, float)[dates.weekday]
-        for col in ("holiday_open", "eve"):
+        for col in ("holiday_open", "eve", "observance"):
             x[col] = x[col].to_numpy() * scale
     for w in range(1, 7):
         x[f"wd{w}"] = (dates.weekday == w).astype(float)
@@ -105,6 +106,7 @@ def impact_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, weekday_weight: np
         x[col] = h[col].to_numpy(float)
     x["holiday_open"] = (h["holiday"] * (1 - h["closed"])).to_numpy(float)
     x["eve"] = h["eve"].fillna(0).to_numpy(float)
+    x["observance"] = h["observance"].fillna(0).to_numpy(float)
     if weekday_weight is not None:
         scale = np.asarray(weekday_weight, float)[dates.weekday]
         for col in x.columns[7:]:

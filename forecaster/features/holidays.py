@@ -1,4 +1,5 @@
-"""Holiday regressors per day: public holidays, their eves, the day after a closed holiday, bridge days."""
+"""Holiday regressors per day: public holidays, their eves, the day after a closed holiday, bridge
+days, and observances (days of further categories the config names, which the site works)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 import pandas as pd
 
 from forecaster.core.config import Config
-from forecaster.core.site_calendar import closed_dates, public_holidays
+from forecaster.core.site_calendar import closed_dates, observances, public_holidays
 
 
 def _site_open_weekday(config: Config, day: dt.date) -> bool:
@@ -16,7 +17,7 @@ def _site_open_weekday(config: Config, day: dt.date) -> bool:
 
 def holiday_features(config: Config, start: dt.date, end: dt.date) -> pd.DataFrame:
     """One row per date from ``start`` to ``end``: holiday, closed, eve (the day before a public
-    holiday that is none itself), after_holiday, bridge (0/1)."""
+    holiday that is none itself), after_holiday, bridge, observance (0/1)."""
     days = pd.date_range(start, end, freq="D")
     margin = dt.timedelta(days=10)
     hols = set(public_holidays(config.holidays, start - margin, end + margin))
@@ -38,5 +39,7 @@ def holiday_features(config: Config, start: dt.date, end: dt.date) -> pd.DataFra
     out["eve"] = [int(d not in hols and d + dt.timedelta(days=1) in hols) for d in days.date]
     out["after_holiday"] = after
     out["bridge"] = bridge
+    observed = observances(config.holidays, start, end)
+    out["observance"] = [int(d in observed) for d in days.date]
     out.index.name = "date"
     return out

@@ -108,8 +108,9 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
 
 
 def special_days(hol: pd.DataFrame) -> set[dt.date]:
-    """Holidays, their eves, days after a closed holiday and bridge days: left out of intraday profiles."""
-    return set(hol.index[(hol[["holiday", "eve", "after_holiday", "bridge"]] == 1).any(axis=1)].date)
+    """Holidays, their eves, days after a closed holiday, bridge days and observances: left out of
+    intraday profiles."""
+    return set(hol.index[(hol[["holiday", "eve", "after_holiday", "bridge", "observance"]] == 1).any(axis=1)].date)
 
 
 @register
