@@ -60,7 +60,7 @@ timezone: UTC
 interval_min: 30
 opening_hours: {mon: "00:00-24:00", tue: "00:00-24:00", wed: "00:00-24:00", thu: "00:00-24:00",
                 fri: "00:00-24:00", sat: "00:00-24:00", sun: "00:00-24:00"}
-holidays: {country: IL, closed_on_public_holidays: false}
+holidays: {country: IL, closed_on_public_holidays: false, observances: [optional]}
 queues: [{name: bank, channel: voice, sl_pct: 80, answer_s: 20, aht_s: 200}]
 """
 
