@@ -1,9 +1,9 @@
 """The planner's Erlang calculator: one interval with a what-if table, or a whole file of rows.
 
 A clean bulk file (plain numbers, known models, every value in its range: the usual export) is read
-by Arrow and staffed on arrays, without pandas, whose import alone takes a quarter of a second;
-pandas is imported by the functions that build frames: the what-if table, and the row-by-row
-checks a file gets as soon as anything in it is not plain, which name each problem's row and field.
+by Arrow and staffed on arrays, without pandas, whose import alone takes a quarter of a second. A
+file that is not plain gets row-by-row checks (through the actuals reader, with pandas), which
+name each problem's row and field. Results are Arrow tables.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -23,9 +22,6 @@ from forecaster.core.errors import InputError, Problem, UserError
 from forecaster.io import arrow_numpy
 from forecaster.staffing.columns import OUTPUT_COLUMNS, required_agents, requirement_columns, staffing_columns
 from forecaster.staffing.columns import inputs as layer_inputs
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 MODELS = ("erlang_c", "erlang_a")
 _SL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*$")
@@ -150,11 +146,6 @@ def staff_file(path: str | Path, defaults: Inputs) -> pa.Table:
     arrays["model"] = arrow_numpy.text((model == MODELS[1]).astype(np.int64), list(MODELS))
     order = [name for name, _, _ in NUMBER_RULES] + ["sl", "model"] + OUTPUT_COLUMNS
     return pa.Table.from_arrays([arrays[name] for name in order], names=order)
-
-
-def bulk(path: str | Path, defaults: Inputs) -> pd.DataFrame:
-    """:func:`staff_file` as a pandas frame."""
-    return staff_file(path, defaults).to_pandas()
 
 
 def _plain_columns(path: str | Path, defaults: Inputs) -> dict[str, np.ndarray] | None:
