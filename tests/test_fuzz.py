@@ -69,3 +69,45 @@ def test_arbitrary_parquet_rows(tmp_path, config, rows):
     p = tmp_path / "rows.parquet"
     frame.to_parquet(p)
     _load(p, config)
+
+
+def _staff(path):
+    """The bulk calculator on ``path``: a table whose agents meet the rules, or one clear InputError."""
+    import numpy as np
+
+    from forecaster.staffing.calculator import Inputs, staff_file
+
+    try:
+        table = staff_file(path, Inputs(contacts=0.0, aht_s=1.0, interval_min=30))
+    except InputError as exc:
+        assert str(exc).startswith(str(path))
+        return None
+    agents = np.asarray(table.column("required_agents").to_pylist())
+    assert (agents >= 0).all() and table.num_rows > 0
+    return table
+
+
+bulk_cell = st.one_of(st.text(max_size=8), st.sampled_from(
+    ["100", "0", "-1", "30", "180", "0.8", "80", "80/20", "erlang_a", "erlang_c", "", " ", "nan", "inf", "1e400",
+     "1,5", '"', "0.3", "60"]))
+
+
+@FAST
+@given(data=st.binary(max_size=300),
+       prefix=st.sampled_from([b"", b"\x1f\x8b", b"PAR1", b"contacts,interval_min,aht_s\n"]))
+def test_arbitrary_bytes_to_the_bulk_calculator(tmp_path, data, prefix):
+    p = tmp_path / "fuzz.csv"
+    p.write_bytes(prefix + data)
+    _staff(p)
+
+
+@FAST
+@given(rows=st.lists(st.tuples(bulk_cell, bulk_cell, bulk_cell, bulk_cell, bulk_cell), min_size=1, max_size=6),
+       header=st.sampled_from(["contacts,interval_min,aht_s,sl,model", "calls,interval_min,aht_s,patience_s,model",
+                               "contacts,interval_min,aht_s,shrinkage,concurrency", "contacts;interval_min;aht_s;sl;x"]))
+def test_arbitrary_rows_to_the_bulk_calculator(tmp_path, rows, header):
+    sep = ";" if ";" in header else ","
+    body = "\n".join(sep.join(r) for r in rows)
+    p = tmp_path / "rows.csv"
+    p.write_text(f"{header}\n{body}\n", encoding="utf-8")
+    _staff(p)

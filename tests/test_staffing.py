@@ -167,6 +167,14 @@ def test_erlang_b_equals_exact_fractions_from_tiny_to_large_loads():
     assert got[-3] == 0.0 and want[-3] == 0.0                  # 400 servers for half an Erlang
 
 
+def test_loads_beyond_a_million_erlangs_are_refused_not_summed():
+    with pytest.raises(ValueError, match="up to 1,000,000"):
+        erlang_b(3e6, 2e6)
+    with pytest.raises(ValueError, match="up to 1,000,000"):
+        erlang_c_agents(100.0, float("inf"), 30.0, 20.0, sl=0.8)
+    assert erlang_c_agents(2e6, 15.0, 30.0, 20.0, sl=0.8) > 1e6 / 60      # 16,667 Erlangs: staffed
+
+
 def test_asa_target():
     n = int(erlang_c_agents(100, 180, 30, 0, asa_s=20))
     asa = erlang_c_metrics(np.array([n - 1, n]), 100, 180, 30, 0)["asa_s"]

@@ -58,6 +58,9 @@ BAD = [
     (["--contacts", 10, "--aht", 180, "--model", "erlang_a"],
      "Error: --model erlang_a needs --patience SECONDS (mean time callers wait before hanging up), > 0"),
     (["--aht", 180], "Error: give --contacts and --aht (or --input FILE); see 'forecaster erlang --help'"),
+    (["--contacts", "1e9", "--aht", "1e9"], ("Error: --contacts x --aht over --interval is 555,555,555,555,556 Erlangs "
+     "(agents busy at once), above the 1,000,000 this calculator staffs; check the units: aht in seconds, interval "
+     "in minutes")),
 ]
 
 
@@ -100,6 +103,20 @@ def test_malformed_bulk_file(tmp_path):
     missing.write_text("calls,aht_s\n1,2\n")
     result = invoke("erlang", "--input", missing)
     assert result.exit_code == 2 and "misses column 'interval_min'" in result.stderr
+
+
+def test_a_load_no_contact_centre_has_is_refused_by_row_not_staffed_for_ever(tmp_path):
+    """An hour typed as seconds, or an overflowing cell, makes a load of millions of Erlangs: the
+    row is named (Erlang B's sum would run for hours, and an infinite load staffed nobody)."""
+    src = tmp_path / "in.csv"
+    src.write_text("contacts,interval_min,aht_s\n100,30,180\n2000000,1,60\n1e300,30,1e300\n100,30,1e400\n")
+    result = invoke("erlang", "--input", src)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"Error: {src}:3:contacts: contacts x aht_s over interval_min is 2,000,000 Erlangs")
+    assert lines[1].startswith(f"  {src}:4:contacts: contacts x aht_s over interval_min is inf Erlangs")
+    assert lines[2] == f"  {src}:5:aht_s: aht_s must be a number of seconds > 0, got '1e400'"      # said once
+    assert len(lines) == 3
 
 
 def test_a_missing_parquet_value_takes_the_default_and_messages_show_numbers_plainly(tmp_path):

@@ -22,6 +22,7 @@ from forecaster.core.errors import InputError, Problem, UserError
 from forecaster.io import arrow_numpy
 from forecaster.staffing.columns import OUTPUT_COLUMNS, required_agents, requirement_columns, staffing_columns
 from forecaster.staffing.columns import inputs as layer_inputs
+from forecaster.staffing.erlang import MAX_LOAD, traffic
 
 MODELS = ("erlang_c", "erlang_a")
 _SL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*$")
@@ -73,16 +74,24 @@ def check(inputs: Inputs) -> None:
         (0 <= inputs.shrinkage < 1, f"--shrinkage must be a fraction from 0 to below 1 (0.3 = 30 %), got {inputs.shrinkage:g}"),
         (0 < inputs.max_occupancy <= 1, f"--max-occupancy must be a fraction above 0 and at most 1, got {inputs.max_occupancy:g}"),
         (0 < inputs.max_abandon <= 1, f"--max-abandon must be a fraction above 0 and at most 1, got {inputs.max_abandon:g}"),
-        (inputs.concurrency >= 1, f"--concurrency must be at least 1, got {inputs.concurrency}"),
+        (1 <= inputs.concurrency <= 20, f"--concurrency must be from 1 to 20, got {inputs.concurrency}"),
         (inputs.model in MODELS, f"--model must be erlang_c or erlang_a, got {inputs.model}"),
         (inputs.model != "erlang_a" or (inputs.patience_s or 0) > 0,
          "--model erlang_a needs --patience SECONDS (mean time callers wait before hanging up), > 0"),
         (inputs.asa_target_s is None or inputs.asa_target_s > 0, f"--asa must be > 0 seconds, got {inputs.asa_target_s}"),
         (inputs.answer_s is None or inputs.answer_s >= 0, f"--sl answer time must be >= 0 seconds, got {inputs.answer_s}"),
+        (not traffic(inputs.contacts, inputs.aht_s, inputs.interval_min) > MAX_LOAD, _load_rule(
+            "--contacts x --aht over --interval", float(traffic(inputs.contacts, inputs.aht_s, inputs.interval_min)))),
     ]
     for ok, message in rules:
         if not ok:
             raise UserError(message)
+
+
+def _load_rule(what: str, load: float) -> str:
+    shown = f"{load:,.0f}" if load < 1e15 else f"{load:.3g}"
+    return (f"{what} is {shown} Erlangs (agents busy at once), above the {MAX_LOAD:,.0f} this calculator "
+            "staffs; check the units: aht in seconds, interval in minutes")
 
 
 def _layer_inputs(inputs: Inputs, rows: int) -> dict[str, np.ndarray]:
@@ -123,15 +132,15 @@ BULK_OPTIONAL = ["sl", "answer_s", "patience_s", "shrinkage", "max_occupancy", "
 # default, unchecked.
 NUMBER_RULES = [
     ("contacts", lambda v: (v >= 0) & np.isfinite(v), "must be a number >= 0"),
-    ("interval_min", lambda v: v > 0, "must be a number of minutes > 0"),
-    ("aht_s", lambda v: v > 0, "must be a number of seconds > 0"),
+    ("interval_min", lambda v: (v > 0) & np.isfinite(v), "must be a number of minutes > 0"),
+    ("aht_s", lambda v: (v > 0) & np.isfinite(v), "must be a number of seconds > 0"),
     ("shrinkage", lambda v: (v >= 0) & (v < 1), "must be a fraction from 0 to below 1"),
     ("max_occupancy", lambda v: (v > 0) & (v <= 1), "must be a fraction above 0 and at most 1"),
     ("max_abandon", lambda v: (v > 0) & (v <= 1), "must be a fraction above 0 and at most 1"),
-    ("concurrency", lambda v: v >= 1, "must be a whole number >= 1"),
-    ("patience_s", lambda v: np.isnan(v) | (v > 0), "must be a number of seconds > 0"),
-    ("asa_target_s", lambda v: np.isnan(v) | (v > 0), "must be a number of seconds > 0"),
-    ("answer_s", lambda v: np.isnan(v) | (v >= 0), "must be a number of seconds >= 0"),
+    ("concurrency", lambda v: (v >= 1) & (v <= 20) & (v % 1 == 0), "must be a whole number from 1 to 20"),
+    ("patience_s", lambda v: np.isnan(v) | ((v > 0) & np.isfinite(v)), "must be a number of seconds > 0"),
+    ("asa_target_s", lambda v: np.isnan(v) | ((v > 0) & np.isfinite(v)), "must be a number of seconds > 0"),
+    ("answer_s", lambda v: np.isnan(v) | ((v >= 0) & np.isfinite(v)), "must be a number of seconds >= 0"),
 ]
 
 
@@ -175,8 +184,9 @@ def _plain_columns(path: str | Path, defaults: Inputs) -> dict[str, np.ndarray] 
         values, given = arrow_numpy.floats(raw)
         if col == "sl":
             values = np.where(values > 1, values / 100, values)      # a percentage
-        if (given & ~ok(values)).any():
-            return None
+        with np.errstate(invalid="ignore"):
+            if (given & ~ok(values)).any():
+                return None
         out[col] = np.where(given, values, base[col])
     out["model"] = np.full(n, defaults.model, object)
     if "model" in names:
@@ -189,7 +199,8 @@ def _plain_columns(path: str | Path, defaults: Inputs) -> dict[str, np.ndarray] 
             return None
         out["model"] = np.array(named, object)[codes]
     if ((out["model"] == "erlang_a") & np.isnan(out["patience_s"])).any() or \
-            (np.isnan(out["sl"]) & np.isnan(out["asa_target_s"])).any():
+            (np.isnan(out["sl"]) & np.isnan(out["asa_target_s"])).any() or \
+            (~(traffic(out["contacts"], out["aht_s"], out["interval_min"]) <= MAX_LOAD)).any():
         return None
     return out
 
@@ -211,7 +222,7 @@ def _arrow_table(path: str | Path) -> pa.Table | None:
         types = {name: pa.string() if name.strip().lower() == "model" else pa.float64() for name in header}
         return pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(
             column_types=types, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True))
-    except (pa.ArrowException, OSError, ValueError, StopIteration):
+    except (pa.ArrowException, OSError, ValueError, StopIteration, csv.Error):
         return None
 
 
@@ -245,6 +256,7 @@ def _checked_columns(path: str | Path, defaults: Inputs) -> dict[str, np.ndarray
     problems: list[Problem] = []
     rows = np.arange(n) + first_row
     base = defaults.row()
+    broken = np.zeros(n, bool)                      # rows with a number that breaks its rule
 
     for col, ok, rule in NUMBER_RULES:
         if col not in frame:                        # the default (checked by the caller), for every row
@@ -262,7 +274,10 @@ def _checked_columns(path: str | Path, defaults: Inputs) -> dict[str, np.ndarray
             given[odd] = (text != "").to_numpy()
             val[odd] = parse_numbers(text, decimal_comma).where(text != "", base[col]).to_numpy(float)
         shown = renamed.get(col, col)              # the column as the user's file names it
-        for i in np.flatnonzero(~ok(val) & given)[:50]:
+        with np.errstate(invalid="ignore"):
+            bad = ~ok(val) & given
+        broken |= bad
+        for i in np.flatnonzero(bad)[:50]:
             problems.append(Problem(name, int(rows[i]), shown, f"{shown} {rule}, got {_cell(raw.iat[i])}"))
         work[col] = val
     _bulk_sl(frame, work, base, problems, name, rows)
@@ -276,6 +291,11 @@ def _checked_columns(path: str | Path, defaults: Inputs) -> dict[str, np.ndarray
         problems.append(Problem(name, int(rows[i]), "patience_s", "erlang_a needs patience_s (seconds) > 0"))
     for i in np.flatnonzero(np.isnan(work["sl"]) & np.isnan(work["asa_target_s"]))[:50]:
         problems.append(Problem(name, int(rows[i]), "sl", "needs a target: sl (with answer_s) or asa_target_s"))
+    with np.errstate(all="ignore"):
+        load = traffic(work["contacts"], work["aht_s"], work["interval_min"])
+    shown = renamed.get("contacts", "contacts")
+    for i in np.flatnonzero((load > MAX_LOAD) & ~broken)[:50]:
+        problems.append(Problem(name, int(rows[i]), shown, _load_rule(f"{shown} x aht_s over interval_min", load[i])))
     if problems:
         raise InputError(sorted(problems, key=lambda p: p.row or 0))
     return work

@@ -46,6 +46,10 @@ ROUND_TOL = 1e-9           # tolerance when rounding agents up for shrinkage or 
 SEARCH_LIMIT = 100_000     # agents above the load at which a search gives up (as pyworkforce)
 
 
+MAX_LOAD = 1_000_000.0     # Erlangs: a million agents busy at once is no contact centre (a unit slip:
+                           # hours for seconds); Erlang B's sum would run for minutes beyond it
+
+
 def traffic(contacts, aht_s, interval_min) -> np.ndarray:
     """Offered load in Erlangs, computed as pyworkforce does (``contacts / interval * aht_min``)."""
     return (np.asarray(contacts, float) / np.asarray(interval_min, float)) * (np.asarray(aht_s, float) / 60.0)
@@ -59,6 +63,13 @@ def ceil_tol(x) -> np.ndarray:
 def with_shrinkage(agents, shrinkage) -> np.ndarray:
     """Agents to schedule so that ``agents`` remain after ``shrinkage`` (a fraction)."""
     return ceil_tol(np.asarray(agents, float) / (1.0 - np.asarray(shrinkage, float)))
+
+
+def check_load(a: np.ndarray) -> None:
+    """Raise ValueError for an offered load that is not a number or above :data:`MAX_LOAD`."""
+    bad = ~(np.asarray(a, float) <= MAX_LOAD)
+    if bad.any():
+        raise ValueError(f"offered loads must be numbers of Erlangs up to {MAX_LOAD:,.0f}; got {np.asarray(a)[bad][0]!r}")
 
 
 def _check_target(target: np.ndarray, is_sl: bool) -> None:
@@ -80,6 +91,7 @@ def erlang_b(n, a) -> np.ndarray:
     336,000 intervals. Far above the load the terms overflow: B is 0 there (below 1e-300).
     """
     n, a = np.broadcast_arrays(np.asarray(n, float), np.asarray(a, float))
+    check_load(a)
     shape = n.shape
     n, a = n.ravel(), a.ravel()
     need = np.minimum(n, np.ceil(np.maximum(0.0, n - a) + 9 * np.sqrt(a) + 10)).astype(np.int64)
@@ -158,6 +170,7 @@ def erlang_c_search(contacts, aht_s, interval_min, answer_s, sl=None, asa_s=None
     use_sl = sl is not None
     target = np.broadcast_to(np.asarray(sl if use_sl else asa_s, float), shape).ravel()
     _check_target(target, use_sl)
+    check_load(a)
     result = np.zeros(a.size, np.int64)
     p_wait = np.full(a.size, np.nan)
     idx = np.flatnonzero(a > 0)
@@ -326,6 +339,7 @@ def erlang_a_agents(contacts, aht_s, interval_min, answer_s, patience_s, sl=None
     contacts_, aht, interval, ans, pat, occ, ab, target = (x.ravel() for x in cols)
     _check_target(target, sl is not None)
     a = traffic(contacts_, aht, interval)
+    check_load(a)
     result = np.zeros(a.size, np.int64)
     idx = np.flatnonzero(a > 0)
     if not idx.size:
