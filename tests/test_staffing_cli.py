@@ -52,6 +52,7 @@ def test_asa_target_and_occupancy_cap():
 BAD = [
     (["--contacts", -5, "--aht", 180], "Error: --contacts must be a number >= 0, got -5"),
     (["--contacts", 10, "--aht", 0], "Error: --aht must be > 0 seconds, got 0"),
+    (["--contacts", 10, "--aht", 180, "--interval", 0], "Error: --interval must be > 0 minutes, got 0"),
     (["--contacts", 10, "--aht", 180, "--sl", "120/20"], "Error: --sl 120/20: the percentage must be above 0 and at most 100"),
     (["--contacts", 10, "--aht", 180, "--sl", "80/"], "Error: --sl 80/: write the service level as PERCENT/SECONDS, e.g. 80/20"),
     (["--contacts", 10, "--aht", 180, "--shrinkage", 1], "Error: --shrinkage must be a fraction from 0 to below 1 (0.3 = 30 %), got 1"),

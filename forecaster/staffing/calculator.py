@@ -67,6 +67,8 @@ def parse_sl(text: str, where: str = "--sl") -> tuple[float, float]:
 
 def check(inputs: Inputs) -> None:
     """Raise UserError naming the option for any value outside its range."""
+    with np.errstate(all="ignore"):                 # a zero interval is reported below
+        load = float(traffic(inputs.contacts, inputs.aht_s, inputs.interval_min))
     rules = [
         (inputs.contacts >= 0 and np.isfinite(inputs.contacts), f"--contacts must be a number >= 0, got {inputs.contacts:g}"),
         (inputs.aht_s > 0, f"--aht must be > 0 seconds, got {inputs.aht_s:g}"),
@@ -80,8 +82,7 @@ def check(inputs: Inputs) -> None:
          "--model erlang_a needs --patience SECONDS (mean time callers wait before hanging up), > 0"),
         (inputs.asa_target_s is None or inputs.asa_target_s > 0, f"--asa must be > 0 seconds, got {inputs.asa_target_s}"),
         (inputs.answer_s is None or inputs.answer_s >= 0, f"--sl answer time must be >= 0 seconds, got {inputs.answer_s}"),
-        (not traffic(inputs.contacts, inputs.aht_s, inputs.interval_min) > MAX_LOAD, _load_rule(
-            "--contacts x --aht over --interval", float(traffic(inputs.contacts, inputs.aht_s, inputs.interval_min)))),
+        (not load > MAX_LOAD, _load_rule("--contacts x --aht over --interval", load)),
     ]
     for ok, message in rules:
         if not ok:
