@@ -86,7 +86,8 @@ def test_run_records_the_choice_and_its_evidence(result, demo_config):
     # after its last known start (the planned campaigns reach into December)
     for q in info["queues"].values():
         room = q["unannounced"]
-        assert room is not None and 0 < room["0.8"] <= room["0.95"] and room["after"] >= "2026-11-22"
+        ratio = room["per_contact"]
+        assert room is not None and 0 < ratio["0.8"] <= ratio["0.95"] < 5 and room["after"] >= "2026-11-22"
     assert set(info["adstock"]) == {"direct_mail", "email", "sms", "tv", "social"}
 
 
@@ -372,9 +373,9 @@ def test_a_holiday_on_a_quiet_day_and_an_eve_are_forecast_in_proportion(tmp_path
 
 
 def test_interval_bands_past_the_calendar_carry_room_for_unannounced_campaigns(result):
-    """Past each queue's last known campaign start its intervals' upper bands widen by their share
-    of the day's allowance for campaigns not submitted yet (in quadrature); lower bands and the
-    days up to it keep the backtest's bands."""
+    """Past each queue's last known campaign start its intervals' upper bands widen by the allowance
+    for campaigns not submitted yet, per contact of their forecast (in quadrature); lower bands and
+    the days up to it keep the backtest's bands."""
     from forecaster.demand.intervals import grown, week_ahead, with_intervals
 
     first = pd.Timestamp(AS_OF + dt.timedelta(days=1))
@@ -388,12 +389,11 @@ def test_interval_bands_past_the_calendar_carry_room_for_unannounced_campaigns(r
         day = f["interval_start"].dt.normalize()
         beyond = (day > pd.Timestamp(q["unannounced"]["after"])).to_numpy()
         widened += int(beyond.any())
-        share = point / pd.Series(point).groupby(day.to_numpy()).transform("sum").to_numpy()
         for lvl, name in ((0.8, "80"), (0.95, "95")):
             np.testing.assert_allclose(f[f"lo_{name}"], plain[f"lo_{name}"], rtol=1e-4, atol=1e-3)
             np.testing.assert_allclose(f[f"hi_{name}"][~beyond], plain[f"hi_{name}"][~beyond], rtol=1e-4, atol=1e-3)
             half = plain[f"hi_{name}"][beyond] - point[beyond]
-            room = q["unannounced"][str(lvl)] * share[beyond]
+            room = q["unannounced"]["per_contact"][str(lvl)] * point[beyond]
             np.testing.assert_allclose(f[f"hi_{name}"][beyond], point[beyond] + np.sqrt(half ** 2 + room ** 2), rtol=1e-4, atol=1e-3)
             assert f[f"hi_{name}"][beyond].sum() > plain[f"hi_{name}"][beyond].sum() + 1 or not beyond.any()
     assert widened >= 1                     # a queue whose calendar ends inside the horizon

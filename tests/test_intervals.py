@@ -74,28 +74,36 @@ def test_daily_bands_use_the_days_own_calibration():
 
 
 def test_days_past_the_calendar_get_room_for_campaigns_not_announced_yet():
-    """Past campaigns added 0 contacts on most days and up to 300 on some; the calendar's last
-    known start is 10 March. Daily upper bands after it widen by that upward risk (in quadrature),
-    lower bands and the days up to it stay; a queue whose history holds no campaign contacts
-    gets no allowance."""
+    """Past campaigns added nothing on most days and 300 contacts to a day of 1,000 on some (0.3
+    per contact of the day without them); the calendar's last known start is 10 March. Daily upper
+    bands after it widen by that upward risk in proportion to each day's forecast (in quadrature):
+    a quiet day of 100 gets a tenth of a 1,000 day's room. Lower bands and the days up to the
+    last start stay; a queue whose history holds no campaign contacts gets no allowance."""
     days = pd.date_range("2026-01-01", "2026-03-01")
-    hist = pd.DataFrame({"queue": "voice", "ds": days + pd.Timedelta(hours=9), "y": 1000.0})
     per_day = np.where(np.arange(len(days)) % 10 < 3, 300.0, 0.0)
+    hist = pd.DataFrame({"queue": "voice", "ds": days + pd.Timedelta(hours=9), "y": 1000.0 + per_day})
     extra = pd.Series(per_day, index=pd.MultiIndex.from_arrays([["voice"] * len(days), days]))
     calendar = pd.DataFrame({"queues": [["voice"], ["other"]],
                              "start_ts": [pd.Timestamp("2026-03-10 09:00"), pd.Timestamp("2026-04-30")]})
     allowance = unannounced(extra, hist, calendar, "voice")
-    assert allowance["after"] == "2026-03-10" and allowance["0.8"] == 300 and allowance["0.95"] == 300
+    assert allowance == {"after": "2026-03-10", "per_contact": {"0.8": 0.3, "0.95": 0.3}}
     assert unannounced(extra * 0, hist, calendar, "voice") is None
     assert unannounced(extra, hist.assign(queue="chat"), calendar, "chat") is None
 
     info = {"daily_scale": {"0.8": 2.0, "0.95": 4.0}, "lead_growth": None, "unannounced": allowance}
     future = pd.date_range("2026-03-09", periods=4)                  # two days up to it, two after
-    point = np.full(4, 1000.0)
+    point = np.array([1000.0, 1000.0, 1000.0, 100.0])
     plain = daily_bands(point, np.ones(4, int), {**info, "unannounced": None}, future)
     bands = daily_bands(point, np.ones(4, int), info, future)
     for name in ("80", "95"):
         np.testing.assert_allclose(bands[f"lo_{name}"], plain[f"lo_{name}"])
         np.testing.assert_allclose(bands[f"hi_{name}"][:2], plain[f"hi_{name}"][:2])
-        half = plain[f"hi_{name}"][2:] - 1000
-        np.testing.assert_allclose(bands[f"hi_{name}"][2:], 1000 + np.sqrt(half ** 2 + 300 ** 2))
+        half = plain[f"hi_{name}"][2:] - point[2:]
+        np.testing.assert_allclose(bands[f"hi_{name}"][2:], point[2:] + np.sqrt(half ** 2 + (0.3 * point[2:]) ** 2))
+
+    # a run recorded before the ratio held contacts per day: its daily bands still read it
+    old = {**info, "unannounced": {"after": "2026-03-10", "0.8": 300.0, "0.95": 300.0}}
+    bands = daily_bands(point, np.ones(4, int), old, future)
+    for name in ("80", "95"):
+        half = plain[f"hi_{name}"][2:] - point[2:]
+        np.testing.assert_allclose(bands[f"hi_{name}"][2:], point[2:] + np.sqrt(half ** 2 + 300 ** 2))

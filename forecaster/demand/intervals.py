@@ -122,32 +122,39 @@ def daily_bands(point: np.ndarray, weeks: np.ndarray, queue_info: dict,
     return with_unannounced(point, bands, allowance, days) if allowance and days is not None else bands
 
 
-def with_unannounced(point: np.ndarray, bands: dict[str, np.ndarray], allowance: dict, days,
-                     share: np.ndarray | float = 1.0) -> dict[str, np.ndarray]:
+def with_unannounced(point: np.ndarray, bands: dict[str, np.ndarray], allowance: dict, days) -> dict[str, np.ndarray]:
     """``bands`` around ``point`` with the upper ones widened, on the ``days`` (one per row) past
-    ``allowance["after"]``, by ``share`` (per row: an interval's share of its day) of the
-    allowance of :func:`unannounced`. Those contacts only ever add and are independent of the
-    model's error, so the half-widths are added in quadrature; lower bands stay."""
+    ``allowance["after"]``, by the allowance of :func:`unannounced`: its ``per_contact`` ratio
+    times each row's forecast (a quiet Saturday or a night interval gets room in proportion).
+    Those contacts only ever add and are independent of the model's error, so the half-widths
+    are added in quadrature; lower bands stay. A run recorded before the ratio holds contacts per
+    day (by the ``"0.8"`` key), which its daily totals get as they are."""
     beyond = np.asarray(pd.DatetimeIndex(days) > pd.Timestamp(allowance["after"]))
+    ratio = allowance.get("per_contact")
     out = dict(bands)
     for lvl, name in ((0.8, "80"), (0.95, "95")):
-        extra = np.where(beyond, allowance[str(lvl)] * np.asarray(share, float), 0.0)
+        room = ratio[str(lvl)] * np.asarray(point, float) if ratio else np.full(len(point), float(allowance[str(lvl)]))
+        extra = np.where(beyond, room, 0.0)
         half = np.maximum(bands[f"hi_{name}"] - point, 0.0)
         out[f"hi_{name}"] = point + np.sqrt(half ** 2 + extra ** 2)
     return out
 
 
 UNANNOUNCED_WEEKS = 16
+MAX_SHARE = 0.9         # a day's campaign share counted at most: 9 campaign contacts per other contact
 
 
 def unannounced(extra: pd.Series | None, history: pd.DataFrame, calendar: pd.DataFrame | None,
                 queue: str) -> dict | None:
     """Campaigns not on the calendar yet: planners hear of campaigns days or weeks ahead, so past
     the calendar's last known campaign start, days will hold campaign contacts the forecast does
-    not know of. Their allowance per band is the upper quantile (0.9 for the 80 % band, 0.975 for
-    the 95 %) of the daily contacts the campaign-impact model put on past campaigns over the last
-    :data:`UNANNOUNCED_WEEKS` weeks (``extra``: per queue and date); ``after`` is the last known
-    start. None for a queue whose recent history holds no campaign contacts."""
+    not know of. Their allowance per band, ``per_contact``, is the upper quantile (0.9 for the 80 %
+    band, 0.975 for the 95 %) over the last :data:`UNANNOUNCED_WEEKS` weeks of the contacts the
+    campaign-impact model put on past campaigns per contact the day had without them (``extra``:
+    per queue and date): campaign responses follow the day's volume, so a Saturday at a tenth of
+    a Monday gets a tenth of its room (one allowance in contacts for every day gave a real bank's
+    quiet Fridays and Saturdays 95 % bands of +-230-350 %). ``after`` is the last known start.
+    None for a queue whose recent history holds no campaign contacts."""
     if extra is None or queue not in set(extra.index.get_level_values(0)):
         return None
     days = pd.DatetimeIndex(history["ds"].dt.normalize().unique())
@@ -155,10 +162,16 @@ def unannounced(extra: pd.Series | None, history: pd.DataFrame, calendar: pd.Dat
     past = extra.loc[queue].reindex(days).fillna(0.0).clip(lower=0.0)
     if not (past > 0).any():
         return None
+    q_hist = history[history["queue"] == queue] if "queue" in history else history
+    volume = q_hist.groupby(q_hist["ds"].dt.normalize())["y"].sum().reindex(days).fillna(0.0)
+    # the campaigns' share of each day, at most MAX_SHARE (the model can put more on a day than it held)
+    share = np.clip(np.divide(past.to_numpy(float), volume.to_numpy(float), out=np.zeros(len(days)),
+                              where=volume.to_numpy(float) > 0), 0.0, MAX_SHARE)
+    ratio = pd.Series(share / (1 - share), index=days)      # per contact of the day without them
     after = days.max()
     if calendar is not None and len(calendar):
         starts = calendar.loc[calendar["queues"].map(lambda qs: queue in qs), "start_ts"]
         if len(starts):
             after = max(after, starts.max().normalize())
-    return {"after": str(after.date()), "0.8": round(float(past.quantile(0.9)), 1),
-            "0.95": round(float(past.quantile(0.975)), 1)}
+    return {"after": str(after.date()),
+            "per_contact": {"0.8": round(float(ratio.quantile(0.9)), 4), "0.95": round(float(ratio.quantile(0.975)), 4)}}

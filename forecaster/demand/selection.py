@@ -359,11 +359,8 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan
     info["queues"][queue]["lead_growth"] = growth
     room = info["queues"][queue]["unannounced"] = unannounced(extra, q_hist, ctx.campaigns, queue)
     bands = with_intervals(point, grown(widths, growth, "interval", weeks))
-    if room:                                    # each interval's share of its day's allowance
-        day = q_grid["ds"].dt.normalize()
-        total = pd.Series(point).groupby(day.to_numpy()).transform("sum").to_numpy()
-        bands = with_unannounced(point, bands, room, day,
-                                 np.divide(point, total, out=np.zeros(len(point)), where=total > 0))
+    if room:                                    # each interval's room in proportion to its forecast
+        bands = with_unannounced(point, bands, room, q_grid["ds"].dt.normalize())
     out = q_grid.rename(columns={"ds": "interval_start"}).assign(forecast=point, **bands)
     out["aht_s"] = aht_forecast(q_hist, q_grid, ctx.config)
     out["model"] = chosen
