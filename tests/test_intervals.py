@@ -39,6 +39,27 @@ def test_bands_widen_where_the_level_drifts_and_not_where_it_is_steady():
     assert max(drifting["daily"]["0.8"]) > 1.5 > max(steady["daily"]["0.8"])
 
 
+def test_holidays_in_the_later_weeks_do_not_widen_every_day_of_them():
+    """A steady queue with two holidays a week in its last three weeks (a tenth of the volume, which
+    the four-week average misses by 90 %): they fall in the growth origins' weeks 4-6 only. With
+    the holidays known, the growth comes from ordinary days alone and stays near 1; without them
+    it is several times the backtest's width."""
+    from types import SimpleNamespace
+
+    level = np.full(200, 400.0)
+    first = pd.Timestamp("2026-01-05") + pd.Timedelta(days=200)
+    days = pd.date_range("2026-01-05", periods=200, freq="D")
+    holiday = (np.arange(200) >= 200 - 21) & np.isin(days.weekday, [1, 3])   # in the last origins' weeks 4-6 only
+    level[holiday] = 40.0
+    hist = hourly_history(level)
+    hol = pd.DataFrame(0, index=days, columns=["holiday", "closed", "eve", "after_holiday", "bridge", "observance"])
+    hol.loc[days[holiday], "holiday"] = 1
+    known = lead_growth(hist, SimpleNamespace(holidays=hol), first, 6)
+    unknown = lead_growth(hist, None, first, 6)
+    assert max(unknown["daily"]["0.95"]) > 2.0
+    assert max(known["daily"]["0.95"]) < 1.3 and max(known["interval"]["0.95"]) < 1.3
+
+
 def test_too_little_history_or_a_short_horizon_keeps_the_backtest_widths():
     first = pd.Timestamp("2026-01-05") + pd.Timedelta(days=40)
     assert lead_growth(hourly_history(np.full(40, 400.0)), None, first, 6) is None
