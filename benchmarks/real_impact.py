@@ -19,6 +19,13 @@ contacts). Two measurements:
    calendar plus the true campaign contacts of each interval. The calendar's own part (the forecast
    with it minus without it) is also scored against the true campaign contacts, apart from the
    base forecast's error.
+4. **The ceiling on this base** (``--ceiling``): the same calendar and true totals, but each
+   campaign's response shaped exactly as the impact model's own learned shape and added to the real
+   base (the arrivals minus ``truth_intervals.csv.gz``), with the calendar moved back by 0-5 whole
+   weeks so that the campaigns meet other days' noise. The model's form is then right by
+   construction, so what it misses is the base's day-to-day noise and the overlap of campaigns:
+   the share within +-25 % it can reach on this base at best, per shift; again with the shapes
+   given rather than learned (what choosing the shape from noisy days costs).
 """
 
 from __future__ import annotations
@@ -98,6 +105,51 @@ def planned(actuals: pd.DataFrame, calendar: pd.DataFrame, truth: pd.DataFrame, 
     return scores(pd.DataFrame(rows), truth)
 
 
+def with_responses(base: pd.DataFrame, calendar: pd.DataFrame, totals: pd.Series, fitted: dict) -> pd.DataFrame:
+    """``base`` (``queue, interval_start, contacts``, one queue) plus each campaign's ``totals`` spread over
+    its days by the response shape ``fitted`` (:func:`effects.past_impact`'s result) learned, and within a
+    day by the base's intervals (a timed send's day: the intervals from the send on)."""
+    queue = base["queue"].iloc[0]
+    day = base["interval_start"].dt.normalize()
+    days = pd.date_range(day.min() - pd.Timedelta(days=35), day.max(), freq="D")
+    fit = fitted["fits"][queue]
+    exp = effects.Exposures(calendar, [queue], days, fitted["activity"], {queue: pd.DatetimeIndex(fit["dates"])})
+    pos = exp.full.get_indexer(day)
+    extra = np.zeros(len(base))
+    y = base["contacts"].to_numpy(float)
+    for c in calendar.itertuples():
+        col = exp.column(queue, c.campaign_id, fitted["shapes"][c.channel])
+        open_total = col[exp.open[queue]].sum()
+        if not open_total > 0:
+            continue
+        per_day = totals[c.campaign_id] * col / open_total
+        weight = np.where(base["interval_start"] >= c.start_ts, y, 0.0) if c.start_ts != c.start_ts.normalize() else y
+        weight = np.where(day == c.start_ts.normalize(), weight, y)
+        share = weight / pd.Series(weight).groupby(pos).transform("sum").replace(0, np.nan).to_numpy()
+        extra += np.nan_to_num(per_day[pos] * share)
+    return base.assign(contacts=y + extra)
+
+
+def ceiling(actuals: pd.DataFrame, calendar: pd.DataFrame, truth: pd.DataFrame, weeks: int = 6) -> dict:
+    """Past-campaign scores when the responses have exactly the model's learned form (module note, 4)."""
+    config = bank_config()
+    true_days = pd.read_csv(DATA / "truth_intervals.csv.gz", parse_dates=["interval_start"])
+    base = actuals.merge(true_days, on="interval_start", how="left").fillna({"extra": 0.0})
+    base = base.assign(contacts=(base["contacts"] - base["extra"]).clip(lower=0.0))[["queue", "interval_start", "contacts"]]
+    fitted = effects.past_impact(actuals, calendar, config, dt.date(1999, 12, 31))
+    totals = truth.set_index("campaign_id")["true_extra"]
+    out = {}
+    for shift in range(weeks):
+        moved = calendar.assign(start_ts=calendar["start_ts"] - pd.Timedelta(days=7 * shift),
+                                end_ts=calendar["end_ts"] - pd.Timedelta(days=7 * shift))
+        data = with_responses(base, moved, totals, fitted)
+        for how, shapes in (("learned", None), ("given", fitted["shapes"])):
+            result = effects.past_impact(data, moved, config, dt.date(1999, 12, 31), shapes)
+            got = scores(effects.totals(result["days"], moved), truth)
+            out[(f"{7 * shift} days earlier", how)] = (got["within_25pct"], got["within_by_channel"], got["coverage_80"])
+    return out
+
+
 def campaign_days(origins: int = 16, horizon: int = 14, notice_days: int = 14, share: float = 0.10) -> dict:
     """Interval and daily WAPE on the campaign days of ``origins`` weekly forecasts, with the
     calendar, without it, and the floor (without it plus the true campaign contacts)."""
@@ -134,6 +186,8 @@ def main() -> None:
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--origins", type=int, default=16, help="weekly origins for the campaign-day forecasts (0 skips)")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also the ceiling: responses of the model's own form on the real base (module note, 4)")
     args = ap.parse_args()
     actuals, calendar, truth = load()
     with warnings.catch_warnings():
@@ -150,6 +204,17 @@ def main() -> None:
             if "error_spread" in got:
                 print(f"before pooling, sd of (estimate - truth) / standard error per channel (1 when the errors are "
                       f"stated right): {got['error_spread']}")
+        if args.ceiling:
+            t0 = time.perf_counter()
+            got = ceiling(actuals, calendar, truth)
+            print(f"\n== the ceiling: responses of the model's learned form on the real base "
+                  f"({time.perf_counter() - t0:.0f} s)")
+            for (shift, how), (within, by_channel, cover) in got.items():
+                print(f"calendar {shift}, shapes {how}: within +-25 % {within:.0%} {by_channel}, 80 % intervals hold "
+                      f"the truth {cover:.0%}")
+            for how in ("learned", "given"):
+                print(f"mean over the shifts, shapes {how}: within +-25 % "
+                      f"{np.mean([v[0] for k, v in got.items() if k[1] == how]):.0%}")
         if args.origins:
             t0 = time.perf_counter()
             got = campaign_days(args.origins)
