@@ -161,10 +161,10 @@ def unannounced(extra: pd.Series | None, history: pd.DataFrame, calendar: pd.Dat
     not know of. Their allowance per band, ``per_contact``, is the upper quantile (0.9 for the 80 %
     band, 0.975 for the 95 %) over the last :data:`UNANNOUNCED_WEEKS` weeks of the contacts the
     campaign-impact model put on past campaigns per contact the day had without them (``extra``:
-    per queue and date): campaign responses follow the day's volume, so a Saturday at a tenth of
-    a Monday gets a tenth of its room (one allowance in contacts for every day gave a real bank's
-    quiet Fridays and Saturdays 95 % bands of +-230-350 %). ``after`` is the last known start.
-    None for a queue whose recent history holds no campaign contacts."""
+    per queue and date; ``history``: the queue's own). Campaign responses follow the day's volume,
+    so a Saturday at a tenth of a Monday gets a tenth of its room (one allowance in contacts for
+    every day gave a real bank's quiet Fridays and Saturdays 95 % bands of +-230-350 %). ``after``
+    is the last known start. None for a queue whose recent history holds no campaign contacts."""
     if extra is None or queue not in set(extra.index.get_level_values(0)):
         return None
     days = pd.DatetimeIndex(history["ds"].dt.normalize().unique())
@@ -172,8 +172,7 @@ def unannounced(extra: pd.Series | None, history: pd.DataFrame, calendar: pd.Dat
     past = extra.loc[queue].reindex(days).fillna(0.0).clip(lower=0.0)
     if not (past > 0).any():
         return None
-    q_hist = history[history["queue"] == queue] if "queue" in history else history
-    volume = q_hist.groupby(q_hist["ds"].dt.normalize())["y"].sum().reindex(days).fillna(0.0)
+    volume = history.groupby(history["ds"].dt.normalize())["y"].sum().reindex(days).fillna(0.0)
     # the campaigns' share of each day, at most MAX_SHARE (the model can put more on a day than it held)
     share = np.clip(np.divide(past.to_numpy(float), volume.to_numpy(float), out=np.zeros(len(days)),
                               where=volume.to_numpy(float) > 0), 0.0, MAX_SHARE)
