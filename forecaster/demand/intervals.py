@@ -99,11 +99,22 @@ def lead_growth(history: pd.DataFrame, ctx, first_day: pd.Timestamp, weeks: int)
     out = {}
     for level, frame in (("interval", res), ("daily", day)):
         s = pd.Series(scores(frame), index=frame.index)
-        ref = s[frame["week"] <= CALIBRATED_WEEKS]
-        out[level] = {str(lvl): [1.0 if k <= CALIBRATED_WEEKS or not len(s[frame["week"] == k]) or ref.quantile(lvl) <= 0
-                                 else round(max(1.0, float(s[frame["week"] == k].quantile(lvl) / ref.quantile(lvl))), 3)
-                                 for k in range(1, weeks + 1)] for lvl in LEVELS}
+        out[level] = {str(lvl): _linear_variance(s, frame["week"], lvl, weeks) for lvl in LEVELS}
     return out
+
+
+def _linear_variance(s: pd.Series, week: pd.Series, lvl: float, weeks: int) -> list[float]:
+    """Growth factors for weeks 1..``weeks``: 1 for the calibrated weeks, then ``sqrt(1 + c (k - 2))``,
+    the squared width growing linearly with the weeks past them, ``c >= 0`` fitted by least
+    squares to the squared ratios of each later week's ``lvl`` quantile of the scores ``s`` to the
+    calibrated weeks'. One slope from all later weeks: each week's own ratio rests on a few dozen
+    days, and clipped at 1 week by week its noise only ever widened the bands."""
+    ref = s[week <= CALIBRATED_WEEKS].quantile(lvl) if (week <= CALIBRATED_WEEKS).any() else 0.0
+    later = [(k - CALIBRATED_WEEKS, float(s[week == k].quantile(lvl) / ref) ** 2 - 1)
+             for k in range(CALIBRATED_WEEKS + 1, weeks + 1) if (week == k).any()] if ref > 0 else []
+    c = max(0.0, sum(x * y for x, y in later) / sum(x * x for x, _ in later)) if later else 0.0
+    return [1.0 if k <= CALIBRATED_WEEKS else round(float(np.sqrt(1 + c * (k - CALIBRATED_WEEKS))), 3)
+            for k in range(1, weeks + 1)]
 
 
 def grown(widths: dict[float, float], growth: dict | None, level: str, weeks: np.ndarray) -> dict:
