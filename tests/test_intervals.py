@@ -128,3 +128,21 @@ def test_days_past_the_calendar_get_room_for_campaigns_not_announced_yet():
     for name in ("80", "95"):
         half = plain[f"hi_{name}"][2:] - point[2:]
         np.testing.assert_allclose(bands[f"hi_{name}"][2:], point[2:] + np.sqrt(half ** 2 + 300 ** 2))
+
+
+def test_growth_is_one_slope_of_the_squared_width_over_the_later_weeks():
+    """Scores whose week-k spread is the calibrated weeks' times sqrt(1 + 0.5 (k - 2)) give back
+    exactly those factors; later weeks no worse than the calibrated ones give 1, not the noisy
+    per-week ratios clipped at 1 (which only ever widened)."""
+    from forecaster.demand.intervals import _linear_variance
+
+    base = np.random.default_rng(5).gamma(2.0, 1.0, 300)
+    weeks = np.repeat(np.arange(1, 7), 300)
+    grow = np.where(weeks <= 2, 1.0, np.sqrt(1 + 0.5 * (weeks - 2)))
+    s = pd.Series(np.tile(base, 6) * grow)
+    for lvl in (0.8, 0.95):
+        np.testing.assert_allclose(_linear_variance(s, pd.Series(weeks), lvl, 6),
+                                   [1, 1] + [np.sqrt(1 + 0.5 * k) for k in range(1, 5)], atol=1e-3)
+    noisy = pd.Series(np.tile(base, 6) * np.select([weeks == 3, weeks == 4, weeks == 5, weeks == 6],
+                                                   [0.9, 1.05, 0.95, 0.9], 1.0))
+    assert _linear_variance(noisy, pd.Series(weeks), 0.8, 6) == [1.0] * 6
