@@ -358,6 +358,37 @@ def test_the_activity_clock_holds_a_response_over_closed_days_and_meets_the_send
     assert evening[days == pd.Timestamp("2026-03-11")][0] > morning[days == pd.Timestamp("2026-03-11")][0]
 
 
+def test_the_activity_clock_moves_at_a_worked_holidays_own_volume():
+    """A holiday Wednesday the site works through at an eighth of a Wednesday's calls: the clock
+    learned with it as a special day moves an eighth of a day there, so the holiday holds about an
+    eighth of what an ordinary Wednesday would and the rest waits for the days after (as many
+    callers do); without it the holiday took a full day's share, and cleaning history of that
+    much made the bank's holiday forecasts near zero."""
+    days = pd.date_range("2026-03-02", periods=28, freq="D")
+    volume = np.where(days.weekday < 5, 800.0, 0.0)
+    holiday = pd.Timestamp("2026-03-11")                                   # a Wednesday
+    volume[days == holiday] = 100.0
+    ts = [d + pd.Timedelta(hours=8 + h) for d in days for h in range(8)]
+    actuals = pd.DataFrame({"queue": "voice", "interval_start": ts, "contacts": np.repeat(volume / 8, 8)})
+    open_days = days[volume > 0]
+    plain = Activity.learn(actuals, open_days)
+    aware = Activity.learn(actuals, open_days, pd.DatetimeIndex([holiday]))
+    mask = np.asarray(days.isin(open_days))
+    assert plain.speed(days, mask)[days == holiday][0] == pytest.approx(1.0)
+    assert aware.speed(days, mask)[days == holiday][0] == pytest.approx(100 / 800)
+    np.testing.assert_allclose(aware.speed(days, mask)[days != holiday], plain.speed(days, mask)[days != holiday])
+    cal = pd.DataFrame({"campaign_id": ["L"], "channel": ["direct_mail"], "start_ts": [pd.Timestamp("2026-03-09")],
+                        "end_ts": [pd.Timestamp("2026-03-09")], "queues": [["voice"]], "reach": [10_000]})
+    shape = Response(1, 0.5, 0, "activity")
+    exp = effects.Exposures(cal, ["voice"], days, {"voice": plain}, {"voice": open_days})
+    before = exp.column("voice", "L", shape)
+    after = effects.Exposures(cal, ["voice"], days, {"voice": aware}, {"voice": open_days}).column("voice", "L", shape)
+    on, next_day = exp.full == holiday, exp.full == pd.Timestamp("2026-03-12")
+    assert after[on][0] < 0.25 * before[on][0]
+    assert after.sum() == pytest.approx(before.sum(), rel=1e-3)         # nothing lost: it comes later
+    assert after[next_day][0] > before[next_day][0]
+
+
 @pytest.fixture(scope="module")
 def waiting_world(site):
     """The ``world``'s mailings, but each response waits over closed days (it runs on open days only),

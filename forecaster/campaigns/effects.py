@@ -723,7 +723,8 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
     past = campaigns[campaigns["start_ts"].dt.date <= as_of].reset_index(drop=True)
     queues = sorted(q for q, g in daily.groupby("queue") if g["date"].nunique() >= MIN_DAYS)
     series = {q: _open_days(daily, q, hol) for q in queues}
-    activity = {q: Activity.learn(g, pd.DatetimeIndex(series[q].index)) for q, g in hist.groupby("queue")
+    quiet = hol.index[(hol[["holiday", "eve", "bridge", "observance"]] == 1).any(axis=1)]
+    activity = {q: Activity.learn(g, pd.DatetimeIndex(series[q].index), quiet) for q, g in hist.groupby("queue")
                 if q in series}
     bases = {q: impact_design(pd.DatetimeIndex(y.index), hol, activity[q].weekday) for q, y in series.items()}
     exp = Exposures(past, queues, pd.date_range(start - dt.timedelta(days=35), end, freq="D"), activity,

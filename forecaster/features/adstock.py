@@ -162,13 +162,19 @@ class Activity:
     weekday and minute of the day, the share of the day's contacts from that minute on. Learned
     from actuals (:meth:`learn`); without them every day counts fully and contacts spread evenly."""
 
-    def __init__(self, weekday: np.ndarray | None = None, after: np.ndarray | None = None):
+    def __init__(self, weekday: np.ndarray | None = None, after: np.ndarray | None = None,
+                 quiet: pd.Series | None = None):
         self.weekday = np.ones(7) if weekday is None else np.asarray(weekday, float)
         self.after = np.tile(1 - np.arange(1440) / 1440, (7, 1)) if after is None else after
+        self.quiet = quiet if quiet is not None else pd.Series(dtype=float)
 
     @classmethod
-    def learn(cls, actuals: pd.DataFrame, open_days: pd.DatetimeIndex) -> "Activity":
-        """From one queue's ``interval_start, contacts`` on its ``open_days``."""
+    def learn(cls, actuals: pd.DataFrame, open_days: pd.DatetimeIndex,
+              special: pd.DatetimeIndex | None = None) -> "Activity":
+        """From one queue's ``interval_start, contacts`` on its ``open_days``. On the ``special`` days
+        among them (a holiday the site works through, an eve, an observance) the clock moves as the
+        day's own volume says, up to its weekday's speed: a holiday Sunday at an eighth of a Sunday's
+        calls holds an eighth of a Sunday's response, not all of it."""
         a = actuals[actuals["interval_start"].dt.normalize().isin(open_days)]
         if a.empty:
             return cls()
@@ -182,11 +188,20 @@ class Activity:
         total = per.sum(axis=1, keepdims=True)
         share = np.divide(per, total, out=np.full_like(per, 1 / 1440), where=total > 0)
         after = share[:, ::-1].cumsum(axis=1)[:, ::-1]          # share at or after each minute
-        return cls(weekday.to_numpy(float), np.clip(after, 0.0, 1.0))
+        quiet = None
+        if special is not None and len(special) and level.max() > 0:
+            on = daily[daily.index.isin(special)]
+            quiet = np.minimum(on / level.max(), weekday.to_numpy(float)[on.index.weekday])
+        return cls(weekday.to_numpy(float), np.clip(after, 0.0, 1.0), quiet)
 
     def speed(self, days: pd.DatetimeIndex, open_mask: np.ndarray) -> np.ndarray:
-        """How far the clock moves on each day: its weekday's weight, 0 on a closed day."""
-        return np.where(open_mask, self.weekday[days.weekday], 0.0)
+        """How far the clock moves on each day: its weekday's weight (a special day's own, where
+        :meth:`learn` saw it), 0 on a closed day."""
+        speed = self.weekday[days.weekday]
+        if len(self.quiet):
+            own = self.quiet.reindex(days).to_numpy(float)
+            speed = np.where(np.isnan(own), speed, own)
+        return np.where(open_mask, speed, 0.0)
 
     def remaining(self, ts: pd.Timestamp) -> float:
         """Share of ``ts``'s day's contacts from ``ts`` on (1 at midnight)."""
