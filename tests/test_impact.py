@@ -387,6 +387,11 @@ def test_the_activity_clock_moves_at_a_worked_holidays_own_volume():
     assert after[on][0] < 0.25 * before[on][0]
     assert after.sum() == pytest.approx(before.sum(), rel=1e-3)         # nothing lost: it comes later
     assert after[next_day][0] > before[next_day][0]
+    # a worked holiday to come moves as the ones it learned did: an eighth of its weekday's speed
+    later = pd.DatetimeIndex([pd.Timestamp("2026-04-07")])                 # a Tuesday
+    ahead = aware.expecting(later)
+    assert ahead.speed(later, np.array([True]))[0] == pytest.approx(100 / 800)
+    assert plain.expecting(later) is plain                                   # nothing learned: as it was
 
 
 @pytest.fixture(scope="module")

@@ -723,8 +723,7 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
     past = campaigns[campaigns["start_ts"].dt.date <= as_of].reset_index(drop=True)
     queues = sorted(q for q, g in daily.groupby("queue") if g["date"].nunique() >= MIN_DAYS)
     series = {q: _open_days(daily, q, hol) for q in queues}
-    quiet = hol.index[(hol[["holiday", "eve", "bridge", "observance"]] == 1).any(axis=1)]
-    activity = {q: Activity.learn(g, pd.DatetimeIndex(series[q].index), quiet) for q, g in hist.groupby("queue")
+    activity = {q: Activity.learn(g, pd.DatetimeIndex(series[q].index), quiet_days(hol)) for q, g in hist.groupby("queue")
                 if q in series}
     bases = {q: impact_design(pd.DatetimeIndex(y.index), hol, activity[q].weekday) for q, y in series.items()}
     exp = Exposures(past, queues, pd.date_range(start - dt.timedelta(days=35), end, freq="D"), activity,
@@ -774,6 +773,18 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
     return {"days": per_day, "totals": totals(per_day, past), "fits": fits, "shapes": shapes, "scores": scores,
             "holidays": hol, "estimates": est, "activity": activity, "volume": volume, "marketing": calibration,
             "exposures": exp}
+
+
+def quiet_days(hol: pd.DataFrame) -> pd.DatetimeIndex:
+    """Days a site may work at a fraction of its weekday's volume: holidays, eves, bridge days, observances."""
+    return hol.index[(hol[["holiday", "eve", "bridge", "observance"]] == 1).any(axis=1)]
+
+
+def activity_ahead(result: dict, config: Config, days: pd.DatetimeIndex) -> dict[str, Activity]:
+    """:func:`past_impact`'s activity per queue, with the quiet days among ``days`` it has not seen
+    moving as the quiet days it learned (:meth:`Activity.expecting`)."""
+    quiet = quiet_days(holiday_features(config, days[0].date(), (days[-1] + pd.Timedelta(days=RESPONSE_DAYS)).date()))
+    return {q: a.expecting(quiet) for q, a in (result.get("activity") or {}).items()}
 
 
 def totals(per_day: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
@@ -886,7 +897,7 @@ def planned_impact(result: dict, campaigns: pd.DataFrame, config: Config, as_of:
     full = pd.date_range(min(as_of, planned["start_ts"].min().date()) - dt.timedelta(days=35),
                          max(days[-1], planned["end_ts"].max()).date() if days else planned["end_ts"].max().date(),
                          freq="D")
-    exp = Exposures(planned, list(open_days), full, result.get("activity"), open_days)
+    exp = Exposures(planned, list(open_days), full, activity_ahead(result, config, full), open_days)
     rates = campaign_rates(result, planned, exp).set_index(["queue", "campaign_id"])
     z = stats.norm.ppf(0.9)
     rows = []
@@ -1101,7 +1112,7 @@ def campaign_offsets(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Con
     first = min(campaigns["start_ts"].min().normalize(), pd.Timestamp(as_of)) - pd.Timedelta(days=35)
     full = pd.date_range(first, max(last, pd.Timestamp(as_of)), freq="D")
     queues = sorted(set(result["fits"]) & set(future))
-    exp = Exposures(campaigns, queues, full, result.get("activity"),
+    exp = Exposures(campaigns, queues, full, activity_ahead(result, config, full),
                     {q: pd.DatetimeIndex(result["fits"][q]["dates"]).append(pd.DatetimeIndex(future[q])) for q in queues})
     beta = campaign_rates(result, campaigns, exp).set_index(["queue", "campaign_id"])["beta"]
     for queue, fit in result["fits"].items():

@@ -194,6 +194,17 @@ class Activity:
             quiet = np.minimum(on / level.max(), weekday.to_numpy(float)[on.index.weekday])
         return cls(weekday.to_numpy(float), np.clip(after, 0.0, 1.0), quiet)
 
+    def expecting(self, special: pd.DatetimeIndex) -> Activity:
+        """This activity with the ``special`` days it has not seen (worked holidays, eves, bridge days
+        and observances to come) moving at the share of their weekday's speed that the special days
+        it learned moved at (their median); itself when it learned none."""
+        new = pd.DatetimeIndex(special).difference(self.quiet.index)
+        learned = self.weekday[self.quiet.index.weekday] if len(self.quiet) else np.zeros(0)
+        if not len(new) or not (learned > 0).any():
+            return self
+        share = float(np.median(self.quiet.to_numpy(float)[learned > 0] / learned[learned > 0]))
+        return Activity(self.weekday, self.after, pd.concat([self.quiet, pd.Series(self.weekday[new.weekday] * share, index=new)]))
+
     def speed(self, days: pd.DatetimeIndex, open_mask: np.ndarray) -> np.ndarray:
         """How far the clock moves on each day: its weekday's weight (a special day's own, where
         :meth:`learn` saw it), 0 on a closed day."""
