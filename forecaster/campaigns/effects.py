@@ -723,7 +723,8 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
     past = campaigns[campaigns["start_ts"].dt.date <= as_of].reset_index(drop=True)
     queues = sorted(q for q, g in daily.groupby("queue") if g["date"].nunique() >= MIN_DAYS)
     series = {q: _open_days(daily, q, hol) for q in queues}
-    activity = {q: Activity.learn(g, pd.DatetimeIndex(series[q].index), quiet_days(hol)) for q, g in hist.groupby("queue")
+    special = worked_special_days(hol)
+    activity = {q: Activity.learn(g, pd.DatetimeIndex(series[q].index), special) for q, g in hist.groupby("queue")
                 if q in series}
     bases = {q: impact_design(pd.DatetimeIndex(y.index), hol, activity[q].weekday) for q, y in series.items()}
     exp = Exposures(past, queues, pd.date_range(start - dt.timedelta(days=35), end, freq="D"), activity,
@@ -775,16 +776,17 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
             "exposures": exp}
 
 
-def quiet_days(hol: pd.DataFrame) -> pd.DatetimeIndex:
+def worked_special_days(hol: pd.DataFrame) -> pd.DatetimeIndex:
     """Days a site may work at a fraction of its weekday's volume: holidays, eves, bridge days, observances."""
     return hol.index[(hol[["holiday", "eve", "bridge", "observance"]] == 1).any(axis=1)]
 
 
 def activity_ahead(result: dict, config: Config, days: pd.DatetimeIndex) -> dict[str, Activity]:
-    """:func:`past_impact`'s activity per queue, with the quiet days among ``days`` it has not seen
-    moving as the quiet days it learned (:meth:`Activity.expecting`)."""
-    quiet = quiet_days(holiday_features(config, days[0].date(), (days[-1] + pd.Timedelta(days=RESPONSE_DAYS)).date()))
-    return {q: a.expecting(quiet) for q, a in (result.get("activity") or {}).items()}
+    """:func:`past_impact`'s activity per queue, with the special days among ``days`` it has not seen
+    moving as the special days it learned (:meth:`Activity.expecting`)."""
+    end = (days[-1] + pd.Timedelta(days=RESPONSE_DAYS)).date()
+    special = worked_special_days(holiday_features(config, days[0].date(), end))
+    return {q: a.expecting(special) for q, a in (result.get("activity") or {}).items()}
 
 
 def totals(per_day: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:

@@ -163,10 +163,10 @@ class Activity:
     from actuals (:meth:`learn`); without them every day counts fully and contacts spread evenly."""
 
     def __init__(self, weekday: np.ndarray | None = None, after: np.ndarray | None = None,
-                 quiet: pd.Series | None = None):
+                 day_speed: pd.Series | None = None):
         self.weekday = np.ones(7) if weekday is None else np.asarray(weekday, float)
         self.after = np.tile(1 - np.arange(1440) / 1440, (7, 1)) if after is None else after
-        self.quiet = quiet if quiet is not None else pd.Series(dtype=float)
+        self.day_speed = day_speed if day_speed is not None else pd.Series(dtype=float)     # special days' own
 
     @classmethod
     def learn(cls, actuals: pd.DataFrame, open_days: pd.DatetimeIndex,
@@ -188,29 +188,30 @@ class Activity:
         total = per.sum(axis=1, keepdims=True)
         share = np.divide(per, total, out=np.full_like(per, 1 / 1440), where=total > 0)
         after = share[:, ::-1].cumsum(axis=1)[:, ::-1]          # share at or after each minute
-        quiet = None
+        day_speed = None
         if special is not None and len(special) and level.max() > 0:
             on = daily[daily.index.isin(special)]
-            quiet = np.minimum(on / level.max(), weekday.to_numpy(float)[on.index.weekday])
-        return cls(weekday.to_numpy(float), np.clip(after, 0.0, 1.0), quiet)
+            day_speed = np.minimum(on / level.max(), weekday.to_numpy(float)[on.index.weekday])
+        return cls(weekday.to_numpy(float), np.clip(after, 0.0, 1.0), day_speed)
 
     def expecting(self, special: pd.DatetimeIndex) -> Activity:
         """This activity with the ``special`` days it has not seen (worked holidays, eves, bridge days
         and observances to come) moving at the share of their weekday's speed that the special days
         it learned moved at (their median); itself when it learned none."""
-        new = pd.DatetimeIndex(special).difference(self.quiet.index)
-        learned = self.weekday[self.quiet.index.weekday] if len(self.quiet) else np.zeros(0)
+        new = pd.DatetimeIndex(special).difference(self.day_speed.index)
+        learned = self.weekday[self.day_speed.index.weekday] if len(self.day_speed) else np.zeros(0)
         if not len(new) or not (learned > 0).any():
             return self
-        share = float(np.median(self.quiet.to_numpy(float)[learned > 0] / learned[learned > 0]))
-        return Activity(self.weekday, self.after, pd.concat([self.quiet, pd.Series(self.weekday[new.weekday] * share, index=new)]))
+        share = float(np.median(self.day_speed.to_numpy(float)[learned > 0] / learned[learned > 0]))
+        ahead = pd.Series(self.weekday[new.weekday] * share, index=new)
+        return Activity(self.weekday, self.after, pd.concat([self.day_speed, ahead]))
 
     def speed(self, days: pd.DatetimeIndex, open_mask: np.ndarray) -> np.ndarray:
         """How far the clock moves on each day: its weekday's weight (a special day's own, where
-        :meth:`learn` saw it), 0 on a closed day."""
+        :meth:`learn` or :meth:`expecting` gave it one), 0 on a closed day."""
         speed = self.weekday[days.weekday]
-        if len(self.quiet):
-            own = self.quiet.reindex(days).to_numpy(float)
+        if len(self.day_speed):
+            own = self.day_speed.reindex(days).to_numpy(float)
             speed = np.where(np.isnan(own), speed, own)
         return np.where(open_mask, speed, 0.0)
 
