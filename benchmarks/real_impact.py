@@ -1,10 +1,10 @@
 """Campaign impact on real arrivals with responses the project did not generate.
 
-    python -m benchmarks.real_impact
+    python -m benchmarks.real_impact [--ceiling] [--origins N]
 
 ``../shared/data/bank_campaigns_1999``: the Anonymous Bank's 1999 arrivals with the responses to 52
 campaigns added by a generator that is not ours (``truth.csv`` holds each campaign's true extra
-contacts). Two measurements:
+contacts). Four measurements:
 
 1. **Past campaigns**: ``past_impact`` on the whole year (as of 1999-12-31): per campaign, the
    estimate against the truth, the share of campaigns within +-25 %, and how often the 80 % interval
