@@ -117,16 +117,19 @@ def with_responses(base: pd.DataFrame, calendar: pd.DataFrame, totals: pd.Series
     pos = exp.full.get_indexer(day)
     extra = np.zeros(len(base))
     y = base["contacts"].to_numpy(float)
+    by_day = pd.Series(y).groupby(pos)
+    day_share = (y / by_day.transform("sum").replace(0, np.nan)).fillna(0.0).to_numpy()   # an untimed send's split
     for c in calendar.itertuples():
         col = exp.column(queue, c.campaign_id, fitted["shapes"][c.channel])
         open_total = col[exp.open[queue]].sum()
         if not open_total > 0:
             continue
         per_day = totals[c.campaign_id] * col / open_total
-        weight = np.where(base["interval_start"] >= c.start_ts, y, 0.0) if c.start_ts != c.start_ts.normalize() else y
-        weight = np.where(day == c.start_ts.normalize(), weight, y)
-        share = weight / pd.Series(weight).groupby(pos).transform("sum").replace(0, np.nan).to_numpy()
-        extra += np.nan_to_num(per_day[pos] * share)
+        share = day_share
+        if c.start_ts != c.start_ts.normalize():        # a timed send's day: its intervals from the send on
+            weight = np.where((day == c.start_ts.normalize()) & (base["interval_start"] < c.start_ts), 0.0, y)
+            share = (weight / pd.Series(weight).groupby(pos).transform("sum").replace(0, np.nan)).fillna(0.0).to_numpy()
+        extra += per_day[pos] * share
     return base.assign(contacts=y + extra)
 
 

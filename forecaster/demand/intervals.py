@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.demand.models.baselines import WeekdayMean
-from forecaster.demand.models.topdown import special_days
+from forecaster.demand.models.combination import special_rows
 
 LEVELS = (0.8, 0.95)
 CALIBRATED_WEEKS = 2            # the backtest's horizon: its widths hold for these weeks ahead
@@ -93,7 +93,7 @@ def lead_growth(history: pd.DataFrame, ctx, first_day: pd.Timestamp, weeks: int)
     res = pd.concat(frames, ignore_index=True)
     hol = getattr(ctx, "holidays", None)
     if hol is not None and len(hol):
-        res = res[~res["ds"].dt.normalize().isin(pd.DatetimeIndex(sorted(special_days(hol))))]
+        res = res[~special_rows(res["ds"], hol)]
     day = daily_totals(res)
     day["week"] = ((day["ds"] - day["origin"]).dt.days // 7 + 1).astype(int)
     out = {}
