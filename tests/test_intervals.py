@@ -87,11 +87,37 @@ def test_daily_bands_use_the_days_own_calibration():
     res = pd.DataFrame({"ds": ds, "origin": pd.Timestamp("2026-03-02"), "p": 20.0})
     res["y"] = rng.poisson(20, len(res)).astype(float)
     widths = daily_widths(res)
-    assert 0 < widths[0.8] < widths[0.95]
-    info = {"daily_scale": {str(k): v for k, v in widths.items()}, "lead_growth": None}
+    for side in ("lower", "upper"):
+        assert 0 < widths[side][0.8] < widths[side][0.95]
+    info = {"daily_scale": {side: {str(k): v for k, v in w.items()} for side, w in widths.items()}, "lead_growth": None}
     bands = daily_bands(np.array([200.0, 200.0]), np.array([1, 2]), info)
     assert (bands["lo_80"] < 200).all() and (bands["hi_95"] > bands["hi_80"]).all()
     assert daily_bands(np.array([200.0]), np.array([1]), {}) is None          # a run from before 0.2
+
+
+def test_daily_bands_follow_skewed_errors_side_by_side():
+    """Days whose errors only ever go up by a lot (a campaign under-estimated on one day in four)
+    and otherwise scatter a little: the daily upper band reaches the big misses and the lower band
+    stays as narrow as the small scatter, where one width for both sides took the wide side's.
+    Each side holds its share of what the band leaves out. A run recorded with one width per
+    level (before the sides) still gets its symmetric bands."""
+    rng = np.random.default_rng(11)
+    days = pd.date_range("2026-03-02", periods=200)
+    y = 1000 + rng.normal(0, 20, len(days)) + np.where(np.arange(len(days)) % 4 == 0, 400.0, 0.0)
+    res = pd.DataFrame({"ds": days + pd.Timedelta(hours=9), "origin": days[0], "p": 1000.0, "y": y})
+    widths = daily_widths(res)
+    scale = np.sqrt(1001.0)
+    for lvl in (0.8, 0.95):
+        assert widths["lower"][lvl] * scale < 60 and widths["upper"][lvl] * scale > 350
+        lo, hi = 1000 - widths["lower"][lvl] * scale, 1000 + widths["upper"][lvl] * scale
+        inside = ((y >= lo) & (y <= hi)).mean()
+        assert lvl <= inside <= lvl + 0.03
+        assert (y < lo).mean() <= (1 - lvl) / 2 and (y > hi).mean() <= (1 - lvl) / 2
+    info = {"daily_scale": {side: {str(k): v for k, v in w.items()} for side, w in widths.items()}, "lead_growth": None}
+    bands = daily_bands(np.array([1000.0]), np.array([1]), info)
+    assert bands["hi_80"][0] - 1000 > 5 * (1000 - bands["lo_80"][0])
+    old = daily_bands(np.array([1000.0]), np.array([1]), {"daily_scale": {"0.8": 2.0, "0.95": 4.0}, "lead_growth": None})
+    np.testing.assert_allclose([old["lo_80"][0], old["hi_80"][0]], [1000 - 2 * scale, 1000 + 2 * scale])
 
 
 def test_days_past_the_calendar_get_room_for_campaigns_not_announced_yet():

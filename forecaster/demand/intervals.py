@@ -1,5 +1,6 @@
-"""Prediction intervals: split-conformal widths from backtest errors, per interval and per day,
-and how they widen with the lead time.
+"""Prediction intervals: split-conformal widths from backtest errors, per interval and per day
+(a day's two sides each from its own tail: daily errors are skewed), and how they widen with the
+lead time.
 
 A model's backtest (14 days ahead) calibrates the bands of the first two weeks. Errors grow
 further out (the level drifts, a profile ages), so each week ahead from the third gets the growth
@@ -46,21 +47,41 @@ def daily_totals(residuals: pd.DataFrame) -> pd.DataFrame:
     return residuals.groupby([residuals["origin"], day])[["y", "p"]].sum().reset_index()
 
 
-def daily_widths(residuals: pd.DataFrame) -> dict[float, float]:
-    """:func:`conformal_widths` of daily totals (per origin and day): the daily bands' own calibration.
-    A day's total is not as uncertain as the sum of its interval bands says (their errors partly
-    cancel), nor as certain as independent intervals would make it (a day's level error is shared)."""
-    return conformal_widths(daily_totals(residuals))
+def daily_widths(residuals: pd.DataFrame) -> dict[str, dict[float, float]]:
+    """The daily bands' own calibration, from daily totals (per origin and day): the ``lower`` and
+    ``upper`` half-widths per level, split-conformal quantiles of the signed scores
+    (y - p) / sqrt(p + 1), each tail holding half of what the band leaves out. A day's total is not
+    as uncertain as the sum of its interval bands says (their errors partly cancel), nor as certain
+    as independent intervals would make it (a day's level error is shared). Its errors are skewed:
+    a campaign's response under-estimated, an unmodelled spike, only ever add contacts, while the
+    quiet side is ordinary noise. One width for both sides took the wide side's: on a real bank
+    with campaigns, its ordinary days were inside their daily 80 % bands 97 % of the time (below
+    them 2.6 %, above 0.5 %) while its campaign days were above theirs 31 % of the time."""
+    if not len(residuals):
+        return {side: {lvl: float("nan") for lvl in LEVELS} for side in ("lower", "upper")}
+    day = daily_totals(residuals)
+    s = np.sort(((day["y"] - day["p"]) / np.sqrt(day["p"] + 1)).to_numpy(float))
+    n = len(s)
+    out: dict[str, dict[float, float]] = {"lower": {}, "upper": {}}
+    for lvl in LEVELS:
+        tail = (1 - lvl) / 2
+        lo = s[max(int(np.floor((n + 1) * tail)), 1) - 1]            # finite-sample conservative, as above
+        hi = s[min(n, int(np.ceil((n + 1) * (1 - tail)))) - 1]
+        out["lower"][lvl], out["upper"][lvl] = max(-float(lo), 0.0), max(float(hi), 0.0)
+    return out
 
 
-def with_intervals(point: np.ndarray, widths: dict[float, float | np.ndarray]) -> dict[str, np.ndarray]:
-    """80 % and 95 % bands around ``point``; a width may be one number or one per row."""
+def with_intervals(point: np.ndarray, widths: dict[float, float | np.ndarray],
+                   upper: dict[float, float | np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """80 % and 95 % bands around ``point``; a width may be one number or one per row. ``widths``
+    gives both sides, or the lower side only when the ``upper`` widths are given."""
     spread = np.sqrt(point + 1)
+    upper = widths if upper is None else upper
     out = {}
     for lvl, name in ((0.8, "80"), (0.95, "95")):
-        w = np.nan_to_num(np.asarray(widths[lvl], dtype=float), nan=0.0)
-        out[f"lo_{name}"] = np.maximum(point - w * spread, 0.0)
-        out[f"hi_{name}"] = point + w * spread
+        lo, hi = (np.nan_to_num(np.asarray(w[lvl], dtype=float), nan=0.0) for w in (widths, upper))
+        out[f"lo_{name}"] = np.maximum(point - lo * spread, 0.0)
+        out[f"hi_{name}"] = point + hi * spread
     return out
 
 
@@ -137,8 +158,10 @@ def daily_bands(point: np.ndarray, weeks: np.ndarray, queue_info: dict,
     scale = queue_info.get("daily_scale")
     if not scale:
         return None
-    widths = {float(k): float(v) for k, v in scale.items()}
-    bands = with_intervals(point, grown(widths, queue_info.get("lead_growth"), "daily", weeks))
+    growth = queue_info.get("lead_growth")
+    sides = [{float(k): float(v) for k, v in scale[side].items()} for side in ("lower", "upper")] \
+        if "lower" in scale else [{float(k): float(v) for k, v in scale.items()}] * 2    # an older run: one width for both sides
+    bands = with_intervals(point, *(grown(w, growth, "daily", weeks) for w in sides))
     allowance = queue_info.get("unannounced")
     return with_unannounced(point, bands, allowance, days) if allowance and days is not None else bands
 

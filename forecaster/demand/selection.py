@@ -351,8 +351,8 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan
     info["queues"][queue] = {"model": chosen, "reason": reason, "wape": {m: round(v, 4) for m, v in scored.items()},
                              "combination": members if chosen == COMBINATION else [],
                              "interval_scale": {str(k): round(v, 4) for k, v in widths.items()},
-                             "daily_scale": {str(k): round(v, 4) for k, v in
-                                             (daily_widths(residuals) if len(residuals) else widths).items()},
+                             "daily_scale": {side: {str(k): round(v, 4) for k, v in w.items()}
+                                             for side, w in daily_widths(residuals).items()},
                              "history_days": plan.history_days}
     weeks = week_ahead(q_grid["ds"], first_day)
     growth = lead_growth(q_hist, ctx, first_day, int(weeks.max())) if len(weeks) else None
