@@ -65,7 +65,7 @@ def test_too_little_history_or_a_short_horizon_keeps_the_backtest_widths():
     assert lead_growth(hourly_history(np.full(40, 400.0)), None, first, 6) is None
     assert lead_growth(hourly_history(np.full(200, 400.0)), None, first + pd.Timedelta(days=160), 2) is None
     widths = {0.8: 1.2, 0.95: 2.0}
-    assert grown(widths, None, "interval", np.array([1, 5])) is widths
+    assert grown(widths, None, "interval", np.array([1, 5])) == {"lower": widths, "upper": widths}
 
 
 def test_grown_widths_follow_each_rows_week_and_keep_the_bands_ordered():
@@ -73,7 +73,8 @@ def test_grown_widths_follow_each_rows_week_and_keep_the_bands_ordered():
     weeks = week_ahead(pd.Series(pd.date_range("2026-03-02", periods=6, freq="7D")), pd.Timestamp("2026-03-02"))
     assert weeks.tolist() == [1, 2, 3, 4, 5, 6]
     w = grown({0.8: 1.0, 0.95: 2.0}, growth, "interval", weeks)
-    assert w[0.8].tolist() == [1, 1, 1.5, 2, 2, 2] and np.allclose(w[0.95], [2, 2, 2.4, 2.8, 3.2, 3.6])
+    for side in ("lower", "upper"):
+        assert w[side][0.8].tolist() == [1, 1, 1.5, 2, 2, 2] and np.allclose(w[side][0.95], [2, 2, 2.4, 2.8, 3.2, 3.6])
     point = np.full(6, 100.0)
     bands = with_intervals(point, w)
     assert (bands["lo_95"] <= bands["lo_80"]).all() and (bands["lo_80"] <= point).all()

@@ -343,14 +343,15 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan
         residuals = combined
     else:
         residuals = mine[mine["model"] == chosen] if len(mine) else pd.DataFrame()
-    widths = conformal_widths(residuals) if len(residuals) else {lvl: float("nan") for lvl in LEVELS}
+    widths = conformal_widths(residuals)
     if not len(residuals):
         info["warnings"].append(f"queue {queue}: no backtest residuals; prediction intervals are empty")
     if chosen != ranked[0]:
         reason = f"{ranked[0]} failed; {chosen} is the next best"
     info["queues"][queue] = {"model": chosen, "reason": reason, "wape": {m: round(v, 4) for m, v in scored.items()},
                              "combination": members if chosen == COMBINATION else [],
-                             "interval_scale": {str(k): round(v, 4) for k, v in widths.items()},
+                             "interval_scale": {side: {str(k): round(v, 4) for k, v in w.items()}
+                                                for side, w in widths.items()},
                              "daily_scale": {side: {str(k): round(v, 4) for k, v in w.items()}
                                              for side, w in daily_widths(residuals).items()},
                              "history_days": plan.history_days}
