@@ -481,10 +481,16 @@ def test_pool_processes_end_when_the_job_is_killed(tmp_path):
     finally:
         job.send_signal(signal.SIGKILL)
         job.wait()
+    def running(pid: int) -> bool:         # a process may end between any two questions about it
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
     deadline = time.monotonic() + 20
     left = [*workers, *server]
     while left and time.monotonic() < deadline:
-        left = [p for p in left if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        left = [p for p in left if running(p)]
         time.sleep(0.2)
     assert not left, f"processes left running after the job was killed: {left}"
 
