@@ -41,7 +41,6 @@ from forecaster.core.site_calendar import wall_occurrences
 from forecaster.demand.aht import aht_forecast
 from forecaster.demand.context import Context, campaign_layer, learned_shapes, make_context, switch_on_campaigns
 from forecaster.demand.intervals import (
-    LEVELS,
     conformal_widths,
     daily_widths,
     grown,
