@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from scipy import stats
+from scipy import optimize, stats
 
 from forecaster.campaigns import effects
 from forecaster.cli.app import cli
@@ -635,8 +635,10 @@ def test_agent_hours_taken_a_few_queues_at_a_time_are_those_of_one_pass(world, r
 def test_each_shape_is_scored_by_the_least_squares_fit_of_all_columns(world, site, monkeypatch):
     """``learn_shapes`` scores a channel's candidates all at once, with the base and the other
     channels projected out: each score is the residual sum of squares of one least-squares fit of
-    the base terms and every channel's columns together, also where two kinds' columns coincide
-    (a rank-deficient design, as a calendar with the same send under two kinds gives)."""
+    the base terms and every channel's columns together, the scored channel's kinds held at zero
+    or above (campaigns add contacts), also where two kinds' columns coincide (a rank-deficient
+    design, as a calendar with the same send under two kinds gives). The reference is scipy's
+    bounded least squares on the whole design."""
     actuals, cal, _, _ = world
     sends = pd.Timestamp("2026-03-03 10:00"), pd.Timestamp("2026-06-09 10:00")
     extra = pd.DataFrame({"campaign_id": ["E1", "E2", "E3"], "name": "e-mail", "channel": "email",
@@ -655,6 +657,7 @@ def test_each_shape_is_scored_by_the_least_squares_fit_of_all_columns(world, sit
     shapes, scores = got["shapes"], got["scores"]
     last = max(scores)                          # scored last: the others were at their final shapes
     exp, kinds = seen["exp"], seen["kinds"]
+    bound = 0
     for shape in list(scores[last])[::37]:
         sse = 0.0
         for q, y in seen["series"].items():
@@ -664,6 +667,32 @@ def test_each_shape_is_scored_by_the_least_squares_fit_of_all_columns(world, sit
             cols = [exp.response(q, tuple(cids), shape if ch == last else shapes[ch])[exp.full.get_indexer(y.index)]
                     for (ch, _), cids in groups.items()]
             x = np.column_stack([seen["bases"][q].to_numpy(float), *cols])
-            beta, *_ = np.linalg.lstsq(x, y.to_numpy(float), rcond=None)
-            sse += float(((y.to_numpy(float) - x @ beta) ** 2).sum())
-        assert scores[last][shape] == pytest.approx(sse, rel=1e-9)
+            low = np.r_[np.full(seen["bases"][q].shape[1], -np.inf), [0.0 if ch == last else -np.inf for ch, _ in groups]]
+            fit = optimize.lsq_linear(x, y.to_numpy(float), bounds=(low, np.inf), method="bvls", tol=1e-12)
+            sse += float((fit.fun ** 2).sum())
+            bound += int(np.any(fit.active_mask != 0))
+        assert scores[last][shape] == pytest.approx(sse, rel=1e-6)
+    assert bound                                # some shapes fit only with a kind drawing fewer contacts
+
+
+def test_a_shape_that_fits_only_with_fewer_contacts_does_not_win(world, site):
+    """TV spots that draw no calls, on a queue whose volume happens to dip by a fifth three days
+    after each: a response three days late, fitted with a negative coefficient, explains the dips.
+    Campaigns add contacts, so each shape is scored by its best fit with no channel or kind
+    drawing fewer: the late shape explains nothing that way, and the spots are measured near
+    nothing rather than as a loss of calls that would raise the base around every future spot."""
+    actuals, cal, _, _ = world
+    starts = pd.date_range("2025-10-14 10:00", "2026-08-11 10:00", freq="28D")      # Tuesdays
+    tv = pd.DataFrame({"campaign_id": [f"T{i:02d}" for i in range(len(starts))], "name": "spot", "channel": "tv",
+                       "start_ts": starts, "end_ts": starts, "queues": [["voice"]] * len(starts),
+                       "reach": 100_000.0})
+    dip = actuals["interval_start"].dt.normalize().isin(starts.normalize() + pd.Timedelta(days=3))
+    dipped = actuals.assign(contacts=np.where(dip, np.round(actuals["contacts"] * 0.8), actuals["contacts"]))
+    got = effects.past_impact(dipped, pd.concat([cal, tv], ignore_index=True), site, AS_OF)
+    late = [s for s in got["scores"]["tv"] if s.lag_days == 3 and s.decay <= 0.02 and s.ramp_days == 0]
+    best = min(got["scores"]["tv"].values())
+    assert late and all(got["scores"]["tv"][s] > best for s in late)
+    assert got["shapes"]["tv"].lag_days != 3
+    measured = got["totals"].set_index("campaign_id").loc[tv["campaign_id"], "extra_contacts"]
+    day = 400 * len(starts)                     # one ordinary day per spot
+    assert measured.sum() > -0.05 * day
