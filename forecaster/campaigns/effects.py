@@ -329,8 +329,8 @@ def learn_shapes(series: dict[str, pd.Series], bases: dict[str, pd.DataFrame], e
                 # the least-squares coefficients; a shape that fits only with a channel (or kind)
                 # drawing fewer contacts is scored by its best fit without that: non-negative least squares
                 coef = np.einsum("kji,kj->ki", vt, np.divide(along, sx, out=np.zeros_like(along), where=keep))
-                for k in np.flatnonzero((coef < 0).any(axis=1)):
-                    total[k] += optimize.nnls(x[k], y)[1] ** 2 - (yy - explained[k])
+                for k in np.flatnonzero((coef < 0).any(axis=1)):       # with one column, the fit is 0
+                    total[k] += (optimize.nnls(x[k], y)[1] ** 2 if m > 1 else yy) - (yy - explained[k])
         return dict(zip(candidates, total))
 
     shapes, scores = search_shapes(channels, shapes, shape_candidates(), score_all, passes)

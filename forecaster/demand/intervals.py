@@ -42,7 +42,7 @@ def conformal_widths(residuals: pd.DataFrame) -> dict[str, dict[float, float]]:
     the band leaves out (finite-sample corrected, never inside the point). Errors of contact
     counts are skewed: a campaign's response under-estimated, an unmodelled spike, only ever add
     contacts, while the quiet side is ordinary noise. One width for both sides took the wide
-    side's: on a real bank with campaigns, its intervals' 95 % bands were exceeded above 3.1-3.7 %
+    side's: on a real bank with campaigns, its intervals' 95 % bands were exceeded above 2.9-3.7 %
     of the time and below 0.2-1.0 %, and its ordinary days were inside their daily 80 % bands 97 %
     of the time (below them 2.6 %, above 0.5 %) while its campaign days were above theirs 31 %."""
     s = np.sort(((residuals["y"] - residuals["p"]) / np.sqrt(residuals["p"] + 1)).to_numpy(float)) \
