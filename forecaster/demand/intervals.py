@@ -5,8 +5,8 @@ lead time.
 A model's backtest (14 days ahead) calibrates the bands of the first two weeks. Errors grow
 further out (the level drifts, a profile ages), so each week ahead from the third gets the growth
 that the four-week average (``mean4``, cheap enough to run at many origins over the whole horizon)
-shows on the queue's own history: the ratio of its error quantile in that week to its quantile in
-the first two weeks, never below 1.
+shows on the queue's own history: one slope for its squared error quantiles over the weeks past
+the first two (:func:`_linear_variance`), never below 1, applied to both sides.
 
 Campaigns not on the calendar yet are the one error that only adds contacts: the backtest's
 calendar held every campaign its days saw, but planners hear of a campaign days or weeks before
@@ -28,9 +28,14 @@ CALIBRATED_WEEKS = 2            # the backtest's horizon: its widths hold for th
 GROWTH_ORIGINS = 6              # mean4 origins a week apart, each forecasting the whole horizon
 
 
+def signed_scores(residuals: pd.DataFrame) -> np.ndarray:
+    """Errors scaled as counts are (roughly Poisson): (y - p) / sqrt(p + 1)."""
+    return ((residuals["y"] - residuals["p"]) / np.sqrt(residuals["p"] + 1)).to_numpy(float)
+
+
 def scores(residuals: pd.DataFrame) -> np.ndarray:
-    """Errors scaled as counts are (roughly Poisson): |y - p| / sqrt(p + 1)."""
-    return (np.abs(residuals["y"] - residuals["p"]) / np.sqrt(residuals["p"] + 1)).to_numpy(float)
+    """:func:`signed_scores` without their sign: |y - p| / sqrt(p + 1)."""
+    return np.abs(signed_scores(residuals))
 
 
 SIDES = ("lower", "upper")
@@ -45,8 +50,7 @@ def conformal_widths(residuals: pd.DataFrame) -> dict[str, dict[float, float]]:
     side's: on a real bank with campaigns, its intervals' 95 % bands were exceeded above 2.9-3.7 %
     of the time and below 0.2-1.0 %, and its ordinary days were inside their daily 80 % bands 97 %
     of the time (below them 2.6 %, above 0.5 %) while its campaign days were above theirs 31 %."""
-    s = np.sort(((residuals["y"] - residuals["p"]) / np.sqrt(residuals["p"] + 1)).to_numpy(float)) \
-        if len(residuals) else np.array([])
+    s = np.sort(signed_scores(residuals)) if len(residuals) else np.array([])
     n = len(s)
     if not n:
         return {side: {lvl: float("nan") for lvl in LEVELS} for side in SIDES}
@@ -152,13 +156,9 @@ def grown(widths: dict, growth: dict | None, level: str, weeks: np.ndarray) -> d
     w = sided(widths)
     if not growth:
         return w
-    out = {}
-    for side in SIDES:
-        out[side] = {}
-        for lvl in LEVELS:
-            factors = np.asarray(growth[level][str(lvl)], dtype=float)
-            out[side][lvl] = w[side][lvl] * factors[np.clip(weeks, 1, len(factors)) - 1]
-    return out
+    factors = {lvl: np.asarray(growth[level][str(lvl)], dtype=float) for lvl in LEVELS}
+    per_row = {lvl: f[np.clip(weeks, 1, len(f)) - 1] for lvl, f in factors.items()}
+    return {side: {lvl: w[side][lvl] * per_row[lvl] for lvl in LEVELS} for side in SIDES}
 
 
 def daily_bands(point: np.ndarray, weeks: np.ndarray, queue_info: dict,

@@ -326,6 +326,11 @@ def _down_the_ranking(queue: str, plan: _Plan, q_hist: pd.DataFrame, q_grid: pd.
     return None, None
 
 
+def _recorded(widths: dict[str, dict[float, float]]) -> dict[str, dict[str, float]]:
+    """Sided widths as a run records them: levels as strings, to 4 decimals."""
+    return {side: {str(k): round(v, 4) for k, v in w.items()} for side, w in widths.items()}
+
+
 def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan: _Plan,
                     first: tuple[np.ndarray, pd.Series | None] | None, ctx: Context, info: dict,
                     first_day: pd.Timestamp) -> pd.DataFrame:
@@ -349,10 +354,7 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan
         reason = f"{ranked[0]} failed; {chosen} is the next best"
     info["queues"][queue] = {"model": chosen, "reason": reason, "wape": {m: round(v, 4) for m, v in scored.items()},
                              "combination": members if chosen == COMBINATION else [],
-                             "interval_scale": {side: {str(k): round(v, 4) for k, v in w.items()}
-                                                for side, w in widths.items()},
-                             "daily_scale": {side: {str(k): round(v, 4) for k, v in w.items()}
-                                             for side, w in daily_widths(residuals).items()},
+                             "interval_scale": _recorded(widths), "daily_scale": _recorded(daily_widths(residuals)),
                              "history_days": plan.history_days}
     weeks = week_ahead(q_grid["ds"], first_day)
     growth = lead_growth(q_hist, ctx, first_day, int(weeks.max())) if len(weeks) else None
