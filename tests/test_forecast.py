@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import textwrap
 
@@ -16,6 +17,7 @@ from forecaster.core.config import load_config
 from forecaster.core.engine import trim_memory
 from forecaster.core.grid import future_grid, parse_horizon
 from forecaster.demand.context import make_context
+from forecaster.demand.intervals import daily_forecast
 from forecaster.demand.selection import CLEAR_GAIN, MODELS, predict, run_forecast
 from forecaster.store.database import Store
 from forecaster.store.runs import Runs
@@ -138,8 +140,21 @@ def test_cli_forecast_then_staff(tmp_path):
         runs = Runs(s)
         assert runs.get(1)["kind"] == "forecast" and len(runs.forecast(1)) == len(fc)
         assert len(runs.requirements(1, "q0.80")) == len(fc)
-    import json
-
+        info = json.loads(runs.get(1)["info"])
+    # the daily summary's bands are the run's calibration of daily totals (as the report's), not
+    # the sum of its interval bands
+    lines = result.stdout.splitlines()
+    assert lines[1] == "Daily totals; 80 % bands calibrated on the backtest's errors of daily totals:"
+    shown_days = pd.DataFrame([line.split() for line in lines[3:]], columns=lines[2].split())
+    assert len(shown_days) == 4 * 14 - 4                                    # the demo's 4 queues; Sundays closed
+    for queue, g in fc.groupby("queue"):
+        daily = daily_forecast(g, info["queues"][queue])
+        got = shown_days[shown_days["queue"] == queue].astype({c: float for c in ("forecast", "lo_80", "hi_80")})
+        assert got["day"].tolist() == [f"{d:%Y-%m-%d}" for d in daily.index]
+        for col in ("forecast", "lo_80", "hi_80"):
+            assert got[col].to_numpy() == pytest.approx(daily[col].round(0).to_numpy())
+        summed = g.groupby(pd.to_datetime(g["interval_start"]).dt.normalize())[["lo_80", "hi_80"]].sum()
+        assert ((daily["hi_80"] - daily["lo_80"]) < 0.9 * (summed["hi_80"] - summed["lo_80"])).all()
     listed = json.loads(run("runs", "--format", "json").stdout)
     assert [(r["run_id"], r["kind"], r["forecast_rows"], r["requirement_rows"]) for r in listed] == \
         [(1, "forecast", len(fc), 2 * len(fc))]                          # mean and q0.80

@@ -16,6 +16,7 @@ from forecaster.cli.app import DEFAULT_CONFIG, App, cli, format_option, warn
 from forecaster.core.errors import UserError
 from forecaster.core.grid import parse_horizon
 from forecaster.demand.evaluation import evaluate
+from forecaster.demand.intervals import daily_forecast
 from forecaster.io.output import render, to_json, write_table
 from forecaster.jobs.actions import forecast_store, write_report
 from forecaster.jobs.nightly import STEPS, Log, publish_run, run_nightly
@@ -62,13 +63,17 @@ def forecast(app: App, horizon: str, as_of, out, engine, dask_address, publish, 
     if out:
         write_table(result.frame, out)
     frame = result.frame
-    daily = frame.assign(day=frame["interval_start"].dt.date).groupby(["queue", "day"], as_index=False).agg(
-        forecast=("forecast", "sum"), lo_80=("lo_80", "sum"), hi_80=("hi_80", "sum")).round(0)
+    daily = pd.concat({q: daily_forecast(g, info["queues"].get(q)) for q, g in frame.groupby("queue")},
+                      names=["queue"]).reset_index()
+    daily = daily.assign(day=daily["day"].dt.date)[["queue", "day", "forecast", "lo_80", "hi_80"]].round(0)
+    summed = [q for q in daily["queue"].unique() if not info["queues"].get(q, {}).get("daily_scale")]
     if fmt == "table":
         models = ", ".join(f"{q}: {v['model']} (WAPE {v['wape'].get(v['model'], float('nan')):.1%})"
                            for q, v in info["queues"].items())
         click.echo(f"Forecast run #{run_id}: {len(frame):,} intervals over {days} days. Models: {models}")
-        click.echo("Daily totals (interval bands summed, so the daily band is wide):")
+        click.echo("Daily totals; 80 % bands calibrated on the backtest's errors of daily totals"
+                   + (f" (not for {', '.join(summed)}: no backtest, its intervals' bands summed, too wide)"
+                      if summed else "") + ":")
     click.echo(render(daily, fmt))
     if publish:
         _published(publish_run(app.config, app.store_path, run_id, app.lock_timeout_s), err=True)

@@ -175,6 +175,24 @@ def daily_bands(point: np.ndarray, weeks: np.ndarray, queue_info: dict,
     return with_unannounced(point, bands, allowance, days) if allowance and days is not None else bands
 
 
+BAND_COLUMNS = ("forecast", "lo_80", "hi_80", "lo_95", "hi_95")
+
+
+def daily_forecast(frame: pd.DataFrame, queue_info: dict | None) -> pd.DataFrame:
+    """Daily totals of one queue's forecast rows (``interval_start`` and :data:`BAND_COLUMNS`), one
+    row per day (index ``day``): the forecast summed, the bands from the run's calibration of daily
+    totals (:func:`daily_bands`, weeks ahead counted from the first day). A run made before there
+    was one keeps the sum of its interval bands, which is several times too wide."""
+    day = pd.to_datetime(frame["interval_start"]).dt.normalize().rename("day")
+    daily = frame.groupby(day)[list(BAND_COLUMNS)].sum()
+    if len(daily):
+        weeks = week_ahead(daily.index.to_series(), daily.index.min())
+        for col, band in (daily_bands(daily["forecast"].to_numpy(float), weeks, queue_info or {}, daily.index)
+                          or {}).items():
+            daily[col] = band
+    return daily
+
+
 def with_unannounced(point: np.ndarray, bands: dict[str, np.ndarray], allowance: dict, days) -> dict[str, np.ndarray]:
     """``bands`` around ``point`` with the upper ones widened, on the ``days`` (one per row) past
     ``allowance["after"]``, by the allowance of :func:`unannounced`: its ``per_contact`` ratio

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.core.grid import by_queue
-from forecaster.demand.intervals import daily_bands, week_ahead
+from forecaster.demand.intervals import daily_forecast
 from forecaster.features.adstock import adstock
 
 COLORS = {"actual": "#222222", "forecast": "#1f5fa8", "band80": "#8fb3dd", "band95": "#d3e2f3",
@@ -43,12 +43,7 @@ def forecast_chart(queue: str, f: pd.DataFrame, a: pd.DataFrame, calendar: pd.Da
     bands, campaigns and holidays. The bands come
     from the run's calibration of daily totals (``queue_info``: ``daily_scale``, ``lead_growth``);
     a run made before there was one shows the sum of its interval bands."""
-    day = pd.to_datetime(f["interval_start"]).dt.normalize()
-    daily = f.groupby(day)[["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]].sum()
-    weeks = week_ahead(daily.index.to_series(), daily.index.min()) if len(daily) else np.array([], int)
-    bands = daily_bands(daily["forecast"].to_numpy(float), weeks, queue_info or {}, daily.index) if len(daily) else None
-    for col, band in (bands or {}).items():
-        daily[col] = band
+    daily = daily_forecast(f, queue_info)
     actual = a.groupby(pd.to_datetime(a["interval_start"]).dt.normalize())["contacts"].sum()
     fig, ax = _figure(9.5, 2.6)
     lo, hi = min(list(actual.index[:1]) + list(daily.index[:1])), max(list(actual.index[-1:]) + list(daily.index[-1:]))
