@@ -491,8 +491,9 @@ def test_the_first_campaign_of_a_new_kind_still_raises_the_forecast(world, site)
     days = effects.planned_impact(result, both, site, AS_OF, open_days).groupby("campaign_id")[
         ["extra_contacts", "lo_80", "hi_80"]].sum()
     assert days.loc["NEWKIND", "extra_contacts"] > 0.5 * PER_1000 * 50
-    width = days["hi_80"] - days["lo_80"]
+    width = days["hi_80"] - days["extra_contacts"]
     assert width["NEWKIND"] > width["SAMEKIND"]
+    assert width["NEWKIND"] > days.loc["NEWKIND", "extra_contacts"] and days.loc["NEWKIND", "lo_80"] == 0
     future = {"voice": open_days["voice"]}
     offsets = effects.campaign_offsets(actuals, both.drop(index=2), site, AS_OF, future)     # the new kind alone
     assert offsets.loc[offsets["date"] > pd.Timestamp(AS_OF), "extra"].sum() > 0.5 * PER_1000 * 50
@@ -696,3 +697,18 @@ def test_a_shape_that_fits_only_with_fewer_contacts_does_not_win(world, site):
     measured = got["totals"].set_index("campaign_id").loc[tv["campaign_id"], "extra_contacts"]
     day = 400 * len(starts)                     # one ordinary day per spot
     assert measured.sum() > -0.05 * day
+
+
+def test_a_campaigns_interval_never_reaches_below_no_contacts():
+    """Campaigns add contacts: a band whose normal lower end falls below 0 starts at 0; the totals'
+    half-widths still add in quadrature over queues from each day's upper half (a day's lower end
+    may be cut), and a past campaign measured below 0 keeps its interval as measured."""
+    days = pd.DataFrame({"campaign_id": ["A", "A", "A", "B"], "queue": ["q1", "q1", "q2", "q1"],
+                         "extra_contacts": [10.0, 10.0, 5.0, -10.0], "hi_80": [40.0, 40.0, 25.0, 10.0]})
+    days["lo_80"] = effects.at_least_none(days["extra_contacts"], 2 * days["extra_contacts"] - days["hi_80"])
+    assert days["lo_80"].tolist() == [0.0, 0.0, 0.0, -30.0]
+    got = effects.interval_totals(days, ["campaign_id"]).set_index("campaign_id")
+    half = np.hypot(60.0, 20.0)
+    assert got.loc["A", "extra_contacts"] == 25 and got.loc["A", "hi_80"] == pytest.approx(25 + half)
+    assert got.loc["A", "lo_80"] == 0.0
+    assert got.loc["B"].tolist() == [-10.0, -30.0, 10.0]

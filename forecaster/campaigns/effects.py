@@ -12,7 +12,8 @@ channel's means (:func:`shrink`). The counterfactual without campaign
 ``beta_c * x_c[d]`` (actual minus counterfactual, with the day's noise left in the actual).
 The fit is weighted least squares with each weekday's residual variance (:func:`fit_queue`:
 busy weekdays vary more than quiet ones), and the 80 % interval comes from the coefficient's
-standard error under those weights (t quantile); a campaign's total over queues adds the
+standard error under those weights (t quantile), its lower end not below 0 (campaigns add
+contacts; a negative estimate keeps its interval); a campaign's total over queues adds the
 queues' variances.
 
 **Response per channel.** From the past estimates: lag and decay (the learned carry-over),
@@ -776,7 +777,7 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
         per_day = pd.DataFrame({
             "campaign_id": np.repeat(est["campaign_id"].to_numpy(), n), "queue": np.repeat(est["queue"].to_numpy(), n),
             "day": pd.DatetimeIndex(np.concatenate([d for _, d, _ in picked])).date,
-            "extra_contacts": beta * x, "lo_80": (beta - half) * x, "hi_80": (beta + half) * x,
+            "extra_contacts": beta * x, "lo_80": at_least_none(beta, beta - half) * x, "hi_80": (beta + half) * x,
             "actual": np.concatenate([y for _, _, y in picked]),
             "prior_weight": np.repeat(est["prior_weight"].to_numpy(float), n)})
     else:
@@ -800,17 +801,35 @@ def activity_ahead(result: dict, config: Config, days: pd.DatetimeIndex) -> dict
     return {q: a.expecting(special) for q, a in (result.get("activity") or {}).items()}
 
 
+def at_least_none(point, lo):
+    """An 80 % interval's lower end for contacts a campaign adds: not below 0 (the normal interval
+    around a small response reaches below it). A negative point (a past campaign measured below its
+    noise) keeps its interval as it is."""
+    point, lo = np.asarray(point, float), np.asarray(lo, float)
+    return np.where(point >= 0, np.maximum(lo, 0.0), lo)
+
+
+def interval_totals(days: pd.DataFrame, by: list[str], sums: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per ``by`` group of per-day rows (``queue, extra_contacts, hi_80`` and ``sums``): the extra
+    contacts summed with their 80 % interval, each queue's half-width over its days (the upper one:
+    the lower end of a day may be cut at 0) and the queues' halves added in quadrature (independent
+    fits), the lower end by :func:`at_least_none`."""
+    agg = {"extra_contacts": ("extra_contacts", "sum"), "hi": ("hi_80", "sum"), **{c: (c, "sum") for c in sums}}
+    q = days.groupby([*by, "queue"]).agg(**agg).reset_index()
+    q["half"] = q["hi"] - q["extra_contacts"]
+    g = q.groupby(by).agg(extra_contacts=("extra_contacts", "sum"), **{c: (c, "sum") for c in sums},
+                          half=("half", lambda h: float(np.sqrt((h ** 2).sum())))).reset_index()
+    g["lo_80"] = at_least_none(g["extra_contacts"], g["extra_contacts"] - g["half"])
+    g["hi_80"] = g["extra_contacts"] + g["half"]
+    return g.drop(columns="half")
+
+
 def totals(per_day: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
-    """Per campaign: extra contacts and 80 % interval (queues' variances added), share of volume."""
+    """Per campaign: extra contacts and 80 % interval (:func:`interval_totals`), share of volume."""
     if per_day.empty:
         return pd.DataFrame(columns=["campaign_id", "name", "channel", "start", "reach", "extra_contacts",
                                      "lo_80", "hi_80", "share_of_volume"])
-    q = per_day.groupby(["campaign_id", "queue"]).agg(extra=("extra_contacts", "sum"), lo=("lo_80", "sum"),
-                                                      hi=("hi_80", "sum"), actual=("actual", "sum")).reset_index()
-    q["half"] = (q["hi"] - q["lo"]) / 2
-    g = q.groupby("campaign_id").agg(extra_contacts=("extra", "sum"), actual=("actual", "sum"),
-                                     half=("half", lambda h: float(np.sqrt((h ** 2).sum()))))
-    g["lo_80"], g["hi_80"] = g["extra_contacts"] - g["half"], g["extra_contacts"] + g["half"]
+    g = interval_totals(per_day, ["campaign_id"], ("actual",)).set_index("campaign_id")
     g["share_of_volume"] = g["extra_contacts"] / g["actual"]
     info = campaigns.set_index("campaign_id").reindex(columns=["name", "channel", "start_ts", "reach"]).rename(
         columns={"start_ts": "start"})
@@ -876,7 +895,8 @@ def kind_table(result: dict, campaigns: pd.DataFrame) -> pd.DataFrame:
             priors = k["prior_weight"] > 0 if "prior_weight" in k else pd.Series(False, index=k.index)
             share = float(k.loc[priors, "prior_weight"].mean()) if priors.any() else 0.0
             rows.append({"queue": q, "channel": ch, "kind": kind, "campaigns": len(k), "per_1000": m * f,
-                         "lo_80": (m - half) * f, "hi_80": (m + half) * f, "channel_per_1000": float(k["mean"].iloc[0]) * f,
+                         "lo_80": float(at_least_none(m, m - half)) * f, "hi_80": (m + half) * f,
+                         "channel_per_1000": float(k["mean"].iloc[0]) * f,
                          "with_estimate": int(priors.sum()), "marketing_share": share, "marketing_dominated": share > 0.5})
     return pd.DataFrame(rows, columns=KIND_COLUMNS)
 
@@ -925,7 +945,7 @@ def planned_impact(result: dict, campaigns: pd.DataFrame, config: Config, as_of:
             half = z * np.sqrt(float(r["var"]))
             m = max(float(r["beta"]), 0.0)      # a campaign adds contacts: a mean below 0 is noise, planned as none
             rows.append(pd.DataFrame({"campaign_id": cid, "queue": queue, "day": cols_q.index[on].date,
-                                      "extra_contacts": m * x[on], "lo_80": (m - half) * x[on],
+                                      "extra_contacts": m * x[on], "lo_80": max(m - half, 0.0) * x[on],
                                       "hi_80": (m + half) * x[on], "prior_weight": float(r["prior_weight"])}))
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 
@@ -1056,15 +1076,10 @@ def campaign_table(days: pd.DataFrame, past_totals: pd.DataFrame, campaigns: pd.
     plan = days[days["status"] == "planned"]
     rows = []
     if len(plan):
-        q = plan.groupby(["campaign_id", "queue"]).agg(e=("extra_contacts", "sum"), lo=("lo_80", "sum"),
-                                                       hi=("hi_80", "sum")).reset_index()
-        q["half"] = (q["hi"] - q["lo"]) / 2
-        g = q.groupby("campaign_id").agg(extra_contacts=("e", "sum"),
-                                         half=("half", lambda h: float(np.sqrt((h ** 2).sum()))))
-        g["lo_80"], g["hi_80"] = g["extra_contacts"] - g["half"], g["extra_contacts"] + g["half"]
+        g = interval_totals(plan, ["campaign_id"]).set_index("campaign_id")
         info = campaigns.set_index("campaign_id")[["name", "channel", "start_ts", "reach"]].rename(
             columns={"start_ts": "start"})
-        rows.append(info.join(g.drop(columns="half"), how="inner").reset_index().assign(status="planned"))
+        rows.append(info.join(g, how="inner").reset_index().assign(status="planned"))
     out = pd.concat([past_totals.assign(status="past"), *rows], ignore_index=True)
     h = hours.groupby("campaign_id")["extra_agent_hours"].sum() if len(hours) else pd.Series(dtype=float)
     out["extra_agent_hours"] = out["campaign_id"].map(h)

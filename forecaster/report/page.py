@@ -22,10 +22,10 @@ import datetime as dt
 import html
 import json
 
-import numpy as np
 import pandas as pd
 
 from forecaster.campaigns.calendar import current
+from forecaster.campaigns.effects import interval_totals
 from forecaster.core.config import Config
 from forecaster.core.errors import UserError
 from forecaster.core.grid import by_queue
@@ -229,13 +229,7 @@ def _campaign_totals(days: pd.DataFrame, calendar: pd.DataFrame, as_of: dt.date,
             "extra_agent_hours"]
     if days.empty:
         return pd.DataFrame(columns=cols)
-    q = days.groupby(["campaign_id", "queue", "status"]).agg(e=("extra_contacts", "sum"), lo=("lo_80", "sum"),
-                                                             hi=("hi_80", "sum"), h=("extra_agent_hours", "sum"))
-    q = q.reset_index()
-    q["half"] = (q["hi"] - q["lo"]) / 2
-    g = q.groupby(["campaign_id", "status"]).agg(extra_contacts=("e", "sum"), extra_agent_hours=("h", "sum"),
-                                                 half=("half", lambda h: float(np.sqrt((h ** 2).sum())))).reset_index()
-    g["lo_80"], g["hi_80"] = g["extra_contacts"] - g["half"], g["extra_contacts"] + g["half"]
+    g = interval_totals(days, ["campaign_id", "status"], ("extra_agent_hours",))
     info = calendar.set_index("campaign_id")[["name", "channel", "start_ts"]].rename(columns={"start_ts": "start"})
     out = g.join(info, on="campaign_id", how="inner")
     out = out[out["start"].dt.date >= as_of - dt.timedelta(weeks=past_weeks)]
