@@ -173,3 +173,24 @@ def test_growth_is_one_slope_of_the_squared_width_over_the_later_weeks():
     noisy = pd.Series(np.tile(base, 6) * np.select([weeks == 3, weeks == 4, weeks == 5, weeks == 6],
                                                    [0.9, 1.05, 0.95, 0.9], 1.0))
     assert _linear_variance(noisy, pd.Series(weeks), 0.8, 6) == [1.0] * 6
+
+
+def test_the_accuracy_reports_coverage_range_resamples_whole_origins():
+    """``benchmarks.real_accuracy.coverage_range``: origins alike give a range of one value (the
+    coverage itself); origins that differ give a range around it, drawn origin by origin."""
+    from benchmarks.real_accuracy import coverage, coverage_range
+
+    def frame(misses):                  # per origin, the days (of 7) outside both bands
+        rows = []
+        for k, miss in enumerate(misses):
+            origin = pd.Timestamp("2026-01-05") + pd.Timedelta(weeks=k)
+            for d in range(7):
+                y = 200.0 if d < miss else 100.0
+                rows.append({"ds": origin + pd.Timedelta(days=d), "lead_day": d + 1, "y": y,
+                             "lo_80": 90.0, "hi_80": 110.0, "lo_95": 80.0, "hi_95": 120.0})
+        return pd.DataFrame(rows)
+
+    alike = coverage_range(frame([2] * 8))
+    assert alike.loc[1].tolist() == ["0.71-0.71"] * 2 and coverage(frame([2] * 8)).loc[1, "in_80"] == 5 / 7
+    lo, hi = map(float, coverage_range(frame([0, 0, 0, 0, 7, 7, 7, 7])).loc[1, "in_80 5-95 %"].split("-"))
+    assert lo < 0.5 < hi and lo >= 0.0 and hi <= 1.0 and hi - lo > 0.3
