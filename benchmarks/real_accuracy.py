@@ -46,7 +46,7 @@ from forecaster.campaigns.calendar import read_calendar
 from forecaster.core.config import Config, load_config
 from forecaster.core.grid import future_grid
 from forecaster.demand.context import make_context
-from forecaster.demand.intervals import daily_bands, week_ahead
+from forecaster.demand.intervals import daily_forecast
 from forecaster.demand.models import point_forecast
 from forecaster.demand.selection import run_forecast
 
@@ -164,13 +164,15 @@ def forecast_at(s: Series, origin: pd.Timestamp, horizon: int, notice_days: int,
 
 
 def daily_totals_with_bands(frame: pd.DataFrame, info: dict) -> pd.DataFrame:
-    """Daily totals of one origin's forecast with the run's daily bands, as the report draws them."""
-    daily = frame.groupby(["queue", frame["ds"].dt.normalize(), "lead_day"])[["y", "forecast"]].sum().reset_index()
+    """Daily totals of one origin's forecast (its first day at lead 1) with the run's daily bands,
+    as the CLI and the report show them (:func:`daily_forecast`), and the actuals."""
     parts = []
-    for queue, g in daily.groupby("queue"):
-        weeks = week_ahead(g["ds"], g["ds"].min() - pd.Timedelta(days=int(g["lead_day"].min()) - 1))
-        parts.append(g.assign(**daily_bands(g["forecast"].to_numpy(float), weeks, info["queues"][queue],
-                                            pd.DatetimeIndex(g["ds"]))))
+    for queue, g in frame.groupby("queue"):
+        first = g["ds"].min().normalize() - pd.Timedelta(days=int(g["lead_day"].min()) - 1)
+        daily = daily_forecast(g.rename(columns={"ds": "interval_start"}), info["queues"][queue], first)
+        day = g["ds"].dt.normalize()
+        extra = g.groupby(day)[["y"]].sum().join(g.groupby(day)["lead_day"].first())
+        parts.append(daily.join(extra).rename_axis("ds").reset_index().assign(queue=queue))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -148,7 +148,7 @@ def test_cli_forecast_then_staff(tmp_path):
     shown_days = pd.DataFrame([line.split() for line in lines[3:]], columns=lines[2].split())
     assert len(shown_days) == 4 * 14 - 4                                    # the demo's 4 queues; Sundays closed
     for queue, g in fc.groupby("queue"):
-        daily = daily_forecast(g, info["queues"][queue])
+        daily = daily_forecast(g, info["queues"][queue], pd.Timestamp("2026-11-16"))
         got = shown_days[shown_days["queue"] == queue].astype({c: float for c in ("forecast", "lo_80", "hi_80")})
         assert got["day"].tolist() == [f"{d:%Y-%m-%d}" for d in daily.index]
         for col in ("forecast", "lo_80", "hi_80"):

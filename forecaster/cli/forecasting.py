@@ -63,7 +63,8 @@ def forecast(app: App, horizon: str, as_of, out, engine, dask_address, publish, 
     if out:
         write_table(result.frame, out)
     frame = result.frame
-    daily = pd.concat({q: daily_forecast(g, info["queues"].get(q)) for q, g in frame.groupby("queue")},
+    first = frame["interval_start"].min().normalize()
+    daily = pd.concat({q: daily_forecast(g, info["queues"].get(q), first) for q, g in frame.groupby("queue")},
                       names=["queue"]).reset_index()
     daily = daily.assign(day=daily["day"].dt.date)[["queue", "day", "forecast", "lo_80", "hi_80"]].round(0)
     summed = [q for q in daily["queue"].unique() if not info["queues"].get(q, {}).get("daily_scale")]

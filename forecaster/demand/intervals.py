@@ -178,15 +178,16 @@ def daily_bands(point: np.ndarray, weeks: np.ndarray, queue_info: dict,
 BAND_COLUMNS = ("forecast", "lo_80", "hi_80", "lo_95", "hi_95")
 
 
-def daily_forecast(frame: pd.DataFrame, queue_info: dict | None) -> pd.DataFrame:
+def daily_forecast(frame: pd.DataFrame, queue_info: dict | None, first_day: pd.Timestamp | None = None) -> pd.DataFrame:
     """Daily totals of one queue's forecast rows (``interval_start`` and :data:`BAND_COLUMNS`), one
     row per day (index ``day``): the forecast summed, the bands from the run's calibration of daily
-    totals (:func:`daily_bands`, weeks ahead counted from the first day). A run made before there
-    was one keeps the sum of its interval bands, which is several times too wide."""
+    totals (:func:`daily_bands`, weeks ahead counted from the run's ``first_day``, by default the
+    queue's first). A run made before there was one keeps the sum of its interval bands, which is
+    several times too wide."""
     day = pd.to_datetime(frame["interval_start"]).dt.normalize().rename("day")
     daily = frame.groupby(day)[list(BAND_COLUMNS)].sum()
     if len(daily):
-        weeks = week_ahead(daily.index.to_series(), daily.index.min())
+        weeks = week_ahead(daily.index.to_series(), daily.index.min() if first_day is None else first_day)
         for col, band in (daily_bands(daily["forecast"].to_numpy(float), weeks, queue_info or {}, daily.index)
                           or {}).items():
             daily[col] = band

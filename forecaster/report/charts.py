@@ -38,12 +38,12 @@ def _figure(w: float, h: float):
 
 
 def forecast_chart(queue: str, f: pd.DataFrame, a: pd.DataFrame, calendar: pd.DataFrame,
-                   holidays: list[dt.date], queue_info: dict | None = None) -> str:
+                   holidays: list[dt.date], queue_info: dict | None = None, first_day: pd.Timestamp | None = None) -> str:
     """Daily totals of one queue (``f``, ``a``: its forecast and actual rows): actuals, forecast,
     bands, campaigns and holidays. The bands come
     from the run's calibration of daily totals (``queue_info``: ``daily_scale``, ``lead_growth``);
     a run made before there was one shows the sum of its interval bands."""
-    daily = daily_forecast(f, queue_info)
+    daily = daily_forecast(f, queue_info, first_day)
     actual = a.groupby(pd.to_datetime(a["interval_start"]).dt.normalize())["contacts"].sum()
     fig, ax = _figure(9.5, 2.6)
     lo, hi = min(list(actual.index[:1]) + list(daily.index[:1])), max(list(actual.index[-1:]) + list(daily.index[-1:]))

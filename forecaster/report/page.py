@@ -159,7 +159,7 @@ def render(data: dict, config: Config) -> str:
     q_info = info.get("queues", {})
     act, no_actuals = by_queue(data["actuals"]), data["actuals"].iloc[:0]
     body = summary + "".join(f"<h3>{esc(q)}</h3>" + forecast_chart(q, f, act.get(q, no_actuals), data["calendar"],
-                                                                   hols, q_info.get(q, {}))
+                                                                   hols, q_info.get(q, {}), days.min().normalize())
                              for q, f in by_queue(fc).items())
     section("forecast", "Forecast against actuals", body +
             "<p class=note>Daily totals. Bands: calibrated on the backtest's errors of daily totals. Shaded: "
