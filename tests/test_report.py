@@ -160,3 +160,35 @@ def test_staffing_chart_gives_every_queue_the_same_time_axis_without_sharing_it(
     figs[0].canvas.draw()
     labelled = [any(t.get_visible() and t.get_text() for t in ax.get_xticklabels()) for ax in axes]
     assert labelled == [False, False, True]
+
+
+def test_short_notice_is_a_submission_shortly_before_the_start_not_a_record_made_after_it():
+    """A campaign submitted 4 days before its start is short notice (freeze window 14 days); one
+    recorded 5 days after its start (a run replayed for an earlier day) is not, and was reported
+    as 'announced -5 day(s) ahead'."""
+    from forecaster.core.config import load_config
+    from forecaster.report.page import warnings_list
+
+    config = load_config(ROOT / "configs" / "example.yaml")
+    start = pd.Timestamp("2026-11-20")
+    cal = pd.DataFrame({"campaign_id": ["SHORT", "LATE"], "name": "letter", "start_ts": [start, start],
+                        "submitted_at": [start - pd.Timedelta(days=4), start + pd.Timedelta(days=5)]})
+    got = warnings_list({"info": {}, "as_of": pd.Timestamp("2026-11-15").date(), "calendar": cal}, config)
+    assert got == ["Short-notice campaign SHORT (letter): starts 2026-11-20, announced 4 day(s) ahead "
+                   f"(freeze window {config.campaigns.freeze_days} days)"]
+
+
+def test_a_forecast_runs_report_says_it_measured_no_campaign_impact(published, tmp_path):
+    """Only the nightly measures campaign impact: the report of a `forecast` run says so and where
+    to see it, rather than 'no past campaign measured yet' beside a calendar full of them."""
+    _, run = published
+    r = run("forecast", "--horizon", "2w")
+    assert r.exit_code == 0, r.output
+    run_id = int(re.search(r"Forecast run #(\d+)", r.stdout).group(1))
+    out = tmp_path / "f.html"
+    assert run("report", "--run", run_id, "--out", out).exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    impact = page[page.index('<section id="impact">'):page.index('<section id="staffing">')]
+    assert f"Run #{run_id} measured no campaign impact" in impact and "forecaster impact" in impact
+    nightly = (published[0] / "out" / "latest" / "report.html").read_text(encoding="utf-8")
+    assert "measured no campaign impact" not in nightly

@@ -112,7 +112,9 @@ def warnings_list(data: dict, config: Config) -> list[str]:
         submitted = pd.to_datetime(cal["submitted_at"]).dt.date if "submitted_at" in cal else None
         for i, c in enumerate(cal.itertuples()):
             lead = (c.start_ts.date() - (submitted.iloc[i] if submitted is not None else as_of)).days
-            if c.start_ts.date() > as_of and lead < config.campaigns.freeze_days:
+            # a submission after the start is a record made afterwards (a run replayed for an earlier
+            # day), not short notice: as the calendar's own check, only leads of 0 and more
+            if c.start_ts.date() > as_of and 0 <= lead < config.campaigns.freeze_days:
                 out.append(f"Short-notice campaign {c.campaign_id} ({c.name}): starts {c.start_ts:%Y-%m-%d}, "
                            f"announced {lead} day(s) ahead (freeze window {config.campaigns.freeze_days} days)")
     return out
@@ -175,7 +177,10 @@ def render(data: dict, config: Config) -> str:
     curves = pd.DataFrame(info.get("impact", {}).get("curves", []))
     section("impact", "Campaign impact",
             impact_chart(camp) + "<h3>Response per channel</h3>" + response_chart(curves) + _table(camp.round(1)) +
-            "<h3>Response per kind</h3>" + _kinds(info.get("impact", {})))
+            "<h3>Response per kind</h3>" + _kinds(info.get("impact", {}))
+            if "impact" in info or len(imp) else
+            f"<p class=empty>Run #{data['run_id']} measured no campaign impact: the nightly job does, a "
+            "<code>forecast</code> run does not. <code>forecaster impact</code> shows it on the latest actuals.</p>")
     coverage = data["schedule"]["coverage"]
     section("staffing", f"Required against scheduled agents ({sched.get('week', 'no schedule')})",
             staffing_chart(coverage, config.interval_min) + _table(data["schedule"]["summary"]))
