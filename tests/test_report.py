@@ -174,8 +174,8 @@ def test_short_notice_is_a_submission_shortly_before_the_start_not_a_record_made
     cal = pd.DataFrame({"campaign_id": ["SHORT", "LATE"], "name": "letter", "start_ts": [start, start],
                         "submitted_at": [start - pd.Timedelta(days=4), start + pd.Timedelta(days=5)]})
     got = warnings_list({"info": {}, "as_of": pd.Timestamp("2026-11-15").date(), "calendar": cal}, config)
-    assert got == ["Short-notice campaign SHORT (letter): starts 2026-11-20, announced 4 day(s) ahead "
-                   f"(freeze window {config.campaigns.freeze_days} days)"]
+    assert got == [("Short-notice campaign SHORT (letter): starts 2026-11-20, announced 4 day(s) ahead "
+                    f"(freeze window {config.campaigns.freeze_days} days)")]
 
 
 def test_a_forecast_runs_report_says_it_measured_no_campaign_impact(published, tmp_path):
