@@ -62,7 +62,7 @@ def forecast_chart(queue: str, f: pd.DataFrame, a: pd.DataFrame, calendar: pd.Da
     ax.plot(actual.index, actual.to_numpy(), color=COLORS["actual"], marker=".", lw=1, label="actual")
     ax.set_ylabel("contacts per day")
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", ncol=4, fontsize=7, frameon=False)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=4, fontsize=7, frameon=False)   # above: campaign labels hang from the top
     fig.autofmt_xdate()
     return _svg(fig)
 
@@ -78,7 +78,7 @@ def accuracy_chart(queues: dict) -> str:
         ax.barh(np.arange(len(frame)) + i * height, frame[model] * 100, height, label=model)
     ax.set_yticks(np.arange(len(frame)) + 0.4 - height / 2, frame.index)
     ax.set_xlabel("interval WAPE in backtest, % (lower is better)")
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))     # beside the bars, not on them
     return _svg(fig)
 
 
