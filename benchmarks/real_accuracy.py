@@ -170,9 +170,8 @@ def daily_totals_with_bands(frame: pd.DataFrame, info: dict) -> pd.DataFrame:
     for queue, g in frame.groupby("queue"):
         first = g["ds"].min().normalize() - pd.Timedelta(days=int(g["lead_day"].min()) - 1)
         daily = daily_forecast(g.rename(columns={"ds": "interval_start"}), info["queues"][queue], first)
-        day = g["ds"].dt.normalize()
-        extra = g.groupby(day)[["y"]].sum().join(g.groupby(day)["lead_day"].first())
-        parts.append(daily.join(extra).rename_axis("ds").reset_index().assign(queue=queue))
+        actual = g.groupby(g["ds"].dt.normalize()).agg(y=("y", "sum"), lead_day=("lead_day", "first"))
+        parts.append(daily.join(actual).rename_axis("ds").reset_index().assign(queue=queue))
     return pd.concat(parts, ignore_index=True)
 
 

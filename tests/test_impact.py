@@ -705,7 +705,7 @@ def test_a_campaigns_interval_never_reaches_below_no_contacts():
     may be cut), and a past campaign measured below 0 keeps its interval as measured."""
     days = pd.DataFrame({"campaign_id": ["A", "A", "A", "B"], "queue": ["q1", "q1", "q2", "q1"],
                          "extra_contacts": [10.0, 10.0, 5.0, -10.0], "hi_80": [40.0, 40.0, 25.0, 10.0]})
-    days["lo_80"] = effects.at_least_none(days["extra_contacts"], 2 * days["extra_contacts"] - days["hi_80"])
+    days["lo_80"] = effects.not_below_zero(days["extra_contacts"], 2 * days["extra_contacts"] - days["hi_80"])
     assert days["lo_80"].tolist() == [0.0, 0.0, 0.0, -30.0]
     got = effects.interval_totals(days, ["campaign_id"]).set_index("campaign_id")
     half = np.hypot(60.0, 20.0)

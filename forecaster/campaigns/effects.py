@@ -777,7 +777,7 @@ def past_impact(actuals: pd.DataFrame, campaigns: pd.DataFrame, config: Config, 
         per_day = pd.DataFrame({
             "campaign_id": np.repeat(est["campaign_id"].to_numpy(), n), "queue": np.repeat(est["queue"].to_numpy(), n),
             "day": pd.DatetimeIndex(np.concatenate([d for _, d, _ in picked])).date,
-            "extra_contacts": beta * x, "lo_80": at_least_none(beta, beta - half) * x, "hi_80": (beta + half) * x,
+            "extra_contacts": beta * x, "lo_80": not_below_zero(beta, beta - half) * x, "hi_80": (beta + half) * x,
             "actual": np.concatenate([y for _, _, y in picked]),
             "prior_weight": np.repeat(est["prior_weight"].to_numpy(float), n)})
     else:
@@ -801,7 +801,7 @@ def activity_ahead(result: dict, config: Config, days: pd.DatetimeIndex) -> dict
     return {q: a.expecting(special) for q, a in (result.get("activity") or {}).items()}
 
 
-def at_least_none(point, lo):
+def not_below_zero(point, lo):
     """An 80 % interval's lower end for contacts a campaign adds: not below 0 (the normal interval
     around a small response reaches below it). A negative point (a past campaign measured below its
     noise) keeps its interval as it is."""
@@ -813,13 +813,13 @@ def interval_totals(days: pd.DataFrame, by: list[str], sums: tuple[str, ...] = (
     """Per ``by`` group of per-day rows (``queue, extra_contacts, hi_80`` and ``sums``): the extra
     contacts summed with their 80 % interval, each queue's half-width over its days (the upper one:
     the lower end of a day may be cut at 0) and the queues' halves added in quadrature (independent
-    fits), the lower end by :func:`at_least_none`."""
+    fits), the lower end by :func:`not_below_zero`."""
     agg = {"extra_contacts": ("extra_contacts", "sum"), "hi": ("hi_80", "sum"), **{c: (c, "sum") for c in sums}}
     q = days.groupby([*by, "queue"]).agg(**agg).reset_index()
     q["half"] = q["hi"] - q["extra_contacts"]
     g = q.groupby(by).agg(extra_contacts=("extra_contacts", "sum"), **{c: (c, "sum") for c in sums},
                           half=("half", lambda h: float(np.sqrt((h ** 2).sum())))).reset_index()
-    g["lo_80"] = at_least_none(g["extra_contacts"], g["extra_contacts"] - g["half"])
+    g["lo_80"] = not_below_zero(g["extra_contacts"], g["extra_contacts"] - g["half"])
     g["hi_80"] = g["extra_contacts"] + g["half"]
     return g.drop(columns="half")
 
@@ -895,7 +895,7 @@ def kind_table(result: dict, campaigns: pd.DataFrame) -> pd.DataFrame:
             priors = k["prior_weight"] > 0 if "prior_weight" in k else pd.Series(False, index=k.index)
             share = float(k.loc[priors, "prior_weight"].mean()) if priors.any() else 0.0
             rows.append({"queue": q, "channel": ch, "kind": kind, "campaigns": len(k), "per_1000": m * f,
-                         "lo_80": float(at_least_none(m, m - half)) * f, "hi_80": (m + half) * f,
+                         "lo_80": float(not_below_zero(m, m - half)) * f, "hi_80": (m + half) * f,
                          "channel_per_1000": float(k["mean"].iloc[0]) * f,
                          "with_estimate": int(priors.sum()), "marketing_share": share, "marketing_dominated": share > 0.5})
     return pd.DataFrame(rows, columns=KIND_COLUMNS)

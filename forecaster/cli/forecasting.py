@@ -67,14 +67,11 @@ def forecast(app: App, horizon: str, as_of, out, engine, dask_address, publish, 
     daily = pd.concat({q: daily_forecast(g, info["queues"].get(q), first) for q, g in frame.groupby("queue")},
                       names=["queue"]).reset_index()
     daily = daily.assign(day=daily["day"].dt.date)[["queue", "day", "forecast", "lo_80", "hi_80"]].round(0)
-    summed = [q for q in daily["queue"].unique() if not info["queues"].get(q, {}).get("daily_scale")]
     if fmt == "table":
         models = ", ".join(f"{q}: {v['model']} (WAPE {v['wape'].get(v['model'], float('nan')):.1%})"
                            for q, v in info["queues"].items())
         click.echo(f"Forecast run #{run_id}: {len(frame):,} intervals over {days} days. Models: {models}")
-        click.echo("Daily totals; 80 % bands calibrated on the backtest's errors of daily totals"
-                   + (f" (not for {', '.join(summed)}: no backtest, its intervals' bands summed, too wide)"
-                      if summed else "") + ":")
+        click.echo("Daily totals; 80 % bands calibrated on the backtest's errors of daily totals:")
     click.echo(render(daily, fmt))
     if publish:
         _published(publish_run(app.config, app.store_path, run_id, app.lock_timeout_s), err=True)
