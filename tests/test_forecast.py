@@ -559,3 +559,17 @@ def test_an_outage_three_days_back_moves_no_model_and_the_run_says_so(history, c
     assert any(w.startswith("queue voice_billing: Thu 2026-11-19 had ") and "an outage, or data lost?" in w
                for w in r.info["warnings"])
     assert "outlier_days" not in clean.info["queues"]["voice_billing"]
+
+
+def test_a_config_whose_queues_have_no_actuals_is_told_so(history, calendar, demo_config):
+    """Queues renamed in the config after the actuals were ingested: one clear error naming both
+    sides, not an internal error on an empty forecast."""
+    from forecaster.core.errors import UserError
+
+    renamed = history.assign(queue="q_" + history["queue"])
+    with pytest.raises(UserError) as err:
+        run_forecast(renamed, calendar, demo_config, AS_OF, 7)
+    assert str(err.value) == (
+        f"none of the config's queues ({', '.join(demo_config.queue_names)}) has actuals up to {AS_OF} (the actuals "
+        f"hold {', '.join(sorted(renamed['queue'].unique()))}); check the queue names in the config against the "
+        "ingested files")

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.core.config import Config
+from forecaster.core.errors import UserError
 from forecaster.core.grid import by_queue, future_grid, minute_of_day
 from forecaster.core.site_calendar import wall_occurrences
 from forecaster.demand.aht import aht_forecast
@@ -145,6 +146,10 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
             continue
         plans[queue] = _plan(queue, hists[queue], scored.get(queue, pd.DataFrame()), info,
                              (previous or {}).get(queue), ctx.holidays)
+    if not plans:
+        raise UserError(f"none of the config's queues ({', '.join(config.queue_names)}) has actuals up to {as_of} "
+                        f"(the actuals hold {', '.join(sorted(hists)) or 'none'}); check the queue names in the "
+                        "config against the ingested files")
     points = _first_choices(plans, hist, grid, ctx, info)
     for queue, plan in plans.items():
         frames.append(_forecast_queue(queue, hists[queue], grids[queue].reset_index(drop=True), plan,
