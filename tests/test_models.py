@@ -168,3 +168,38 @@ def test_the_median_takes_the_top_down_forecast_on_a_worked_holiday(history, cal
     eve = (grid["ds"].dt.date == dt.date(2026, 12, 24)).to_numpy()
     assert eve.any() and np.allclose(median[eve], points["topdown"][eve])
     assert np.allclose(median[~eve], np.median(np.vstack(list(points.values())), axis=0)[~eve])
+
+
+def _weekdays(shape_of, weeks=24, end="2026-06-26", per_interval=200.0, seed=3):
+    """One queue, weekdays 08:00-18:00 in 30 minutes for ``weeks`` weeks up to ``end`` (a Friday),
+    Poisson counts around ``per_interval`` times the day's shape ``shape_of(day)`` (20 shares)."""
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range(end=end, periods=5 * weeks)
+    rows = []
+    for d in days:
+        shape = shape_of(d)
+        for i, ts in enumerate(pd.date_range(d + pd.Timedelta(hours=8), periods=20, freq="30min")):
+            rows.append((ts, rng.poisson(per_interval * 20 * shape[i])))
+    return pd.DataFrame(rows, columns=["ds", "y"]).assign(queue="voice")
+
+
+def test_the_intraday_profile_window_is_chosen_by_its_own_backtest():
+    """A queue whose intraday shape moved to the afternoon eight weeks ago gets a short window (its
+    last weeks hold only the new shape); a queue whose shape never moved gets the longest window. A half-life weights recent days more: one old morning day and one recent afternoon day
+    give a profile nearer the afternoon's."""
+    from forecaster.demand.models.topdown import PROFILE_CHOICES, profile_choice, weekday_profile
+
+    morning = np.linspace(2, 1, 20) / np.linspace(2, 1, 20).sum()
+    afternoon = morning[::-1]
+    moved = _weekdays(lambda d: afternoon if d > pd.Timestamp("2026-06-26") - pd.Timedelta(weeks=8) else morning)
+    steady = _weekdays(lambda d: morning)
+    assert profile_choice(moved, set())["voice"][0] <= 4
+    assert profile_choice(steady, set())["voice"][0] == max(w for w, _ in PROFILE_CHOICES)
+
+    two = pd.concat([_weekdays(lambda d: morning, weeks=1, end="2026-06-05", per_interval=1e6),
+                     _weekdays(lambda d: afternoon, weeks=1, end="2026-06-26", per_interval=1e6)])
+    first_slot = pd.MultiIndex.from_tuples([("voice", 0, 8 * 60)])
+    equal = weekday_profile(two, set(), weeks=4).reindex(first_slot).iloc[0]
+    recent = weekday_profile(two, set(), weeks=4, halflife=1.0).reindex(first_slot).iloc[0]
+    assert equal == pytest.approx((morning[0] + afternoon[0]) / 2, rel=0.01)
+    assert recent == pytest.approx((morning[0] + 8 * afternoon[0]) / 9, rel=0.01)     # 3 weeks older: 1/8 the weight

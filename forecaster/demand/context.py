@@ -33,6 +33,7 @@ class Context:
     campaigns: pd.DataFrame | None = None                           # the calendar (for campaign offsets)
     impact_shapes: dict = field(default_factory=dict, repr=False)   # history end -> impact model's shapes
     offsets_cache: dict = field(default_factory=dict, repr=False)   # campaign_contacts per history and grid
+    profile_choices: dict = field(default_factory=dict, repr=False)  # queue -> (history end, intraday profile window)
 
 
 def make_context(config: Config, campaigns: pd.DataFrame, start: dt.date, end: dt.date) -> Context:

@@ -36,10 +36,83 @@ def _shares(hist: pd.DataFrame, special_days: set[dt.date], weeks: int):
     return h, day, (h["y"] / total.where(total > 0)).fillna(0.0)
 
 
-def weekday_profile(hist: pd.DataFrame, special_days: set[dt.date], weeks: int = PROFILE_WEEKS) -> pd.Series:
-    """Share of the day's contacts per (queue, weekday, HH:MM), over recent ordinary days."""
-    h, _, share = _shares(hist, special_days, weeks)
-    return share.groupby([h["queue"], h["ds"].dt.weekday, minute_of_day(h["ds"])]).mean()
+def weekday_profile(hist: pd.DataFrame, special_days: set[dt.date], weeks: int = PROFILE_WEEKS,
+                    halflife: float | None = None) -> pd.Series:
+    """Share of the day's contacts per (queue, weekday, HH:MM), over the last ``weeks`` of ordinary
+    days; with ``halflife`` (weeks), a day's weight halves with every ``halflife`` weeks of age."""
+    h, day, share = _shares(hist, special_days, weeks)
+    keys = [h["queue"], h["ds"].dt.weekday, minute_of_day(h["ds"])]
+    if halflife is None:
+        return share.groupby(keys).mean()
+    w = 0.5 ** ((day.max() - day).dt.days.to_numpy() / 7 / halflife)
+    return (share * w).groupby(keys).sum() / pd.Series(w, index=share.index).groupby(keys).sum()
+
+
+# the intraday profile's windows (weeks) and weightings (half-life in weeks; None: equal) tried
+PROFILE_CHOICES = ((2, None), (4, None), (8, None), (16, None), (16, 4.0))
+PROFILE_TEST_WEEKS = 6       # the latest weeks each choice forecasts, from the weeks before each
+
+
+def profile_choice(hist: pd.DataFrame, special_days: set[dt.date]) -> dict[str, tuple[int, float | None]]:
+    """Per queue, the profile window and weighting (:data:`PROFILE_CHOICES`) whose profile split
+    the actual daily totals of each of the last PROFILE_TEST_WEEKS weeks, built from the weeks before
+    it, with the least absolute error over the intervals (ordinary days only). A short window follows
+    a shape that has moved, a long one is steadier; which wins is the queue's own history's say."""
+    end = hist["ds"].max().normalize()
+    longest = max(w for w, _ in PROFILE_CHOICES)
+    h = hist[(hist["ds"] > end - pd.Timedelta(weeks=longest + PROFILE_TEST_WEEKS))
+             & ~hist["ds"].dt.date.isin(special_days)]
+    out = {}
+    for queue, g in h.groupby("queue"):
+        day_code, days = pd.factorize(g["ds"].dt.normalize(), sort=True)
+        slot_code, _ = pd.factorize(minute_of_day(g["ds"]))
+        y = np.zeros((len(days), slot_code.max() + 1 if len(slot_code) else 0))
+        np.add.at(y, (day_code, slot_code), g["y"].to_numpy(float))      # contacts per day and time of day
+        busy = y.sum(axis=1) > 0
+        y, days = y[busy], pd.DatetimeIndex(days[busy])
+        total = y.sum(axis=1)
+        share = y / total[:, None]
+        weekday = days.weekday
+        errors = np.zeros(len(PROFILE_CHOICES))
+        for k in range(1, PROFILE_TEST_WEEKS + 1):
+            origin = end + pd.Timedelta(days=1) - pd.Timedelta(weeks=k)
+            target = (days >= origin) & (days < origin + pd.Timedelta(weeks=1))
+            for i, (weeks, halflife) in enumerate(PROFILE_CHOICES):
+                age = (origin - days).days.to_numpy() / 7                 # weeks before the origin
+                use = (days < origin) & (age <= weeks)
+                w = np.where(use, 0.5 ** (age / halflife) if halflife else 1.0, 0.0)
+                for wd in np.unique(weekday[target]):
+                    rows = target & (weekday == wd)
+                    mine = w * (weekday == wd)
+                    if mine.sum() <= 0:
+                        errors[i] = np.inf
+                        continue
+                    profile = mine @ share / mine.sum()
+                    errors[i] += np.abs(y[rows] - total[rows, None] * profile).sum()
+        out[queue] = PROFILE_CHOICES[int(np.argmin(errors))] if np.isfinite(errors).any() else (PROFILE_WEEKS, None)
+    return out
+
+
+PROFILE_MAX_AGE_DAYS = 28   # a queue's choice is made again once the history has moved on this far
+
+
+def chosen_weekday_profile(hist: pd.DataFrame, special_days: set[dt.date], chosen: dict | None = None) -> pd.Series:
+    """:func:`weekday_profile` per queue with its own window and weighting (:func:`profile_choice`).
+    ``chosen`` (queue -> (history end, choice)) keeps the choices: a queue's is reused by later
+    histories up to PROFILE_MAX_AGE_DAYS on (a backtest's later origins and the forecast, as the
+    campaign shapes are), never by an earlier one."""
+    chosen = {} if chosen is None else chosen
+    end = hist["ds"].max().normalize()
+    stale = [q for q in hist["queue"].unique()
+             if not (q in chosen and chosen[q][0] <= end and (end - chosen[q][0]).days <= PROFILE_MAX_AGE_DAYS)]
+    if stale:
+        chosen.update({q: (end, c) for q, c in profile_choice(hist[hist["queue"].isin(stale)], special_days).items()})
+    by_choice: dict[tuple, list[str]] = {}               # the queues of one choice in one call
+    for q in hist["queue"].unique():
+        by_choice.setdefault(chosen[q][1] if q in chosen else (PROFILE_WEEKS, None), []).append(q)
+    parts = [weekday_profile(hist[hist["queue"].isin(qs)] if len(by_choice) > 1 else hist, special_days, *c)
+             for c, qs in by_choice.items()]
+    return pd.concat(parts).sort_index() if parts else pd.Series(dtype=float)
 
 
 def hours_profile(hist: pd.DataFrame, special_days: set[dt.date], weeks: int = PROFILE_WEEKS) -> pd.Series:
@@ -116,7 +189,8 @@ def special_days(hol: pd.DataFrame) -> set[dt.date]:
 @register
 class TopDown(ForecastModel):
     """Daily totals by ARIMA with regressors (:func:`topdown`), split over the day by the queue's
-    intraday profile per weekday over the last 16 ordinary weeks."""
+    intraday profile per weekday over recent ordinary weeks (window and weighting per queue:
+    :func:`profile_choice`)."""
 
     alias = "topdown"
     race_order = 2
@@ -127,8 +201,9 @@ class TopDown(ForecastModel):
 
     def fit(self, history: pd.DataFrame) -> TopDown:
         super().fit(history)
-        profile = hours_profile if self.pooled else weekday_profile
-        self.profile_ = profile(history, special_days(self.ctx.holidays))
+        special = special_days(self.ctx.holidays)
+        self.profile_ = hours_profile(history, special) if self.pooled else \
+            chosen_weekday_profile(history, special, self.ctx.profile_choices)
         return self
 
     def _point(self, grid: pd.DataFrame) -> np.ndarray:
