@@ -77,8 +77,8 @@ def profile_choice(hist: pd.DataFrame, special_days: set[dt.date]) -> dict[str, 
         for k in range(1, PROFILE_TEST_WEEKS + 1):
             origin = end + pd.Timedelta(days=1) - pd.Timedelta(weeks=k)
             target = (days >= origin) & (days < origin + pd.Timedelta(weeks=1))
+            age = (origin - days).days.to_numpy() / 7                     # weeks before the origin
             for i, (weeks, halflife) in enumerate(PROFILE_CHOICES):
-                age = (origin - days).days.to_numpy() / 7                 # weeks before the origin
                 use = (days < origin) & (age <= weeks)
                 w = np.where(use, 0.5 ** (age / halflife) if halflife else 1.0, 0.0)
                 for wd in np.unique(weekday[target]):
