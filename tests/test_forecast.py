@@ -92,6 +92,9 @@ def test_run_records_the_choice_and_its_evidence(result, demo_config):
         ratio = room["per_contact"]
         assert room is not None and 0 < ratio["0.8"] <= ratio["0.95"] < 5 and room["after"] >= "2026-11-22"
     assert set(info["adstock"]) == {"direct_mail", "email", "sms", "tv", "social"}
+    # topdown's intraday profile window, chosen by its own backtest, is recorded per queue
+    from forecaster.demand.models.topdown import PROFILE_CHOICES
+    assert all(tuple(q["profile"].values()) in PROFILE_CHOICES for q in info["queues"].values())
 
 
 def test_holidays_get_no_rows(history, calendar, demo_config):
@@ -164,6 +167,8 @@ def test_cli_forecast_then_staff(tmp_path):
     assert "wape_topdown_pooled" in shown.stdout and "Campaign response shapes learned: direct_mail lag" in shown.stdout
     chosen = [line for line in shown.stdout.splitlines() if line.startswith("Chosen for ")]
     assert len(chosen) == 4 and all(": " in line and ("WAPE" in line or "failed" in line) for line in chosen)
+    profiles = [line for line in shown.stdout.splitlines() if line.startswith("Intraday profile for ")]
+    assert len(profiles) == 4 and all("ordinary weeks" in line for line in profiles)
     missing = run("runs", "show", 9)
     assert missing.exit_code == 2 and missing.stderr.strip() == "Error: no run 9 in the store; 'forecaster runs' lists them"
     late = run("forecast", "--as-of", "2027-01-01")

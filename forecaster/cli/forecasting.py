@@ -332,6 +332,10 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
             if v.get("reason"):
                 members = f" (median of {', '.join(v['combination'])})" if v.get("combination") else ""
                 click.echo(f"Chosen for {q}{members}: {v['reason']}")
+            if v.get("profile"):
+                w, hl = v["profile"]["weeks"], v["profile"]["halflife_weeks"]
+                click.echo(f"Intraday profile for {q} (topdown, chosen by its backtest): the last {w} ordinary weeks"
+                           + (f", a day's weight halving every {hl:g} weeks" if hl else ", weighted equally"))
     for key in ("fallbacks", "warnings"):
         for item in run["info"].get(key, []):
             click.echo(f"{key[:-1].capitalize()}: {item if isinstance(item, str) else json.dumps(item)}")

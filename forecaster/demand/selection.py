@@ -160,6 +160,9 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     # the response shapes the forecast used: normally those its backtest scored (learned by the impact
     # model before the earliest origin, four weeks back), as learning them again cost 10 s per 12 queues
     info["adstock"] = learned_shapes(ctx, pd.Timestamp(as_of))
+    for queue, (_, (weeks, halflife)) in ctx.profile_choices.items():     # topdown's intraday profile window
+        if queue in info["queues"]:
+            info["queues"][queue]["profile"] = {"weeks": weeks, "halflife_weeks": halflife}
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["queue", "interval_start", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "aht_s", "model"])
     return ForecastResult(at_clock_changes(frame, config, info), info)
