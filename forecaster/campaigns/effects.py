@@ -945,7 +945,7 @@ def planned_impact(result: dict, campaigns: pd.DataFrame, config: Config, as_of:
             half = z * np.sqrt(float(r["var"]))
             m = max(float(r["beta"]), 0.0)      # a campaign adds contacts: a mean below 0 is noise, planned as none
             rows.append(pd.DataFrame({"campaign_id": cid, "queue": queue, "day": cols_q.index[on].date,
-                                      "extra_contacts": m * x[on], "lo_80": max(m - half, 0.0) * x[on],
+                                      "extra_contacts": m * x[on], "lo_80": float(not_below_zero(m, m - half)) * x[on],
                                       "hi_80": (m + half) * x[on], "prior_weight": float(r["prior_weight"])}))
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 

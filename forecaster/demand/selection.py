@@ -42,6 +42,7 @@ from forecaster.core.site_calendar import wall_occurrences
 from forecaster.demand.aht import aht_forecast
 from forecaster.demand.context import Context, campaign_layer, learned_shapes, make_context, switch_on_campaigns
 from forecaster.demand.intervals import (
+    BAND_COLUMNS,
     conformal_widths,
     daily_widths,
     grown,
@@ -178,7 +179,7 @@ def at_clock_changes(frame: pd.DataFrame, config: Config, info: dict) -> pd.Data
     if (occ == 1).all():
         return frame
     frame = frame.copy()
-    for col in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95"):
+    for col in BAND_COLUMNS:
         frame[col] = frame[col] * occ
     for times, what in ((frame.loc[occ == 2, "interval_start"], "hold both occurrences of the repeated hour "
                          "(clocks go back): twice an ordinary slot's contacts"),

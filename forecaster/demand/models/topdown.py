@@ -78,12 +78,13 @@ def profile_choice(hist: pd.DataFrame, special_days: set[dt.date]) -> dict[str, 
             origin = end + pd.Timedelta(days=1) - pd.Timedelta(weeks=k)
             target = (days >= origin) & (days < origin + pd.Timedelta(weeks=1))
             age = (origin - days).days.to_numpy() / 7                     # weeks before the origin
-            for i, (weeks, halflife) in enumerate(PROFILE_CHOICES):
-                use = (days < origin) & (age <= weeks)
-                w = np.where(use, 0.5 ** (age / halflife) if halflife else 1.0, 0.0)
-                for wd in np.unique(weekday[target]):
-                    rows = target & (weekday == wd)
-                    mine = w * (weekday == wd)
+            weights = [np.where((days < origin) & (age <= weeks), 0.5 ** (age / halflife) if halflife else 1.0, 0.0)
+                       for weeks, halflife in PROFILE_CHOICES]
+            for wd in np.unique(weekday[target]):
+                same = weekday == wd
+                rows = target & same
+                for i, w in enumerate(weights):
+                    mine = w * same
                     if mine.sum() <= 0:
                         errors[i] = np.inf
                         continue
@@ -103,12 +104,13 @@ def chosen_weekday_profile(hist: pd.DataFrame, special_days: set[dt.date], chose
     campaign shapes are), never by an earlier one."""
     chosen = {} if chosen is None else chosen
     end = hist["ds"].max().normalize()
-    stale = [q for q in hist["queue"].unique()
+    queues = hist["queue"].unique()
+    stale = [q for q in queues
              if not (q in chosen and chosen[q][0] <= end and (end - chosen[q][0]).days <= PROFILE_MAX_AGE_DAYS)]
     if stale:
         chosen.update({q: (end, c) for q, c in profile_choice(hist[hist["queue"].isin(stale)], special_days).items()})
     by_choice: dict[tuple, list[str]] = {}               # the queues of one choice in one call
-    for q in hist["queue"].unique():
+    for q in queues:
         by_choice.setdefault(chosen[q][1] if q in chosen else (PROFILE_WEEKS, None), []).append(q)
     parts = [weekday_profile(hist[hist["queue"].isin(qs)] if len(by_choice) > 1 else hist, special_days, *c)
              for c, qs in by_choice.items()]
