@@ -109,6 +109,26 @@ def test_nightly_ingests_rejects_publishes_and_exports(site):
     assert info["schedule"]["week"] == "2026-W48" and info["data_range"][0].startswith("2026-09-07")
 
 
+def test_a_config_without_shift_templates_still_publishes_its_forecast_and_says_why_no_schedule(tmp_path):
+    """A site that forecasts and staffs here but rosters elsewhere has no ``shifts:``: its nightly
+    publishes the forecast, requirements and campaign impact, skips the schedule and the spare
+    capacity (which needs one), and says so in the log and with the run, instead of failing."""
+    cfg = tmp_path / "site.yaml"
+    cfg.write_text(TINY_CONFIG + NIGHTLY)
+    (tmp_path / "drop").mkdir()
+    drop(cfg, "a.csv", actuals())
+    result = invoke(cfg)
+    assert result.exit_code == 0, result.output
+    assert "run #1 published" in result.stdout and "no shift templates" in result.stderr
+    [run] = published(cfg)
+    assert run["fc"] > 0 and run["req"] == 2 * run["fc"] and run["cov"] == 0 and run["days"] == 0
+    files = {p.name for p in (tmp_path / "out" / "latest").iterdir()}
+    assert {"forecast.csv", "requirements.csv", "campaign_impact.csv", "report.html"} <= files
+    assert not files & {"shifts.csv", "capacity.csv", "outbound.ics"}
+    shown = CliRunner().invoke(cli, ["--config", str(cfg), "runs", "show", "latest"])
+    assert "no shift templates, so this run has no schedule" in shown.stdout
+
+
 def test_same_inputs_are_not_recomputed_and_force_gives_the_same_numbers(site):
     drop(site, "a.csv", actuals())
     assert invoke(site, "--as-of", "2026-11-15").exit_code == 0

@@ -8,8 +8,8 @@ Steps, each a plain function (frames in, frames out), timed and logged:
    file seen again after a crash is ingested again, which changes nothing (ingest replaces by
    queue and interval).
 2. ``campaigns``: queued campaign submissions (the inbox) are applied; the current calendar is read.
-3. ``forecast``, ``staff`` (mean and ``nightly.quantile``), ``schedule`` (the first full week),
-   ``capacity``, ``impact`` (past and planned campaigns, unexplained days): computed in memory with the store closed, so campaign submissions and ingests
+3. ``forecast``, ``staff`` (mean and ``nightly.quantile``), ``schedule`` (the first full week) and
+   ``capacity`` (both skipped, with a warning, for a config without shift templates), ``impact`` (past and planned campaigns, unexplained days): computed in memory with the store closed, so campaign submissions and ingests
    made meanwhile land at once (and count from the next run).
 4. ``export``: files written to a staging folder under ``output_dir/runs``.
 5. ``publish``: the run's rows and its status go in **one transaction**.
@@ -450,15 +450,26 @@ def step_staff(job: Job, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
         return staff_forecast(frame, job.config, None), staff_forecast(frame, job.config, job.config.nightly.quantile)
 
 
-def step_schedule(job: Job, frame: pd.DataFrame) -> dict:
-    """Shifts for the first full week of the forecast."""
+NO_SHIFTS = ("the config has no shift templates, so this run has no schedule and no spare capacity; add a "
+             "'shifts:' section (see configs/example.yaml) to get them")
+
+
+def step_schedule(job: Job, frame: pd.DataFrame) -> dict | None:
+    """Shifts for the first full week of the forecast; None, with a warning, for a config without shift
+    templates (a site that forecasts and staffs but schedules elsewhere still gets its nightly plan)."""
+    if not job.config.shifts:
+        job.info["warnings"] = [*job.info.get("warnings", []), NO_SHIFTS]
+        job.log("schedule and capacity skipped", "warning", reason=NO_SHIFTS)
+        return None
     with job.step("schedule"):
         plan = shifts.plan_run(frame, job.config, job.run_id, engine=job.engine)
     job.info["schedule"] = plan.pop("meta")
     return plan
 
 
-def step_capacity(job: Job, frame: pd.DataFrame, plan: dict) -> dict:
+def step_capacity(job: Job, frame: pd.DataFrame, plan: dict | None) -> dict | None:
+    if plan is None:
+        return None
     with job.step("capacity"):
         cap = capacity.spare_capacity(frame, plan["coverage"], job.config)
     job.info["capacity"] = capacity.capacity_meta(cap, job.config)
@@ -479,11 +490,13 @@ def step_export(job: Job, frame, req_mean, req_q, plan, cap, imp) -> Path:
     staging = out_dir / "runs" / f".staging-{job.run_id}"
     q = job.config.nightly.quantile
     with job.step("export"):
+        outputs = {"forecast": frame, "requirements": req_mean, f"requirements_q{q:.2f}": req_q}
+        if plan is not None:
+            outputs.update(shifts=plan["shifts"], coverage=plan["coverage"], breaks=plan["breaks"],
+                           schedule_summary=plan["summary"], capacity=cap["windows"])
+        outputs.update(campaign_impact=imp["campaigns"], campaign_impact_days=imp["days"])
         try:
-            export_run(staging, {"forecast": frame, "requirements": req_mean, f"requirements_q{q:.2f}": req_q,
-                                 "shifts": plan["shifts"], "coverage": plan["coverage"], "breaks": plan["breaks"],
-                                 "schedule_summary": plan["summary"], "capacity": cap["windows"],
-                                 "campaign_impact": imp["campaigns"], "campaign_impact_days": imp["days"]},
+            export_run(staging, outputs, None if cap is None else
                        capacity.to_ics(cap["windows"], job.config, pd.Timestamp(job.started).tz_localize("UTC")))
         except UserError as exc:
             raise UserError(f"cannot write the run's files under {out_dir}: {exc}".replace("--out ", "")) from None
@@ -498,8 +511,9 @@ def step_publish(job: Job, got: Intake, frame, req_mean, req_q, plan, cap, imp) 
         runs.save_forecast(job.run_id, frame)
         runs.save_requirements(job.run_id, "mean", req_mean)
         runs.save_requirements(job.run_id, f"q{job.config.nightly.quantile:.2f}", req_q)
-        runs.save_schedule(job.run_id, plan)
-        runs.save_capacity(job.run_id, cap)
+        if plan is not None:
+            runs.save_schedule(job.run_id, plan)
+            runs.save_capacity(job.run_id, cap)
         runs.save_impact(job.run_id, imp["days"])
         job.info["steps_s"] = job.timings
         job.info["warnings"] = list(job.info.get("warnings", [])) + got.warnings
