@@ -10,6 +10,7 @@ at the origin before kept unless another is clearly better, as the nightly keeps
 history before the origin for the horizon a nightly run asks for, with the campaign calendar as
 it was known then. The shared calendar carries no submission times, so a campaign counts as known
 ``--notice-days`` before it starts (planners hear of campaigns late; 14 days is the freeze window).
+``--weekdays`` adds the bank's arrivals as a site open Sunday to Thursday, 07:00-24:00.
 ``--demo`` adds the bundled demo data, whose generator shares the models' structure: a check that
 the demo stays as accurate, not evidence of skill. ``--outage DAYS SHARE`` cuts the day DAYS before
 every origin to SHARE of its contacts in the history the forecasts are made from (the scores stay
@@ -57,14 +58,14 @@ BASELINES = ("mean4", "snaive_week")
 # The sources' clocks run through the year without daylight-saving jumps (48 intervals every day),
 # so the site is taken as UTC; Israeli public holidays, open around the clock.
 BANK_CONFIG = """\
-site: Anonymous Bank 1999
+site: Anonymous Bank 1999{site}
 timezone: UTC
 interval_min: 30
-opening_hours: {mon: "00:00-24:00", tue: "00:00-24:00", wed: "00:00-24:00", thu: "00:00-24:00",
-                fri: "00:00-24:00", sat: "00:00-24:00", sun: "00:00-24:00"}
-holidays: {country: IL, closed_on_public_holidays: false, observances: [optional]}
-queues: [{name: bank, channel: voice, sl_pct: 80, answer_s: 20, aht_s: 200}]
+opening_hours: {{{hours}}}
+holidays: {{country: IL, closed_on_public_holidays: false, observances: [optional]}}
+queues: [{{name: bank, channel: voice, sl_pct: 80, answer_s: 20, aht_s: 200}}]
 """
+ALL_WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass
@@ -75,10 +76,12 @@ class Series:
     calendar: pd.DataFrame      # channel, start_ts, end_ts, queues, reach (empty without campaigns)
 
 
-def bank_config() -> Config:
+def bank_config(days: tuple[str, ...] = ALL_WEEK, first_hour: int = 0, site: str = "") -> Config:
+    """The bank's site, open on ``days`` from ``first_hour`` to midnight (by default around the clock)."""
+    hours = ", ".join(f'{d}: "{first_hour:02d}:00-24:00"' for d in days)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bank.yaml"
-        path.write_text(BANK_CONFIG)
+        path.write_text(BANK_CONFIG.format(site=site, hours=hours))
         return load_config(path)
 
 
@@ -101,6 +104,20 @@ def load_series() -> list[Series]:
         hist = act.rename(columns={"interval_start": "ds", "contacts": "y"}).assign(aht_s=np.nan)
         out.append(Series("bank_campaigns_1999", bank_config(), hist, read_shared_calendar(camp / "calendar.csv")))
     return out
+
+
+WEEKDAY_HOURS = ("sun", "mon", "tue", "wed", "thu"), 7           # the bank's busy days, from 07:00
+
+
+def weekday_series(bank: Series) -> Series:
+    """The Anonymous Bank's arrivals as a site open Sunday to Thursday, 07:00-24:00 (its busy days;
+    Friday, Saturday and the night hours left out): the same real calls under another opening
+    pattern, a check that nothing holds only for a site open every day around the clock."""
+    days, first_hour = WEEKDAY_HOURS
+    config = bank_config(days, first_hour, ", weekdays")
+    h = bank.hist
+    keep = h["ds"].dt.weekday.isin([ALL_WEEK.index(d) for d in days]) & (h["ds"].dt.hour >= first_hour)
+    return Series("anonymous_bank_1999, weekdays 07-24", config, h[keep].reset_index(drop=True), bank.calendar)
 
 
 def read_shared_calendar(path: Path) -> pd.DataFrame:
@@ -263,6 +280,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--notice-days", type=int, default=14)
     ap.add_argument("--demo", action="store_true", help="also the bundled demo data (generated: a regression check)")
     ap.add_argument("--only-demo", action="store_true", help="the demo data alone")
+    ap.add_argument("--weekdays", action="store_true",
+                    help="also the bank's arrivals as a site open Sunday to Thursday 07:00-24:00 (weekday_series)")
     ap.add_argument("--out", help="write every per-origin score row here (CSV)")
     ap.add_argument("--outage", nargs=2, type=float, metavar=("DAYS_BEFORE", "SHARE"),
                     help="robustness: at every origin, the day DAYS_BEFORE the origin keeps only SHARE of its "
@@ -272,6 +291,8 @@ def main(argv: list[str] | None = None) -> None:
                          "what that step is worth")
     args = ap.parse_args(argv)
     series = [] if args.only_demo else load_series()
+    if args.weekdays and series and series[0].name == "anonymous_bank_1999":
+        series.insert(1, weekday_series(series[0]))
     if args.demo or args.only_demo:
         series.append(demo_series())
     if not series:

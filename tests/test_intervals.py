@@ -194,3 +194,16 @@ def test_the_accuracy_reports_coverage_range_resamples_whole_origins():
     assert alike.loc[1].tolist() == ["0.71-0.71"] * 2 and coverage(frame([2] * 8)).loc[1, "in_80"] == 5 / 7
     lo, hi = map(float, coverage_range(frame([0, 0, 0, 0, 7, 7, 7, 7])).loc[1, "in_80 5-95 %"].split("-"))
     assert lo < 0.5 < hi and lo >= 0.0 and hi <= 1.0 and hi - lo > 0.3
+
+
+def test_the_accuracy_reports_weekday_site_keeps_its_open_hours_only():
+    """``benchmarks.real_accuracy.weekday_series``: the bank's calls as a site open Sunday to
+    Thursday from 07:00 keep exactly those rows, and its config closes Friday and Saturday."""
+    from benchmarks.real_accuracy import Series, bank_config, empty_calendar, weekday_series
+
+    ds = pd.date_range("1999-03-05", periods=7 * 48, freq="30min")        # a Friday, a whole week
+    bank = Series("bank", bank_config(), pd.DataFrame({"queue": "bank", "ds": ds, "y": 1.0}), empty_calendar())
+    got = weekday_series(bank)
+    assert len(got.hist) == 5 * 34 and got.hist["ds"].dt.hour.min() == 7
+    assert set(got.hist["ds"].dt.day_name()) == {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday"}
+    assert got.config.opening_hours.fri == "closed" and got.config.opening_hours.sun == "07:00-24:00"
