@@ -9,8 +9,9 @@ Steps, each a plain function (frames in, frames out), timed and logged:
    queue and interval).
 2. ``campaigns``: queued campaign submissions (the inbox) are applied; the current calendar is read.
 3. ``forecast``, ``staff`` (mean and ``nightly.quantile``), ``schedule`` (the first full week) and
-   ``capacity`` (both skipped, with a warning, for a config without shift templates), ``impact`` (past and planned campaigns, unexplained days): computed in memory with the store closed, so campaign submissions and ingests
-   made meanwhile land at once (and count from the next run).
+   ``capacity`` (both skipped, with a warning, for a config without shift templates), ``impact``
+   (past and planned campaigns, unexplained days): computed in memory with the store closed, so
+   campaign submissions and ingests made meanwhile land at once (and count from the next run).
 4. ``export``: files written to a staging folder under ``output_dir/runs``.
 5. ``publish``: the run's rows and its status go in **one transaction**.
 6. ``report``: the planner report (``report.html``) of the published run joins the staging
