@@ -59,6 +59,11 @@ def test_ad_hoc_forecast_is_a_draft_and_defaults_stay_on_the_nightly(site):
                                  "Run #1 is published and stays as it is: the new spare capacity is in draft run #3")
     report = run("report", "--out", root / "r.html")
     assert report.stdout.startswith("Report for run #1 (the published plan, nightly as of 2026-11-22) written to ")
+    # --run takes 'latest' as runs show does (the published plan, as leaving it out), and says what else it takes
+    latest = run("report", "--run", "latest", "--out", root / "r.html")
+    assert latest.exit_code == 0 and latest.stdout == report.stdout
+    bad = run("staff", "--run", "newest")
+    assert bad.exit_code == 2 and "'newest' is not a run number or 'latest'" in bad.stderr
     scen = run("scenario", "--aht", "+10%", "--format", "json")
     assert scen.exit_code == 0, scen.output
     assert json.loads(scen.stdout)["run_id"] == 1

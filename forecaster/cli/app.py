@@ -117,6 +117,25 @@ class App:
         return Store(self.store_path, read_only=read_only, lock_timeout_s=self.lock_timeout_s)
 
 
+class RunId(click.ParamType):
+    """A run number, or ``latest`` for the published plan (as ``runs show latest``), which is also
+    what leaving ``--run`` out gives."""
+
+    name = "ID|latest"
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, int):
+            return value
+        if str(value).strip().lower() == "latest":
+            return None
+        if str(value).strip().isdigit():
+            return int(value)
+        self.fail(f"{value!r} is not a run number or 'latest'; 'forecaster runs' lists them", param, ctx)
+
+
+RUN_ID = RunId()
+
+
 def format_option(f):
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                         help="How to print the result.")(f)

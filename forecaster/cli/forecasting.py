@@ -12,7 +12,7 @@ import click
 import pandas as pd
 
 from forecaster.campaigns.calendar import current
-from forecaster.cli.app import DEFAULT_CONFIG, App, cli, format_option, warn
+from forecaster.cli.app import DEFAULT_CONFIG, RUN_ID, App, cli, format_option, warn
 from forecaster.core.errors import UserError
 from forecaster.core.grid import parse_horizon
 from forecaster.demand.evaluation import evaluate
@@ -180,7 +180,7 @@ def nightly(app: App, as_of, engine, dask_address, force, log_format) -> None:
 
 
 @cli.command("report")
-@click.option("--run", "run_id", type=int, help="Run to report on. Default: the published plan.")
+@click.option("--run", "run_id", type=RUN_ID, help="Run to report on. Default: the published plan.")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
 @click.pass_obj
 def report_cmd(app: App, run_id, out) -> None:

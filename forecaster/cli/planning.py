@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from forecaster.cli.app import App, cli, format_option, tell_run, warn
+from forecaster.cli.app import RUN_ID, App, cli, format_option, tell_run, warn
 from forecaster.core.config import Config
 from forecaster.core.errors import UserError
 from forecaster.io.output import render, to_json, write_bytes, write_table
@@ -19,7 +19,7 @@ from forecaster.staffing.requirements import daily_summary
 
 
 @cli.command()
-@click.option("--run", "run_id", type=int, help="Forecast run to staff. Default: the published plan.")
+@click.option("--run", "run_id", type=RUN_ID, help="Forecast run to staff. Default: the published plan.")
 @click.option("--quantile", type=click.FloatRange(0.5, 0.99), help="Also staff to this forecast quantile, e.g. 0.8.")
 @click.option("--model", type=click.Choice(["erlang_c", "erlang_a"]), default="erlang_c", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write per-interval requirements (.csv, .parquet, .json).")
@@ -52,7 +52,7 @@ def staff(app: App, run_id, quantile, model, out, fmt) -> None:
 
 
 @cli.command()
-@click.option("--run", "run_id", type=int, help="Forecast run to schedule. Default: the published plan.")
+@click.option("--run", "run_id", type=RUN_ID, help="Forecast run to schedule. Default: the published plan.")
 @click.option("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W49. Default: the first full week forecast.")
 @click.option("--method", type=click.Choice(["cover", "fit"]), help="cover: every interval covered (default, "
               "from the config); fit: closest fit, over and under.")
@@ -143,7 +143,7 @@ def _roster(result: dict, agents: pd.DataFrame, config: Config, roster_out: str 
 
 
 @cli.command()
-@click.option("--run", "run_id", type=int, help="Run whose schedule to use. Default: the published plan.")
+@click.option("--run", "run_id", type=RUN_ID, help="Run whose schedule to use. Default: the published plan.")
 @click.option("--quantile", type=click.FloatRange(0.5, 0.99), help="Spare only where the schedule beats this "
               "forecast quantile. Default: the config's outbound.quantile.")
 @click.option("--min-minutes", type=click.IntRange(1, 24 * 60), help="Shortest window worth planning.")

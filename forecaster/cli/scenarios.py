@@ -9,7 +9,7 @@ import json
 import click
 import pandas as pd
 
-from forecaster.cli.app import App, cli, format_option, warn
+from forecaster.cli.app import RUN_ID, App, cli, format_option, warn
 from forecaster.io.output import FORMATS, render, to_json, write_table
 from forecaster.jobs.actions import scenario_store
 from forecaster.scenarios import whatif as sc
@@ -19,7 +19,7 @@ from forecaster.store.scenarios import Scenarios
 
 
 @cli.group("scenario", invoke_without_command=True)
-@click.option("--run", "run_id", type=int, help="Forecast run to start from. Default: the published plan.")
+@click.option("--run", "run_id", type=RUN_ID, help="Forecast run to start from. Default: the published plan.")
 @click.option("--name", help="Store the scenario under this name (default: scenario-DATE-TIME).")
 @click.option("--queue", "queues", multiple=True, help="Change only this queue (repeatable). Default: all.")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
