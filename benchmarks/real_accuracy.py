@@ -154,7 +154,7 @@ def with_outage(past: pd.DataFrame, origin: pd.Timestamp, outage: tuple[int, flo
 
 def forecast_at(s: Series, origin: pd.Timestamp, horizon: int, notice_days: int,
                 previous: dict[str, str] | None = None, outage: tuple[int, float] | None = None,
-                mend_outages: bool = True) -> tuple[pd.DataFrame, float, dict]:
+                mend_outages: bool = True, record: pd.DataFrame | None = None) -> tuple[pd.DataFrame, float, dict]:
     """The production forecast and the baselines from the history before ``origin``, with actuals;
     ``previous``: each queue's model at the origin before (the plan a nightly run would keep);
     ``outage``: a day of that history cut short (:func:`with_outage`), for the forecast and baselines alike."""
@@ -164,7 +164,7 @@ def forecast_at(s: Series, origin: pd.Timestamp, horizon: int, notice_days: int,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fc = run_forecast(past, known_at(s.calendar, origin, notice_days), s.config, as_of, horizon,
-                          previous=previous, mend_outages=mend_outages)
+                          previous=previous, mend_outages=mend_outages, record=record)
     seconds = time.perf_counter() - t0
     grid = future_grid(s.config, s.config.queue_names, origin.date(), horizon)
     ctx = make_context(s.config, known_at(s.calendar, origin, notice_days), past["ds"].min().date(),
@@ -262,7 +262,11 @@ def run(s: Series, origins: int, horizon: int, notice_days: int, outage: tuple[i
     starts = [last - pd.Timedelta(days=7 * i) for i in range(origins)][::-1]
     frames, days, seconds, chosen, previous = [], [], [], {}, None
     for origin in starts:
-        f, sec, info = forecast_at(s, origin, horizon, notice_days, previous, outage, mend_outages)
+        record = pd.concat(days, ignore_index=True) if days else None
+        if record is not None:          # what the earlier origins' forecasts said of the days before this one
+            record = record.assign(origin=record["ds"] - pd.to_timedelta(record["lead_day"] - 1, unit="D"),
+                                   p=record["forecast"])
+        f, sec, info = forecast_at(s, origin, horizon, notice_days, previous, outage, mend_outages, record)
         previous = {q: v["model"] for q, v in info["queues"].items()}
         frames.append(f)
         days.append(daily_totals_with_bands(f, info))

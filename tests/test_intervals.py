@@ -9,6 +9,7 @@ from forecaster.demand.intervals import (
     CALIBRATED_WEEKS,
     daily_bands,
     daily_widths,
+    forecast_record,
     grown,
     lead_growth,
     unannounced,
@@ -207,3 +208,31 @@ def test_the_accuracy_reports_weekday_site_keeps_its_open_hours_only():
     assert len(got.hist) == 5 * 34 and got.hist["ds"].dt.hour.min() == 7
     assert set(got.hist["ds"].dt.day_name()) == {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday"}
     assert got.config.opening_hours.fri == "closed" and got.config.opening_hours.sun == "07:00-24:00"
+
+
+def test_earlier_forecasts_errors_join_the_daily_calibration():
+    """A calm backtest (daily totals off by 1 %) after a stormy stretch (earlier forecasts off by
+    +-10 %): with the record of those forecasts the daily widths take the storm in; only the
+    queue's rows, days before the new forecast, the first two weeks of each earlier forecast and
+    forecasts of the last 16 weeks count."""
+    first = pd.Timestamp("2026-06-01")
+    days = pd.date_range(first - pd.Timedelta(days=14), periods=14)
+    residuals = pd.DataFrame({"origin": days[0], "ds": days + pd.Timedelta(hours=9), "y": 1010.0, "p": 1000.0})
+    calm = daily_widths(residuals)
+    rows = []
+    for k, origin in enumerate(pd.date_range(first - pd.Timedelta(weeks=12), periods=12, freq="7D")):
+        for d in range(21):                                     # three weeks each: the third is left out
+            rows.append({"queue": "q", "origin": origin, "ds": origin + pd.Timedelta(days=d),
+                         "y": 1000.0 * (1.1 if k % 2 else 0.9) * (5 if d >= 14 else 1), "p": 1000.0})
+    record = pd.DataFrame(rows)
+    other = record.assign(queue="other", y=record["y"] * 10)
+    old = record.assign(origin=record["origin"] - pd.Timedelta(weeks=30), ds=record["ds"] - pd.Timedelta(weeks=30),
+                        y=record["y"] * 10)
+    used = forecast_record(pd.concat([record, other, old]), "q", first)
+    lead = (record["ds"] - record["origin"]).dt.days
+    assert len(used) == ((lead < 7 * CALIBRATED_WEEKS) & (record["ds"] < first)).sum() == 11 * 14 + 7
+    assert (used["ds"] < first).all() and (used["queue"] == "q").all()
+    stormy = daily_widths(residuals, used)
+    for side in ("lower", "upper"):
+        assert calm[side][0.8] < 1 and stormy[side][0.8] > 0.09 * 1000 / np.sqrt(1001)
+    assert forecast_record(None, "q", first) is None and daily_widths(residuals, None) == calm

@@ -147,6 +147,18 @@ def test_same_inputs_are_not_recomputed_and_force_gives_the_same_numbers(site):
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_a_run_calibrates_its_daily_bands_on_how_earlier_runs_did_too(site):
+    """A run a week after another scores that run's daily totals against the actuals since, with its
+    own backtest's, for its daily bands: voice is open five days of that week, e-mail seven."""
+    drop(site, "a.csv", actuals())
+    assert invoke(site, "--as-of", "2026-11-08").exit_code == 0
+    assert invoke(site, "--as-of", "2026-11-15").exit_code == 0
+    infos = [json.loads(CliRunner().invoke(cli, ["--config", str(site), "runs", "show", str(r), "--format", "json"])
+                        .stdout)["info"]["queues"] for r in (1, 2)]
+    assert {q: v["daily_record_days"] for q, v in infos[0].items()} == {"voice": 0, "email": 0}
+    assert {q: v["daily_record_days"] for q, v in infos[1].items()} == {"voice": 5, "email": 7}
+
+
 def test_the_next_run_keeps_the_plans_model_unless_another_is_clearly_better(site):
     """Hysteresis between nightly runs: each queue's model in the published plan is kept unless the
     new first choice's backtest WAPE is SWITCH_GAIN lower, and the reason says which happened."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
@@ -149,3 +150,36 @@ def test_a_0_1_store_gets_the_0_2_names(tmp_path, monkeypatch):
     assert req == [(60.0, 12, 18)] and cov == [(18, 12, 19)]
     assert json.loads(info)["schedule"] == {"week": "2026-W10", "required_with_shrinkage_agent_h": 10.5,
                                             "scheduled_agent_h": 12.0}
+
+
+def test_the_record_of_earlier_forecasts_pairs_their_daily_totals_with_the_actuals(tmp_path):
+    """``Runs.daily_record``: per queue, origin and day, what earlier runs forecast and what came,
+    for the first ``days`` days of each up to the as-of; the newest run of an as-of only (a derived
+    draft repeats its parent); runs of the as-of itself, too old, unfinished or intraday are left out."""
+    from forecaster.store.runs import Runs
+
+    days = pd.date_range("2026-03-02", periods=28)
+    acts = pd.DataFrame({"queue": "voice", "interval_start": days + pd.Timedelta(hours=9), "contacts": 100.0,
+                         "aht_s": 300.0})
+
+    def forecast(as_of, level):                  # two intervals a day for 21 days after the as-of
+        start = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+        ts = pd.date_range(start, periods=21).repeat(2) + pd.to_timedelta([9, 10] * 21, unit="h")
+        return pd.DataFrame({"queue": "voice", "interval_start": ts, "forecast": level, "lo_80": 0.0, "hi_80": 0.0,
+                             "lo_95": 0.0, "hi_95": 0.0, "aht_s": 300.0, "model": "m"})
+
+    with Store(tmp_path / "s.duckdb") as s:
+        s.replace_actuals(acts, ["f.csv"], ["abc"], by="tester")
+        runs = Runs(s)
+        for as_of, level, kind, status in (("2026-03-05", 40.0, "nightly", "ok"), ("2026-03-05", 45.0, "forecast", "ok"),
+                                           ("2026-03-12", 60.0, "nightly", "ok"), ("2026-03-12", 99.0, "intraday", "ok"),
+                                           ("2026-03-15", 70.0, "nightly", "running"),
+                                           ("2026-03-16", 80.0, "nightly", "ok"), ("2026-01-01", 5.0, "nightly", "ok")):
+            run_id = runs.create(kind, as_of=dt.date.fromisoformat(as_of), status=status)
+            runs.save_forecast(run_id, forecast(as_of, level))
+        got = runs.daily_record(dt.date(2026, 3, 16), weeks=4, days=10)
+    assert set(got["origin"].dt.date.astype(str)) == {"2026-03-06", "2026-03-13"}
+    first = got[got["origin"] == pd.Timestamp("2026-03-06")]
+    assert len(first) == 10 and (first["p"] == 90.0).all() and (first["y"] == 100.0).all()   # its first 10 days
+    second = got[got["origin"] == pd.Timestamp("2026-03-13")]
+    assert second["ds"].max() == pd.Timestamp("2026-03-16") and (second["p"] == 120.0).all()

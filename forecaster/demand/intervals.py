@@ -78,11 +78,35 @@ def daily_totals(residuals: pd.DataFrame) -> pd.DataFrame:
     return residuals.groupby([residuals["origin"], day])[["y", "p"]].sum().reset_index()
 
 
-def daily_widths(residuals: pd.DataFrame) -> dict[str, dict[float, float]]:
+def daily_widths(residuals: pd.DataFrame, record: pd.DataFrame | None = None) -> dict[str, dict[float, float]]:
     """:func:`conformal_widths` of daily totals (per origin and day): the daily bands' own calibration.
     A day's total is not as uncertain as the sum of its interval bands says (their errors partly
-    cancel), nor as certain as independent intervals would make it (a day's level error is shared)."""
-    return conformal_widths(daily_totals(residuals) if len(residuals) else residuals)
+    cancel), nor as certain as independent intervals would make it (a day's level error is shared).
+
+    ``record``: earlier forecasts' daily totals against the actuals (``origin, ds, y, p``, the
+    first :data:`CALIBRATED_WEEKS` weeks of each), scored with the backtest's. A day's error is
+    mostly its week's level, which the backtest's three overlapping windows see one or two of:
+    bands from them alone follow the last month's calm or storm."""
+    days = daily_totals(residuals) if len(residuals) else residuals
+    if record is not None and len(record):
+        days = pd.concat([days, record[["origin", "ds", "y", "p"]]], ignore_index=True)
+    return conformal_widths(days)
+
+
+RECORD_WEEKS = 16       # earlier forecasts in the daily calibration: those made in the last 16 weeks
+
+
+def forecast_record(record: pd.DataFrame | None, queue: str, first_day: pd.Timestamp) -> pd.DataFrame | None:
+    """``queue``'s rows of ``record`` (``queue, origin, ds, y, p``: earlier forecasts' daily totals
+    and the actuals) that a forecast from ``first_day`` may use: days before it, in the first
+    :data:`CALIBRATED_WEEKS` weeks of a forecast made in the last :data:`RECORD_WEEKS` weeks."""
+    if record is None or not len(record):
+        return None
+    r = record[record["queue"] == queue]
+    lead = (r["ds"] - r["origin"]).dt.days
+    keep = (r["ds"] < first_day) & (lead >= 0) & (lead < 7 * CALIBRATED_WEEKS) & \
+        (r["origin"] >= first_day - pd.Timedelta(weeks=RECORD_WEEKS))
+    return r[keep]
 
 
 def with_intervals(point: np.ndarray, widths: dict) -> dict[str, np.ndarray]:

@@ -45,6 +45,7 @@ from forecaster.demand.intervals import (
     BAND_COLUMNS,
     conformal_widths,
     daily_widths,
+    forecast_record,
     grown,
     lead_growth,
     unannounced,
@@ -115,13 +116,16 @@ class ForecastResult:
 
 def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of: dt.date, days: int,
                  backtest_days: int = 14, origins: int = 3, engine: str = "local",
-                 previous: dict[str, str] | None = None, mend_outages: bool = True) -> ForecastResult:
+                 previous: dict[str, str] | None = None, mend_outages: bool = True,
+                 record: pd.DataFrame | None = None) -> ForecastResult:
     """Choose a model per queue by rolling-origin WAPE, then forecast ``days`` days after ``as_of``.
 
     ``hist`` is ``queue, ds, y, aht_s`` (actuals up to the end of ``as_of``); ``campaigns`` the
     current, not withdrawn campaigns (``channel, start_ts, end_ts, queues, reach``); ``previous``
     each queue's model in the plan before, kept unless a new choice is clearly better (:func:`rank`);
-    ``mend_outages=False`` leaves outage days as they are (to measure what mending them is worth).
+    ``mend_outages=False`` leaves outage days as they are (to measure what mending them is worth);
+    ``record``: earlier forecasts' daily totals against the actuals (``queue, origin, ds, y, p``),
+    which the daily bands' calibration adds to the backtest's (:func:`forecast_record`).
     """
     hist = hist[hist["ds"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
     first_day = as_of + dt.timedelta(days=1)
@@ -154,7 +158,8 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     points = _first_choices(plans, hist, grid, ctx, info)
     for queue, plan in plans.items():
         frames.append(_forecast_queue(queue, hists[queue], grids[queue].reset_index(drop=True), plan,
-                                      points.get(queue), ctx, info, pd.Timestamp(first_day)))
+                                      points.get(queue), ctx, info, pd.Timestamp(first_day),
+                                      forecast_record(record, queue, pd.Timestamp(first_day))))
     for queue, odd in outages.items():
         if queue in info["queues"]:
             _record_outliers(queue, odd, hists[queue]["ds"].max().normalize(), info)
@@ -342,7 +347,7 @@ def _recorded(widths: dict[str, dict[float, float]]) -> dict[str, dict[str, floa
 
 def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan: _Plan,
                     first: tuple[np.ndarray, pd.Series | None] | None, ctx: Context, info: dict,
-                    first_day: pd.Timestamp) -> pd.DataFrame:
+                    first_day: pd.Timestamp, record: pd.DataFrame | None = None) -> pd.DataFrame:
     """One queue's forecast: ``first`` is its first-ranked model's point forecast and campaign
     contacts where :func:`_first_choices` made them; otherwise the ranking is tried here, model by model."""
     ranked, reason, members, combined, mine, scored = (plan.ranked, plan.reason, plan.members, plan.combined,
@@ -363,7 +368,9 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan
         reason = f"{ranked[0]} failed; {chosen} is the next best"
     info["queues"][queue] = {"model": chosen, "reason": reason, "wape": {m: round(v, 4) for m, v in scored.items()},
                              "combination": members if chosen == COMBINATION else [],
-                             "interval_scale": _recorded(widths), "daily_scale": _recorded(daily_widths(residuals)),
+                             "interval_scale": _recorded(widths),
+                             "daily_scale": _recorded(daily_widths(residuals, record)),
+                             "daily_record_days": 0 if record is None else len(record),
                              "history_days": plan.history_days}
     weeks = week_ahead(q_grid["ds"], first_day)
     growth = lead_growth(q_hist, ctx, first_day, int(weeks.max())) if len(weeks) else None

@@ -31,6 +31,7 @@ from forecaster.core.config import Config
 from forecaster.core.engine import engine_session
 from forecaster.core.errors import StoreLockedError, UserError
 from forecaster.core.site_calendar import complete_as_of
+from forecaster.demand.intervals import CALIBRATED_WEEKS, RECORD_WEEKS
 from forecaster.demand.selection import run_forecast
 from forecaster.io.output import write_bytes
 from forecaster.planning.capacity import capacity_of
@@ -63,8 +64,10 @@ def forecast_store(store_path, config: Config, as_of: dt.date | None, days: int,
     as_of = complete_as_of(config, hist, as_of)
     if as_of < hist["ds"].min().date() + dt.timedelta(days=7):
         raise UserError(f"--as-of {as_of} leaves less than a week of history; choose a later date")
+    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+        record = Runs(store).daily_record(as_of, RECORD_WEEKS, 7 * CALIBRATED_WEEKS)    # how earlier runs did
     with engine_session(engine, dask_address):
-        result = run_forecast(hist, campaigns, config, as_of, days, engine=engine, previous=previous)
+        result = run_forecast(hist, campaigns, config, as_of, days, engine=engine, previous=previous, record=record)
     result.info["engine"] = engine
     with Store(store_path, lock_timeout_s=lock_timeout_s) as store, store.transaction():
         runs = Runs(store)

@@ -49,6 +49,7 @@ from forecaster.core.engine import engine_session, trim_memory
 from forecaster.core.errors import ForecasterError, InputError, StoreLockedError, UserError
 from forecaster.core.grid import parse_horizon
 from forecaster.core.site_calendar import complete_as_of
+from forecaster.demand.intervals import CALIBRATED_WEEKS, RECORD_WEEKS
 from forecaster.demand.selection import run_forecast
 from forecaster.io.actuals import load_actuals
 from forecaster.io.output import old_names_of, write_bytes, write_table
@@ -341,6 +342,7 @@ class Inputs:
     hist: pd.DataFrame
     same_run: int | None
     previous: dict[str, str]        # each queue's model in the published plan (kept unless clearly beaten)
+    record: pd.DataFrame            # earlier runs' daily totals against the actuals (Runs.daily_record)
 
 
 def _run(job: Job) -> NightlyResult:
@@ -410,12 +412,13 @@ def step_campaigns(job: Job) -> Inputs:
         runs = Runs(store)
         plan = runs.plan()              # the plan stands if it was computed from exactly these inputs
         previous = runs.plan_models(plan)
+        record = runs.daily_record(job.as_of, RECORD_WEEKS, 7 * CALIBRATED_WEEKS)   # how earlier runs did
         same = plan if plan is not None and scalar(
             store.con, "SELECT json_extract_string(info, '$.fingerprint') FROM runs WHERE run_id = ?",
             [plan]) == fingerprint else None
     job.info.update(as_of=str(job.as_of), fingerprint=fingerprint, inbox_applied=len(applied),
                     data_range=[str(hist["ds"].min()), str(hist["ds"].max())], campaigns=int(len(calendar)))
-    return Inputs(calendar, actuals, hist, same, previous)
+    return Inputs(calendar, actuals, hist, same, previous, record)
 
 
 def _as_of(job: Job, hist: pd.DataFrame) -> dt.date:
@@ -440,7 +443,8 @@ def unchanged(job: Job, same: int) -> NightlyResult:
 def step_forecast(job: Job, inputs: Inputs) -> pd.DataFrame:
     with job.step("forecast"):
         fc = run_forecast(inputs.hist, inputs.calendar, job.config, job.as_of,
-                          parse_horizon(job.config.nightly.horizon), engine=job.engine, previous=inputs.previous)
+                          parse_horizon(job.config.nightly.horizon), engine=job.engine, previous=inputs.previous,
+                          record=inputs.record)
     job.info.update(fc.info)
     return fc.frame
 

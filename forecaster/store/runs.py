@@ -142,6 +142,30 @@ class Runs:
                                           ORDER BY r.as_of DESC, r.published_at DESC, r.run_id DESC) = 1""",
             [start, end]).df()
 
+    def daily_record(self, as_of: dt.date, weeks: int, days: int) -> pd.DataFrame:
+        """How the forecasts made in the ``weeks`` weeks before ``as_of`` did: per queue, forecast
+        origin (its first day) and day, the forecast's daily total ``p`` and the actuals' ``y``, for
+        the first ``days`` days of each forecast up to ``as_of``. One run per as-of (the newest: a
+        derived draft repeats its parent's forecast); runs of ``as_of`` itself are left out, so a
+        forced rerun gives the same numbers."""
+        return self.con.execute(
+            """WITH made AS (
+                   SELECT run_id, as_of FROM runs WHERE status = 'ok' AND kind IN ('forecast', 'nightly')
+                     AND as_of < ? AND as_of >= ? - to_weeks(CAST(? AS INTEGER))
+                   QUALIFY row_number() OVER (PARTITION BY as_of ORDER BY run_id DESC) = 1),
+               fc AS (
+                   SELECT f.queue, m.as_of + 1 AS origin, CAST(f.interval_start AS DATE) AS ds, sum(f.forecast) AS p
+                   FROM run_forecast f JOIN made m USING (run_id)
+                   WHERE CAST(f.interval_start AS DATE) <= ? AND CAST(f.interval_start AS DATE) <= m.as_of + ?
+                   GROUP BY ALL),
+               act AS (
+                   SELECT queue, CAST(interval_start AS DATE) AS ds, sum(contacts) AS y FROM actuals
+                   WHERE interval_start < CAST(? AS DATE) + 1 AND interval_start >= CAST(? AS DATE) - to_weeks(CAST(? AS INTEGER))
+                   GROUP BY ALL)
+               SELECT fc.queue, CAST(fc.origin AS TIMESTAMP) AS origin, CAST(fc.ds AS TIMESTAMP) AS ds, act.y, fc.p
+               FROM fc JOIN act USING (queue, ds) ORDER BY ALL""",
+            [as_of, as_of, weeks, as_of, days, as_of, as_of, weeks]).df()
+
     def latest_intraday(self, parent_id: int) -> int | None:
         """The newest intraday run made on run ``parent_id`` (for the report)."""
         return scalar(self.con, """SELECT max(run_id) FROM runs WHERE kind = 'intraday' AND status = 'ok'
