@@ -71,7 +71,9 @@ def forecast(app: App, horizon: str, as_of, out, engine, dask_address, publish, 
         models = ", ".join(f"{q}: {v['model']} (WAPE {v['wape'].get(v['model'], float('nan')):.1%})"
                            for q, v in info["queues"].items())
         click.echo(f"Forecast run #{run_id}: {len(frame):,} intervals over {days} days. Models: {models}")
-        click.echo("Daily totals; 80 % bands calibrated on the backtest's errors of daily totals:")
+        record = sum(v.get("daily_record_days", 0) for v in info["queues"].values())
+        also = f" and on {record:,} days of earlier runs" if record else ""
+        click.echo(f"Daily totals; 80 % bands calibrated on the backtest's errors of daily totals{also}:")
     click.echo(render(daily, fmt))
     if publish:
         _published(publish_run(app.config, app.store_path, run_id, app.lock_timeout_s), err=True)

@@ -164,7 +164,8 @@ def render(data: dict, config: Config) -> str:
                                                                    hols, q_info.get(q, {}), days.min().normalize())
                              for q, f in by_queue(fc).items())
     section("forecast", "Forecast against actuals", body +
-            "<p class=note>Daily totals. Bands: calibrated on the backtest's errors of daily totals. Shaded: "
+            "<p class=note>Daily totals. Bands: calibrated on the backtest's errors of daily totals and how the "
+            "earlier runs' forecasts did. Shaded: "
             "campaign flights; dotted red lines: public holidays.</p>")
     acc = pd.DataFrame([{"queue": q, "chosen model": v.get("model"), **{f"WAPE {m}": w for m, w in v.get("wape", {}).items()}}
                         for q, v in q_info.items()])
