@@ -203,3 +203,16 @@ def test_the_intraday_profile_window_is_chosen_by_its_own_backtest():
     recent = weekday_profile(two, set(), weeks=4, halflife=1.0).reindex(first_slot).iloc[0]
     assert equal == pytest.approx((morning[0] + afternoon[0]) / 2, rel=0.01)
     assert recent == pytest.approx((morning[0] + 8 * afternoon[0]) / 9, rel=0.01)     # 3 weeks older: 1/8 the weight
+
+
+def test_handling_time_ahead_without_handling_times_in_the_actuals(demo_config):
+    """Actuals need not carry ``aht_s`` (the API's history may lack the column): each queue's
+    handling time ahead is then the config's; with it, the contact-weighted recent mean."""
+    from forecaster.demand.aht import aht_forecast
+
+    queue = demo_config.queues[0]
+    ds = pd.date_range("2026-03-02 09:00", periods=14, freq="D")
+    hist = pd.DataFrame({"queue": queue.name, "ds": ds, "y": 10.0})
+    grid = pd.DataFrame({"queue": queue.name, "ds": ds + pd.Timedelta(weeks=2)})
+    np.testing.assert_allclose(aht_forecast(hist, grid, demo_config), queue.aht_s)
+    np.testing.assert_allclose(aht_forecast(hist.assign(aht_s=123.0), grid, demo_config), 123.0)

@@ -12,7 +12,10 @@ AHT_WEEKS = 8
 
 
 def aht_forecast(hist: pd.DataFrame, grid: pd.DataFrame, config: Config, weeks: int = AHT_WEEKS) -> np.ndarray:
-    """Contact-weighted mean AHT per (queue, weekday, time) over recent weeks; queue mean, then config."""
+    """Contact-weighted mean AHT per (queue, weekday, time) over recent weeks; queue mean, then config
+    (also for a history without an ``aht_s`` column: actuals need not carry handling times)."""
+    if "aht_s" not in hist:
+        hist = hist.assign(aht_s=np.nan)
     since = hist["ds"].max().normalize() - pd.Timedelta(days=7 * weeks - 1)
     h = hist[(hist["ds"] >= since) & hist["aht_s"].notna() & (hist["y"] > 0)]
     work = h.assign(w=h["y"] * h["aht_s"])

@@ -120,7 +120,7 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
                  record: pd.DataFrame | None = None) -> ForecastResult:
     """Choose a model per queue by rolling-origin WAPE, then forecast ``days`` days after ``as_of``.
 
-    ``hist`` is ``queue, ds, y, aht_s`` (actuals up to the end of ``as_of``); ``campaigns`` the
+    ``hist`` is ``queue, ds, y`` and optionally ``aht_s`` (actuals up to the end of ``as_of``); ``campaigns`` the
     current, not withdrawn campaigns (``channel, start_ts, end_ts, queues, reach``); ``previous``
     each queue's model in the plan before, kept unless a new choice is clearly better (:func:`rank`);
     ``mend_outages=False`` leaves outage days as they are (to measure what mending them is worth);
