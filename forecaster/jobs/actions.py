@@ -54,18 +54,18 @@ def forecast_store(store_path, config: Config, as_of: dt.date | None, days: int,
     with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
         hist = store.actuals().rename(columns={"interval_start": "ds", "contacts": "y"})
         campaigns = current(store, include_withdrawn=False)
-        previous = Runs(store).plan_models()
-    if hist.empty:
-        raise UserError("the store holds no actuals yet; run 'forecaster ingest FILE' first")
-    last = hist["ds"].max().date()
-    if as_of and as_of > last:
-        raise UserError(f"--as-of {as_of} is after the last actuals ({last}); ingest newer actuals or choose an "
-                        "earlier date")
-    as_of = complete_as_of(config, hist, as_of)
-    if as_of < hist["ds"].min().date() + dt.timedelta(days=7):
-        raise UserError(f"--as-of {as_of} leaves less than a week of history; choose a later date")
-    with Store(store_path, read_only=True, lock_timeout_s=lock_timeout_s) as store:
-        record = Runs(store).daily_record(as_of, RECORD_WEEKS, 7 * CALIBRATED_WEEKS)    # how earlier runs did
+        runs = Runs(store)
+        previous = runs.plan_models()
+        if hist.empty:
+            raise UserError("the store holds no actuals yet; run 'forecaster ingest FILE' first")
+        last = hist["ds"].max().date()
+        if as_of and as_of > last:
+            raise UserError(f"--as-of {as_of} is after the last actuals ({last}); ingest newer actuals or choose an "
+                            "earlier date")
+        as_of = complete_as_of(config, hist, as_of)
+        if as_of < hist["ds"].min().date() + dt.timedelta(days=7):
+            raise UserError(f"--as-of {as_of} leaves less than a week of history; choose a later date")
+        record = runs.daily_record(as_of, RECORD_WEEKS, 7 * CALIBRATED_WEEKS)    # how earlier runs did
     with engine_session(engine, dask_address):
         result = run_forecast(hist, campaigns, config, as_of, days, engine=engine, previous=previous, record=record)
     result.info["engine"] = engine
