@@ -10,7 +10,8 @@ at the origin before kept unless another is clearly better, as the nightly keeps
 history before the origin for the horizon a nightly run asks for, with the campaign calendar as
 it was known then. The shared calendar carries no submission times, so a campaign counts as known
 ``--notice-days`` before it starts (planners hear of campaigns late; 14 days is the freeze window).
-``--weekdays`` adds the bank's arrivals as a site open Sunday to Thursday, 07:00-24:00.
+``--weekdays`` adds the bank's arrivals as a site open Sunday to Thursday, 07:00-24:00 (its
+origins are Thursdays, so that the first day ahead is open and the 1-day figures have a day to score).
 ``--demo`` adds the bundled demo data, whose generator shares the models' structure: a check that
 the demo stays as accurate, not evidence of skill. ``--outage DAYS SHARE`` cuts the day DAYS before
 every origin to SHARE of its contacts in the history the forecasts are made from (the scores stay
@@ -259,6 +260,9 @@ def run(s: Series, origins: int, horizon: int, notice_days: int, outage: tuple[i
         mend_outages: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     end = s.hist["ds"].max().normalize() + pd.Timedelta(days=1)
     last = end - pd.Timedelta(days=horizon)
+    open_days = set(s.hist["ds"].dt.normalize())
+    while last not in open_days and last > end - pd.Timedelta(days=horizon + 7):
+        last -= pd.Timedelta(days=1)        # a site closed some days: every origin's first day is open
     starts = [last - pd.Timedelta(days=7 * i) for i in range(origins)][::-1]
     frames, days, seconds, chosen, previous = [], [], [], {}, None
     for origin in starts:
