@@ -216,3 +216,31 @@ def test_handling_time_ahead_without_handling_times_in_the_actuals(demo_config):
     grid = pd.DataFrame({"queue": queue.name, "ds": ds + pd.Timedelta(weeks=2)})
     np.testing.assert_allclose(aht_forecast(hist, grid, demo_config), queue.aht_s)
     np.testing.assert_allclose(aht_forecast(hist.assign(aht_s=123.0), grid, demo_config), 123.0)
+
+
+def test_the_daily_level_follows_the_month_once_the_history_holds_four_months(config):
+    """Billing and pay cycles: a queue whose contacts run 25 % above its level at the turn of the
+    month and 25 % below it mid-month gets that cycle ahead from the top-down model's day-of-month
+    terms once its history spans MONTHLY_MIN_DAYS; a shorter history (too few months to tell a
+    cycle) gets a flat month."""
+    from forecaster.features.design import MONTHLY_MIN_DAYS
+
+    def cycle(d):
+        return 1 + 0.25 * np.cos(2 * np.pi * (np.asarray(d.day) - 1) / np.asarray(d.days_in_month))
+
+    hist = _weekdays(lambda d: np.full(20, cycle(d) / 20), weeks=30, per_interval=50.0)
+    grid = future_grid(config, ["voice"], dt.date(2026, 6, 29), 42)
+    days = pd.DatetimeIndex(grid["ds"].dt.normalize().unique())
+    start, middle = days.day <= 3, (days.day >= 8) & (days.day <= 24)
+    truth = cycle(days[start]).mean() / cycle(days[middle]).mean()
+
+    def rise(h):
+        none = pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
+        ctx = make_context(config, none, h["ds"].min().date(), dt.date(2026, 8, 31))
+        daily = pd.Series(point_forecast("topdown", h, grid, ctx)).groupby(grid["ds"].dt.normalize().to_numpy()).sum()
+        return daily[start].mean() / daily[middle].mean()
+
+    assert start.sum() == 4 and truth > 1.4                  # 1-3 July and 3 August: open weekdays
+    assert rise(hist) == pytest.approx(truth, rel=0.08)
+    short = hist[hist["ds"] >= hist["ds"].max() - pd.Timedelta(days=MONTHLY_MIN_DAYS - 30)]
+    assert rise(short) == pytest.approx(1.0, abs=0.08)

@@ -13,7 +13,7 @@ from forecaster.core.engine import statsforecast_jobs
 from forecaster.core.grid import minute_of_day
 from forecaster.demand.context import Context, after_send, campaign_contacts, campaign_layer
 from forecaster.demand.models.base import ForecastModel, register
-from forecaster.features.design import daily_design, weekday_weights
+from forecaster.features.design import MONTHLY_MIN_DAYS, daily_design, weekday_weights
 
 PROFILE_WEEKS = 16
 # Yearly Fourier terms need at least one whole year of history: on less they are nearly collinear
@@ -262,10 +262,11 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, profile: pd.Se
             if queue in queues_off:
                 daily = np.maximum(daily - offsets.loc[queue].reindex(daily.index).fillna(0.0), 0.0)
             days = pd.DatetimeIndex(sorted(grid.loc[rows, "ds"].dt.normalize().unique()))
-            yearly = (daily.index.max() - daily.index.min()).days + 1 >= YEARLY_MIN_DAYS
+            span = (daily.index.max() - daily.index.min()).days + 1
+            yearly, monthly = span >= YEARLY_MIN_DAYS, span >= MONTHLY_MIN_DAYS
             weight = weekday_weights(daily, special)
-            series[queue] = (daily, daily_design(daily.index, hol, yearly, weight),
-                             daily_design(days, hol, yearly, weight))
+            series[queue] = (daily, daily_design(daily.index, hol, yearly, weight, monthly),
+                             daily_design(days, hol, yearly, weight, monthly))
         fits = daily_fits(series, ctx.engine)
         ctx.daily_cache[key] = {}
         for q in series:
