@@ -439,7 +439,7 @@ def test_the_forecast_is_made_per_chosen_model_for_its_queues_together(history, 
 
     monkeypatch.setattr(C, "campaign_offsets", counted)
     r = run_forecast(recent, calendar, demo_config, AS_OF, 7, origins=2)
-    chosen = {(q["model"], tuple(q["combination"])) for q in r.info["queues"].values()}
+    chosen = {(q["model"], tuple(sorted(q["combination"]))) for q in r.info["queues"].values()}
     assert len(fits) == 2 + len(chosen) and all(len(f) > 0 for f in fits)
     assert sum(len(f) for f in fits[2:]) == len(demo_config.queue_names)       # each queue in one forecast fit
 
@@ -450,7 +450,14 @@ def test_the_forecast_is_made_per_chosen_model_for_its_queues_together(history, 
             raise RuntimeError("boom")
         return point(model, members, hist, grid, ctx)
 
+    ranked = selection.rank
+
+    def mean4_first(eligible, scored, previous=None):           # every queue in one group
+        order, reason = ranked(eligible, scored, previous)
+        return ["mean4", *(m for m in order if m != "mean4")], reason
+
     monkeypatch.setattr(selection, "_point", fails_together)
+    monkeypatch.setattr(selection, "rank", mean4_first)
     alone = run_forecast(recent, calendar, demo_config, AS_OF, 7, origins=2)
     assert any("failed for queues" in w and "RuntimeError: boom" in w for w in alone.info["warnings"])
     assert set(alone.frame["queue"]) == set(demo_config.queue_names) and alone.info["fallbacks"] == []

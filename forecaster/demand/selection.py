@@ -310,7 +310,8 @@ def _first_choices(plans: dict[str, _Plan], hist: pd.DataFrame, grid: pd.DataFra
     (:func:`_forecast_queue`), where each failure is recorded."""
     groups: dict[tuple, list[str]] = {}
     for queue, plan in plans.items():
-        key = (plan.ranked[0], tuple(plan.members) if plan.ranked[0] == COMBINATION else ())
+        # the median does not depend on its members' order: queues with the same three share a fit
+        key = (plan.ranked[0], tuple(sorted(plan.members)) if plan.ranked[0] == COMBINATION else ())
         groups.setdefault(key, []).append(queue)
     out = {}
     for (model, members), queues in groups.items():
