@@ -13,7 +13,7 @@ from forecaster.core.engine import statsforecast_jobs
 from forecaster.core.grid import minute_of_day
 from forecaster.demand.context import Context, after_send, campaign_contacts, campaign_layer
 from forecaster.demand.models.base import ForecastModel, register
-from forecaster.features.design import MONTHLY_MIN_DAYS, daily_design, weekday_weights
+from forecaster.features.design import MONTHLY_HARMONICS, MONTHLY_MIN_DAYS, daily_design, weekday_weights
 
 PROFILE_WEEKS = 16
 # Yearly Fourier terms need at least one whole year of history: on less they are nearly collinear
@@ -152,11 +152,12 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
     from statsforecast import StatsForecast
     from statsforecast.models import ARIMA
 
-    cols = sorted({c for _, xh, _ in series.values() for c in xh.columns if xh[c].std() > 0})
+    month = {q: month_offsets(np.log1p(y.to_numpy(float)), xh, xf) for q, (y, xh, xf) in series.items()}
+    cols = sorted({c for _, xh, _ in series.values() for c in xh.columns if xh[c].std() > 0 and c not in MONTH_COLS})
     h = max(len(xf) for _, _, xf in series.values())
     train, future = [], []
     for queue, (y, xh, xf) in series.items():
-        t = pd.DataFrame({"unique_id": queue, "ds": np.arange(len(y)), "y": np.log1p(y.to_numpy(float))})
+        t = pd.DataFrame({"unique_id": queue, "ds": np.arange(len(y)), "y": np.log1p(y.to_numpy(float)) - month[queue][0]})
         t[cols] = xh.reindex(columns=cols, fill_value=0.0).to_numpy()
         f = xf.reindex(columns=cols, fill_value=0.0)
         f = pd.concat([f, f.iloc[[-1] * (h - len(f))]]) if len(f) < h else f
@@ -179,7 +180,25 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
         else:
             out = sf.forecast(df=train_df, h=h, X_df=future_df)
     per_queue = {q: g.sort_values("ds")["arimax"].to_numpy() for q, g in out.groupby("unique_id", sort=False)}
-    return {q: np.maximum(np.expm1(per_queue[q][: len(xf)]), 0.0) for q, (_, _, xf) in series.items()}
+    return {q: np.maximum(np.expm1(per_queue[q][: len(xf)] + month[q][1]), 0.0) for q, (_, _, xf) in series.items()}
+
+
+MONTH_COLS = tuple(f"{t}{k}" for k in range(1, MONTHLY_HARMONICS + 1) for t in ("msin", "mcos"))
+
+
+def month_offsets(y: np.ndarray, xh: pd.DataFrame, xf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The day-of-month part of log daily totals ``y``, for the history's and the future's days: its
+    terms' coefficients from least squares on all of ``xh``'s regressors (consistent under the
+    AR errors, if not efficient), zeros without such terms. Taken out before the ARIMA fit and
+    put back after, so the six terms cost the fit no parameters: each costs the joint
+    optimiser a numerical gradient dimension (on 50 queues the daily fits took 35 % longer)."""
+    terms = [c for c in MONTH_COLS if c in xh.columns]
+    if not terms:
+        return np.zeros(len(xh)), np.zeros(len(xf))
+    x = np.column_stack([np.ones(len(xh)), xh.to_numpy(float)])
+    beta = np.linalg.lstsq(x, y, rcond=None)[0][1:]
+    b = pd.Series(beta, index=xh.columns)[terms].to_numpy()
+    return xh[terms].to_numpy(float) @ b, xf.reindex(columns=terms, fill_value=0.0).to_numpy(float) @ b
 
 
 def special_days(hol: pd.DataFrame) -> set[dt.date]:
