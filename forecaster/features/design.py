@@ -40,11 +40,12 @@ def interval_design(index: pd.DatetimeIndex, hol: pd.DataFrame, cmp: pd.DataFram
 
 MONTHLY_HARMONICS = 3
 MONTHLY_MIN_DAYS = 120      # about four monthly cycles before day-of-month terms are fitted
+MONTH_COLS = tuple(f"{t}{k}" for k in range(1, MONTHLY_HARMONICS + 1) for t in ("msin", "mcos"))
 
 
 def month_terms(x: pd.DataFrame, dates: pd.DatetimeIndex) -> None:
-    """Add the day-of-month Fourier terms (``msin1``, ``mcos1``, ...) of ``dates`` to ``x``: the
-    position in the month as an angle, so a month's first days meet its last ones."""
+    """Add the day-of-month Fourier terms (:data:`MONTH_COLS`: ``msin1``, ``mcos1``, ...) of
+    ``dates`` to ``x``: the position in the month as an angle, so a month's first days meet its last ones."""
     dom = 2 * np.pi * (dates.day.to_numpy() - 1) / dates.days_in_month.to_numpy()
     for k in range(1, MONTHLY_HARMONICS + 1):
         x[f"msin{k}"], x[f"mcos{k}"] = np.sin(k * dom), np.cos(k * dom)
@@ -58,9 +59,10 @@ def daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, yearly: bool = True
 
     Day-of-month terms carry billing, statement and pay cycles: a real bank's weekdays run about
     18 % above their usual level on the first four days of a month and 10 % below it after the
-    25th. With them, its 7-day daily WAPE over 16 weekly origins fell from 13.2 % to 12.4 %
-    (open Sunday-Thursday: 13.4 % to 12.3 %); the demo, whose generator has no such cycle, stayed
-    within 0.01 points (``python -m benchmarks.real_accuracy --weekdays --demo``).
+    25th. With them, its 7-day daily WAPE over 16 weekly origins fell from 13.2 % to 12.5 %
+    (open Sunday-Thursday: 13.4 % to 12.4 %); the demo, whose generator has no such cycle, stayed
+    within 0.01 points (``python -m benchmarks.real_accuracy --weekdays --demo``). The top-down
+    model takes their part out before its ARIMA fit (:func:`~forecaster.demand.models.topdown.month_offsets`).
 
     ``weekday_weight`` (7 values, the busiest weekday 1: :func:`weekday_weights`) scales a worked
     holiday and an eve by the weekday's volume, as :func:`impact_design` does: a holiday or an

@@ -13,7 +13,7 @@ from forecaster.core.engine import statsforecast_jobs
 from forecaster.core.grid import minute_of_day
 from forecaster.demand.context import Context, after_send, campaign_contacts, campaign_layer
 from forecaster.demand.models.base import ForecastModel, register
-from forecaster.features.design import MONTHLY_HARMONICS, MONTHLY_MIN_DAYS, daily_design, weekday_weights
+from forecaster.features.design import MONTH_COLS, MONTHLY_MIN_DAYS, daily_design, weekday_weights
 
 PROFILE_WEEKS = 16
 # Yearly Fourier terms need at least one whole year of history: on less they are nearly collinear
@@ -181,9 +181,6 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
             out = sf.forecast(df=train_df, h=h, X_df=future_df)
     per_queue = {q: g.sort_values("ds")["arimax"].to_numpy() for q, g in out.groupby("unique_id", sort=False)}
     return {q: np.maximum(np.expm1(per_queue[q][: len(xf)] + month[q][1]), 0.0) for q, (_, _, xf) in series.items()}
-
-
-MONTH_COLS = tuple(f"{t}{k}" for k in range(1, MONTHLY_HARMONICS + 1) for t in ("msin", "mcos"))
 
 
 def month_offsets(y: np.ndarray, xh: pd.DataFrame, xf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
