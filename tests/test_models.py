@@ -238,9 +238,15 @@ def test_the_daily_level_follows_the_month_once_the_history_holds_four_months(co
         none = pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
         ctx = make_context(config, none, h["ds"].min().date(), dt.date(2026, 8, 31))
         daily = pd.Series(point_forecast("topdown", h, grid, ctx)).groupby(grid["ds"].dt.normalize().to_numpy()).sum()
-        return daily[start].mean() / daily[middle].mean()
+        return daily[start].mean() / daily[middle].mean(), ctx.month_cycles
 
     assert start.sum() == 4 and truth > 1.4                  # 1-3 July and 3 August: open weekdays
-    assert rise(hist) == pytest.approx(truth, rel=0.08)
+    ratio, cycles = rise(hist)
+    assert ratio == pytest.approx(truth, rel=0.08)
+    end, cycle = cycles["voice"]                              # what the run records for planners to read
+    assert end == hist["ds"].max().normalize()
+    assert cycle["peak_day"] in (1, 2, 30) and cycle["peak_pct"] == pytest.approx(25, abs=5)
+    assert cycle["low_day"] in (15, 16, 17) and cycle["low_pct"] == pytest.approx(-25, abs=5)
     short = hist[hist["ds"] >= hist["ds"].max() - pd.Timedelta(days=MONTHLY_MIN_DAYS - 30)]
-    assert rise(short) == pytest.approx(1.0, abs=0.08)
+    ratio, cycles = rise(short)
+    assert ratio == pytest.approx(1.0, abs=0.08) and cycles == {}

@@ -338,6 +338,11 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
                 w, hl = v["profile"]["weeks"], v["profile"]["halflife_weeks"]
                 click.echo(f"Intraday profile for {q} (topdown, chosen by its backtest): the last {w} ordinary weeks"
                            + (f", a day's weight halving every {hl:g} weeks" if hl else ", weighted equally"))
+            if v.get("month_cycle"):
+                m = v["month_cycle"]
+                click.echo(f"Day of the month for {q} (topdown's daily level, history to {m['history_to']}): "
+                           f"{m['peak_pct']:+.0f} % around day {m['peak_day']}, {m['low_pct']:+.0f} % around day "
+                           f"{m['low_day']} (billing and pay cycles; a flat month is within a few %)")
     for key in ("fallbacks", "warnings"):
         for item in run["info"].get(key, []):
             click.echo(f"{key[:-1].capitalize()}: {item if isinstance(item, str) else json.dumps(item)}")

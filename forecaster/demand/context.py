@@ -34,6 +34,7 @@ class Context:
     impact_shapes: dict = field(default_factory=dict, repr=False)   # history end -> impact model's shapes
     offsets_cache: dict = field(default_factory=dict, repr=False)   # campaign_contacts per history and grid
     profile_choices: dict = field(default_factory=dict, repr=False)  # queue -> (history end, intraday profile window)
+    month_cycles: dict = field(default_factory=dict, repr=False)     # queue -> (history end, topdown's day-of-month cycle)
 
 
 def make_context(config: Config, campaigns: pd.DataFrame, start: dt.date, end: dt.date) -> Context:

@@ -169,6 +169,9 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     for queue, (_, (weeks, halflife)) in ctx.profile_choices.items():     # topdown's intraday profile window
         if queue in info["queues"]:
             info["queues"][queue]["profile"] = {"weeks": weeks, "halflife_weeks": halflife}
+    for queue, (end, cycle) in ctx.month_cycles.items():                 # topdown's day-of-month cycle
+        if queue in info["queues"]:
+            info["queues"][queue]["month_cycle"] = {**cycle, "history_to": str(end.date())}
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["queue", "interval_start", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "aht_s", "model"])
     return ForecastResult(at_clock_changes(frame, config, info), info)

@@ -51,6 +51,18 @@ def month_terms(x: pd.DataFrame, dates: pd.DatetimeIndex) -> None:
         x[f"msin{k}"], x[f"mcos{k}"] = np.sin(k * dom), np.cos(k * dom)
 
 
+def month_cycle(coef: pd.Series) -> dict:
+    """What day-of-month coefficients (on the log level, indexed by :data:`MONTH_COLS`) say, over a
+    30-day month: the day it peaks and the day it is lowest, each with its percentage against
+    the month's usual level, for planners to read (``runs show``)."""
+    days = pd.date_range("2001-04-01", periods=30)          # April: 30 days
+    x = pd.DataFrame(index=days)
+    month_terms(x, days)
+    pct = 100 * np.expm1(x[coef.index].to_numpy() @ coef.to_numpy())
+    hi, lo = int(np.argmax(pct)), int(np.argmin(pct))
+    return {"peak_day": hi + 1, "peak_pct": round(float(pct[hi]), 1), "low_day": lo + 1, "low_pct": round(float(pct[lo]), 1)}
+
+
 def daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, yearly: bool = True,
                  weekday_weight: np.ndarray | None = None, monthly: bool = False) -> pd.DataFrame:
     """Weekday, yearly Fourier terms (when ``yearly``), day-of-month terms (when ``monthly``:
@@ -62,7 +74,7 @@ def daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, yearly: bool = True
     25th. With them, its 7-day daily WAPE over 16 weekly origins fell from 13.2 % to 12.5 %
     (open Sunday-Thursday: 13.4 % to 12.4 %); the demo, whose generator has no such cycle, stayed
     within 0.01 points (``python -m benchmarks.real_accuracy --weekdays --demo``). The top-down
-    model takes their part out before its ARIMA fit (:func:`~forecaster.demand.models.topdown.month_offsets`).
+    model takes their part out before its ARIMA fit (:func:`~forecaster.demand.models.topdown.month_coefficients`).
 
     ``weekday_weight`` (7 values, the busiest weekday 1: :func:`weekday_weights`) scales a worked
     holiday and an eve by the weekday's volume, as :func:`impact_design` does: a holiday or an

@@ -13,7 +13,7 @@ from forecaster.core.engine import statsforecast_jobs
 from forecaster.core.grid import minute_of_day
 from forecaster.demand.context import Context, after_send, campaign_contacts, campaign_layer
 from forecaster.demand.models.base import ForecastModel, register
-from forecaster.features.design import MONTH_COLS, MONTHLY_MIN_DAYS, daily_design, weekday_weights
+from forecaster.features.design import MONTH_COLS, MONTHLY_MIN_DAYS, daily_design, month_cycle, weekday_weights
 
 PROFILE_WEEKS = 16
 # Yearly Fourier terms need at least one whole year of history: on less they are nearly collinear
@@ -138,7 +138,8 @@ def hours_profile(hist: pd.DataFrame, special_days: set[dt.date], weeks: int = P
     return pd.concat(parts) if parts else pd.Series(dtype=float)
 
 
-def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], engine: str = "local") -> dict:
+def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], engine: str = "local",
+               cycles: dict | None = None) -> dict:
     """Regression with AR(2) errors on log daily totals, for every queue in one statsforecast call.
 
     ``series`` maps queue -> (daily totals of open days, their regressors, the future days'
@@ -146,13 +147,17 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
     horizon (statsforecast wants one ``h``) and cut back afterwards. ``engine="dask"`` hands
     the frames to statsforecast as Dask frames, so fugue runs the fits on the current Dask
     client. Chosen over AutoARIMA on the demo's origins: as accurate at daily level at about a
-    seventh of the time.
+    seventh of the time. ``cycles``, where given, receives each queue's day-of-month cycle
+    (:func:`~forecaster.features.design.month_cycle`) when its regressors hold the month terms.
     """
     # statsforecast's import (numba, fugue, dask) costs about 1.5 s: paid by forecasting only, not by every command
     from statsforecast import StatsForecast
     from statsforecast.models import ARIMA
 
-    month = {q: month_offsets(np.log1p(y.to_numpy(float)), xh, xf) for q, (y, xh, xf) in series.items()}
+    coef = {q: month_coefficients(np.log1p(y.to_numpy(float)), xh) for q, (y, xh, _) in series.items()}
+    month = {q: (month_part(xh, coef[q]), month_part(xf, coef[q])) for q, (_, xh, xf) in series.items()}
+    if cycles is not None:
+        cycles.update({q: month_cycle(b) for q, b in coef.items() if b is not None})
     cols = sorted({c for _, xh, _ in series.values() for c in xh.columns if xh[c].std() > 0 and c not in MONTH_COLS})
     h = max(len(xf) for _, _, xf in series.values())
     train, future = [], []
@@ -183,19 +188,25 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
     return {q: np.maximum(np.expm1(per_queue[q][: len(xf)] + month[q][1]), 0.0) for q, (_, _, xf) in series.items()}
 
 
-def month_offsets(y: np.ndarray, xh: pd.DataFrame, xf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The day-of-month part of log daily totals ``y``, for the history's and the future's days: its
-    terms' coefficients from least squares on all of ``xh``'s regressors (consistent under the
-    AR errors, if not efficient), zeros without such terms. Taken out before the ARIMA fit and
-    put back after, so the six terms cost the fit no parameters: each costs the joint
+def month_coefficients(y: np.ndarray, xh: pd.DataFrame) -> pd.Series | None:
+    """The day-of-month terms' coefficients for log daily totals ``y`` (None without such terms in
+    ``xh``), from least squares on all of ``xh``'s regressors: consistent under the AR errors, if
+    not efficient. Their part is taken out before the ARIMA fit and put back after
+    (:func:`month_part`), so the six terms cost the fit no parameters: each costs the joint
     optimiser a numerical gradient dimension (on 50 queues the daily fits took 35 % longer)."""
     terms = [c for c in MONTH_COLS if c in xh.columns]
     if not terms:
-        return np.zeros(len(xh)), np.zeros(len(xf))
+        return None
     x = np.column_stack([np.ones(len(xh)), xh.to_numpy(float)])
     beta = np.linalg.lstsq(x, y, rcond=None)[0][1:]
-    b = pd.Series(beta, index=xh.columns)[terms].to_numpy()
-    return xh[terms].to_numpy(float) @ b, xf.reindex(columns=terms, fill_value=0.0).to_numpy(float) @ b
+    return pd.Series(beta, index=xh.columns)[terms]
+
+
+def month_part(x: pd.DataFrame, coef: pd.Series | None) -> np.ndarray:
+    """The day-of-month part of the log level on the days of ``x`` (zeros without coefficients)."""
+    if coef is None:
+        return np.zeros(len(x))
+    return x.reindex(columns=coef.index, fill_value=0.0).to_numpy(float) @ coef.to_numpy()
 
 
 def special_days(hol: pd.DataFrame) -> set[dt.date]:
@@ -283,7 +294,12 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, profile: pd.Se
             weight = weekday_weights(daily, special)
             series[queue] = (daily, daily_design(daily.index, hol, yearly, weight, monthly),
                              daily_design(days, hol, yearly, weight, monthly))
-        fits = daily_fits(series, ctx.engine)
+        cycles: dict = {}
+        fits = daily_fits(series, ctx.engine, cycles)
+        end = hist["ds"].max().normalize()
+        for q, cycle in cycles.items():          # the latest history's cycle, for the run's record
+            if q not in ctx.month_cycles or ctx.month_cycles[q][0] <= end:
+                ctx.month_cycles[q] = (end, cycle)
         ctx.daily_cache[key] = {}
         for q in series:
             per_day = pd.Series(fits[q], index=series[q][2].index)
