@@ -22,6 +22,8 @@ from forecaster.jobs.actions import forecast_store, write_report
 from forecaster.jobs.nightly import STEPS, Log, publish_run, run_nightly
 from forecaster.store.runs import Runs
 
+FLAT_MONTH_PCT = 5.0      # a day-of-month cycle smaller than this either way (noise can make 3 %) is shown as flat
+
 
 @cli.command()
 @click.option("--horizon", default="6w", show_default=True, help="How far ahead: Nd or Nw.")
@@ -340,9 +342,11 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
                            + (f", a day's weight halving every {hl:g} weeks" if hl else ", weighted equally"))
             if v.get("month_cycle"):
                 m = v["month_cycle"]
-                click.echo(f"Day of the month for {q} (topdown's daily level, history to {m['history_to']}): "
-                           f"{m['peak_pct']:+.0f} % around day {m['peak_day']}, {m['low_pct']:+.0f} % around day "
-                           f"{m['low_day']} (billing and pay cycles; a flat month is within a few %)")
+                cycle = (f"{m['peak_pct']:+.0f} % around day {m['peak_day']}, {m['low_pct']:+.0f} % around day "
+                         f"{m['low_day']}" if max(m["peak_pct"], -m["low_pct"]) >= FLAT_MONTH_PCT else
+                         f"flat (within {FLAT_MONTH_PCT:.0f} % of the usual level all month)")
+                click.echo(f"Day of the month for {q} (topdown's daily level, billing and pay cycles; history to "
+                           f"{m['history_to']}): {cycle}")
     for key in ("fallbacks", "warnings"):
         for item in run["info"].get(key, []):
             click.echo(f"{key[:-1].capitalize()}: {item if isinstance(item, str) else json.dumps(item)}")
