@@ -218,6 +218,25 @@ def test_handling_time_ahead_without_handling_times_in_the_actuals(demo_config):
     np.testing.assert_allclose(aht_forecast(hist.assign(aht_s=123.0), grid, demo_config), 123.0)
 
 
+def test_a_special_day_ahead_gets_at_most_the_effect_the_history_has_seen(config):
+    """A holiday eve the history holds only on a quiet Friday (a third of a Monday's volume), which
+    ran 80 % above its usual level: the next eve, on a Monday, is forecast 80 % above an ordinary
+    Monday, as seen. The eve's column is scaled by the weekday's volume, and its coefficient from
+    the Friday, carried to the busier weekday, made it 1.8 ** 3 = 5.8 times an ordinary Monday."""
+    eve_seen, eve_ahead = pd.Timestamp("2026-06-05"), pd.Timestamp("2026-07-06")       # a Friday, a Monday
+
+    def shape(d):
+        return np.full(20, (1 / 3 if d.weekday() == 4 else 1.0) * (1.8 if d == eve_seen else 1.0) / 20)
+
+    hist = _weekdays(shape, weeks=12, per_interval=50.0)
+    grid = future_grid(config, ["voice"], dt.date(2026, 6, 29), 14)
+    none = pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
+    ctx = make_context(config, none, hist["ds"].min().date(), dt.date(2026, 7, 31))
+    ctx.holidays = ctx.holidays.assign(eve=ctx.holidays.index.isin([eve_seen, eve_ahead]).astype(int))
+    daily = pd.Series(point_forecast("topdown", hist, grid, ctx)).groupby(grid["ds"].dt.normalize().to_numpy()).sum()
+    assert daily[eve_ahead] / daily[eve_ahead - pd.Timedelta(days=7)] == pytest.approx(1.8, rel=0.15)
+
+
 def test_the_daily_level_follows_the_month_once_the_history_holds_four_months(config):
     """Billing and pay cycles: a queue whose contacts run 25 % above its level at the turn of the
     month and 25 % below it mid-month gets that cycle ahead from the top-down model's day-of-month

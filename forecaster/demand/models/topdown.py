@@ -13,7 +13,14 @@ from forecaster.core.engine import statsforecast_jobs
 from forecaster.core.grid import minute_of_day
 from forecaster.demand.context import Context, after_send, campaign_contacts, campaign_layer
 from forecaster.demand.models.base import ForecastModel, register
-from forecaster.features.design import MONTH_COLS, MONTHLY_MIN_DAYS, daily_design, month_cycle, weekday_weights
+from forecaster.features.design import (
+    MONTH_COLS,
+    MONTHLY_MIN_DAYS,
+    daily_design,
+    month_cycle,
+    weekday_weights,
+    within_seen,
+)
 
 PROFILE_WEEKS = 16
 # Yearly Fourier terms need at least one whole year of history: on less they are nearly collinear
@@ -292,8 +299,8 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, profile: pd.Se
             span = (daily.index.max() - daily.index.min()).days + 1
             yearly, monthly = span >= YEARLY_MIN_DAYS, span >= MONTHLY_MIN_DAYS
             weight = weekday_weights(daily, special)
-            series[queue] = (daily, daily_design(daily.index, hol, yearly, weight, monthly),
-                             daily_design(days, hol, yearly, weight, monthly))
+            past = daily_design(daily.index, hol, yearly, weight, monthly)
+            series[queue] = (daily, past, within_seen(past, daily_design(days, hol, yearly, weight, monthly)))
         cycles: dict = {}
         fits = daily_fits(series, ctx.engine, cycles)
         end = hist["ds"].max().normalize()
