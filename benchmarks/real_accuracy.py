@@ -1,7 +1,8 @@
 """Forecast accuracy on real data, evaluated as the tool is used.
 
     python -m benchmarks.real_accuracy [--origins 16] [--horizon 42] [--notice-days 14] [--demo] [--out FILE.csv]
-                                       [--outage DAYS SHARE] [--keep-outages]
+                                       [--outage DAYS SHARE] [--keep-outages] [--weekdays]
+                                       [--interval-min 15|60] [--since YYYY-MM-DD] [--thin SHARE]
 
 For every real series in ``../shared/data`` (the Anonymous Bank's 1999 arrivals, and the same
 arrivals with 52 campaign responses and their calendar), at ``--origins`` weekly origins: the
@@ -17,6 +18,10 @@ the demo stays as accurate, not evidence of skill. ``--outage DAYS SHARE`` cuts 
 every origin to SHARE of its contacts in the history the forecasts are made from (the scores stay
 against the real actuals): how much an outage or a half-lost export moves the forecast;
 ``--keep-outages`` forecasts without mending outage days (:mod:`forecaster.demand.outliers`).
+
+Robustness (other sites than these, as hidden checks use): ``--interval-min 15`` or ``60`` forecasts the
+real series at another interval length, ``--since 1999-07-01`` from a short history, ``--thin 0.1``
+a queue with a tenth of the calls (binomial thinning, series without campaigns only).
 
 Reported per series and horizon (the first 1, 7, 14 and 42 days ahead):
 - interval and daily WAPE of the chosen forecast and of the two baselines (``mean4``: the mean of
@@ -61,7 +66,7 @@ BASELINES = ("mean4", "snaive_week")
 BANK_CONFIG = """\
 site: Anonymous Bank 1999{site}
 timezone: UTC
-interval_min: 30
+interval_min: {interval_min}
 opening_hours: {{{hours}}}
 holidays: {{country: IL, closed_on_public_holidays: false, observances: [optional]}}
 queues: [{{name: bank, channel: voice, sl_pct: 80, answer_s: 20, aht_s: 200}}]
@@ -77,12 +82,12 @@ class Series:
     calendar: pd.DataFrame      # channel, start_ts, end_ts, queues, reach (empty without campaigns)
 
 
-def bank_config(days: tuple[str, ...] = ALL_WEEK, first_hour: int = 0, site: str = "") -> Config:
+def bank_config(days: tuple[str, ...] = ALL_WEEK, first_hour: int = 0, site: str = "", interval_min: int = 30) -> Config:
     """The bank's site, open on ``days`` from ``first_hour`` to midnight (by default around the clock)."""
     hours = ", ".join(f'{d}: "{first_hour:02d}:00-24:00"' for d in days)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bank.yaml"
-        path.write_text(BANK_CONFIG.format(site=site, hours=hours))
+        path.write_text(BANK_CONFIG.format(site=site, hours=hours, interval_min=interval_min))
         return load_config(path)
 
 
@@ -90,21 +95,38 @@ def empty_calendar() -> pd.DataFrame:
     return pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
 
 
-def load_series() -> list[Series]:
-    """The real series present in ``../shared/data`` (none when it is absent)."""
+def load_series(interval_min: int = 30) -> list[Series]:
+    """The real series present in ``../shared/data`` (none when it is absent), at ``interval_min``
+    minutes: the bank's arrivals from their 6-minute source; the campaign series (30 minutes) only
+    at 30 minutes or a multiple of it."""
     out = []
     bank = SHARED / "anonymous_bank_1999" / "calls_6min.csv.gz"
     if bank.exists():
         raw = pd.read_csv(bank, parse_dates=["interval_start"])
-        hist = raw.groupby(raw["interval_start"].dt.floor("30min").rename("ds"))["calls"].sum().reset_index()
+        hist = raw.groupby(raw["interval_start"].dt.floor(f"{interval_min}min").rename("ds"))["calls"].sum().reset_index()
         hist = hist.rename(columns={"calls": "y"}).assign(queue="bank", aht_s=np.nan)
-        out.append(Series("anonymous_bank_1999", bank_config(), hist, empty_calendar()))
+        out.append(Series("anonymous_bank_1999", bank_config(interval_min=interval_min), hist, empty_calendar()))
     camp = SHARED / "bank_campaigns_1999"
-    if (camp / "actuals_30min.csv.gz").exists():
+    if (camp / "actuals_30min.csv.gz").exists() and interval_min % 30 == 0:
         act = pd.read_csv(camp / "actuals_30min.csv.gz", parse_dates=["interval_start"])
+        act = act.groupby(["queue", act["interval_start"].dt.floor(f"{interval_min}min")])["contacts"].sum().reset_index()
         hist = act.rename(columns={"interval_start": "ds", "contacts": "y"}).assign(aht_s=np.nan)
-        out.append(Series("bank_campaigns_1999", bank_config(), hist, read_shared_calendar(camp / "calendar.csv")))
+        out.append(Series("bank_campaigns_1999", bank_config(interval_min=interval_min), hist,
+                          read_shared_calendar(camp / "calendar.csv")))
     return out
+
+
+def variant(s: Series, since: str | None = None, thin: float | None = None, seed: int = 0) -> Series:
+    """``s`` as another site would have it: its history only from ``since`` (a short history), and
+    each contact kept with probability ``thin`` (a queue with a tenth of the calls: counts thinned
+    binomially, so the noise is that of the smaller queue). The campaign truth is not thinned, so
+    thinning is for series without campaigns."""
+    hist = s.hist if since is None else s.hist[s.hist["ds"] >= pd.Timestamp(since)].reset_index(drop=True)
+    if thin is not None:
+        y = np.random.default_rng(seed).binomial(np.round(hist["y"].to_numpy()).astype(int), thin).astype(float)
+        hist = hist.assign(y=y)
+    tags = ([f"from {since}"] if since else []) + ([f"thinned to {thin:g}"] if thin is not None else [])
+    return Series(s.name + (f" ({', '.join(tags)})" if tags else ""), s.config, hist, s.calendar)
 
 
 WEEKDAY_HOURS = ("sun", "mon", "tue", "wed", "thu"), 7           # the bank's busy days, from 07:00
@@ -115,7 +137,7 @@ def weekday_series(bank: Series) -> Series:
     Friday, Saturday and the night hours left out): the same real calls under another opening
     pattern, a check that nothing holds only for a site open every day around the clock."""
     days, first_hour = WEEKDAY_HOURS
-    config = bank_config(days, first_hour, ", weekdays")
+    config = bank_config(days, first_hour, ", weekdays", bank.config.interval_min)
     h = bank.hist
     keep = h["ds"].dt.weekday.isin([ALL_WEEK.index(d) for d in days]) & (h["ds"].dt.hour >= first_hour)
     return Series("anonymous_bank_1999, weekdays 07-24", config, h[keep].reset_index(drop=True), bank.calendar)
@@ -297,10 +319,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--keep-outages", action="store_true",
                     help="forecast from the history as it is, without mending outage days (demand.outliers): "
                          "what that step is worth")
+    ap.add_argument("--interval-min", type=int, default=30, choices=(15, 30, 60),
+                    help="robustness: the real series at this many minutes (the campaign series only at 30 and 60)")
+    ap.add_argument("--since", help="robustness: the real series' history only from this date (YYYY-MM-DD): a short history")
+    ap.add_argument("--thin", type=float, metavar="SHARE",
+                    help="robustness: keep each real contact with this probability (0.1: a queue with a tenth of "
+                         "the calls); the campaign series is left out, its truth would not match")
     args = ap.parse_args(argv)
-    series = [] if args.only_demo else load_series()
+    series = [] if args.only_demo else load_series(args.interval_min)
     if args.weekdays and series and series[0].name == "anonymous_bank_1999":
         series.insert(1, weekday_series(series[0]))
+    if args.thin is not None:
+        series = [s for s in series if s.calendar.empty]
+    series = [variant(s, args.since, args.thin) for s in series]
     if args.demo or args.only_demo:
         series.append(demo_series())
     if not series:

@@ -210,6 +210,22 @@ def test_the_accuracy_reports_weekday_site_keeps_its_open_hours_only():
     assert got.config.opening_hours.fri == "closed" and got.config.opening_hours.sun == "07:00-24:00"
 
 
+def test_the_accuracy_reports_robustness_variants_cut_and_thin_the_history():
+    """``benchmarks.real_accuracy.variant``: ``--since`` keeps the history from that date on,
+    ``--thin`` keeps each contact with the given probability (binomial: whole contacts, a tenth
+    of them on average), and the series is named for both."""
+    from benchmarks.real_accuracy import Series, bank_config, empty_calendar, variant
+
+    ds = pd.date_range("1999-03-01", periods=28 * 48, freq="30min")
+    bank = Series("bank", bank_config(), pd.DataFrame({"queue": "bank", "ds": ds, "y": 200.0}), empty_calendar())
+    got = variant(bank, since="1999-03-15", thin=0.1)
+    assert got.hist["ds"].min() == pd.Timestamp("1999-03-15") and len(got.hist) == 14 * 48
+    y = got.hist["y"].to_numpy()
+    assert (y == np.round(y)).all() and 19 < y.mean() < 21 and y.std() > 2       # binomial(200, 0.1): sd 4.2
+    assert got.name == "bank (from 1999-03-15, thinned to 0.1)" and variant(bank).hist is bank.hist
+    assert bank_config(interval_min=60).interval_min == 60
+
+
 def test_earlier_forecasts_errors_join_the_daily_calibration():
     """A calm backtest (daily totals off by 1 %) after a stormy stretch (earlier forecasts off by
     +-10 %): with the record of those forecasts the daily widths take the storm in; only the
