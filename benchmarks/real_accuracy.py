@@ -19,8 +19,8 @@ every origin to SHARE of its contacts in the history the forecasts are made from
 against the real actuals): how much an outage or a half-lost export moves the forecast;
 ``--keep-outages`` forecasts without mending outage days (:mod:`forecaster.demand.outliers`).
 
-Robustness (other sites than these, as hidden checks use): ``--interval-min 15`` or ``60`` forecasts the
-real series at another interval length, ``--since 1999-07-01`` from a short history, ``--thin 0.1``
+Robustness (sites unlike these: other interval lengths, histories, volumes): ``--interval-min 15`` or
+``60`` forecasts the real series at another interval length, ``--since 1999-07-01`` from a short history, ``--thin 0.1``
 a queue with a tenth of the calls (binomial thinning, series without campaigns only).
 
 Reported per series and horizon (the first 1, 7, 14 and 42 days ahead):

@@ -48,7 +48,7 @@ def within_seen(xh: pd.DataFrame, xf: pd.DataFrame) -> pd.DataFrame:
     no larger than the history's ``xh`` ever held it: a special day ahead gets at most the effect
     the history has seen, never a multiple of it. The columns are scaled by the weekday's volume
     (:func:`daily_design`), so an effect seen only on a quiet weekday would otherwise be carried to
-    a busy one multiplied: a real bank with ten weeks of history had seen one holiday eve, a
+    a busy one multiplied: a real bank with eleven weeks of history had seen one holiday eve, a
     Friday at a third of a Sunday's volume that ran above a usual Friday; its next eve, the Sunday
     before Yom Kippur, was forecast at 17,742 calls (338 came; an ordinary Sunday has about 1,300)."""
     cols = [c for c in SPECIAL_COLS if c in xh.columns and c in xf.columns]
