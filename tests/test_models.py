@@ -237,6 +237,31 @@ def test_a_special_day_ahead_gets_at_most_the_effect_the_history_has_seen(config
     assert daily[eve_ahead] / daily[eve_ahead - pd.Timedelta(days=7)] == pytest.approx(1.8, rel=0.15)
 
 
+def test_a_single_eve_before_an_odd_holiday_keeps_its_own_effect(config):
+    """An eve the history holds once, at its weekday's usual level, just before two open holidays
+    that the one holiday term cannot both fit (a day at 5 % of its usual volume, the next at 60 %).
+    In a joint fit with AR errors the eve's coefficient also served to predict those days' misfit
+    from the day before them: here the next eve came out at 0.46 of an ordinary day, and on a real
+    bank's history of 15 weeks, Yom Kippur's eve (a Sunday) at 1.6 times an ordinary Sunday, after
+    one eve seen on an ordinary Friday. Special-day effects are fitted by least squares before the
+    ARIMA fit (as the day-of-month terms are), so the eve ahead is forecast near its usual level."""
+    eve_seen, eve_ahead = pd.Timestamp("2026-06-03"), pd.Timestamp("2026-07-07")       # a Wednesday, a Tuesday
+    holidays = {pd.Timestamp("2026-06-04"): 0.05, pd.Timestamp("2026-06-05"): 0.6}
+
+    def shape(d):
+        return np.full(20, holidays.get(d, 1.0) / 20)
+
+    hist = _weekdays(shape, weeks=12, per_interval=50.0)
+    grid = future_grid(config, ["voice"], dt.date(2026, 6, 29), 14)
+    none = pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
+    ctx = make_context(config, none, hist["ds"].min().date(), dt.date(2026, 7, 31))
+    hol = ctx.holidays
+    ctx.holidays = hol.assign(eve=hol.index.isin([eve_seen, eve_ahead]).astype(int),
+                              holiday=hol.index.isin(list(holidays)).astype(int), closed=0)
+    daily = pd.Series(point_forecast("topdown", hist, grid, ctx)).groupby(grid["ds"].dt.normalize().to_numpy()).sum()
+    assert daily[eve_ahead] / daily[eve_ahead - pd.Timedelta(days=7)] == pytest.approx(1.0, rel=0.15)
+
+
 def test_the_daily_level_follows_the_month_once_the_history_holds_four_months(config):
     """Billing and pay cycles: a queue whose contacts run 25 % above its level at the turn of the
     month and 25 % below it mid-month gets that cycle ahead from the top-down model's day-of-month

@@ -91,7 +91,7 @@ def daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, yearly: bool = True
     25th. With them, its 7-day daily WAPE over 16 weekly origins fell from 13.2 % to 12.5 %
     (open Sunday-Thursday: 13.4 % to 12.4 %); the demo, whose generator has no such cycle, stayed
     within 0.01 points (``python -m benchmarks.real_accuracy --weekdays --demo``). The top-down
-    model takes their part out before its ARIMA fit (:func:`~forecaster.demand.models.topdown.month_coefficients`).
+    model takes their part out before its ARIMA fit (:func:`~forecaster.demand.models.topdown.prefit_coefficients`).
 
     ``weekday_weight`` (7 values, the busiest weekday 1: :func:`weekday_weights`) scales a worked
     holiday and an eve by the weekday's volume, as :func:`impact_design` does: a holiday or an
