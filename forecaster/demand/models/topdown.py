@@ -166,8 +166,10 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
     coef = {q: prefit_coefficients(np.log1p(y.to_numpy(float)), xh) for q, (y, xh, _) in series.items()}
     prefit = {q: (prefit_part(xh, coef[q]), prefit_part(xf, coef[q])) for q, (_, xh, xf) in series.items()}
     if cycles is not None:
-        cycles.update({q: month_cycle(b[[c for c in MONTH_COLS if c in b.index]]) for q, b in coef.items()
-                       if b is not None and b.index.isin(MONTH_COLS).any()})
+        for q, b in coef.items():
+            month = [c for c in MONTH_COLS if b is not None and c in b.index]
+            if month:
+                cycles[q] = month_cycle(b[month])
     cols = sorted({c for _, xh, _ in series.values() for c in xh.columns
                    if xh[c].std() > 0 and c not in MONTH_COLS and c not in SPECIAL_COLS})
     h = max(len(xf) for _, _, xf in series.values())
