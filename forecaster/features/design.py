@@ -57,6 +57,12 @@ def within_seen(xh: pd.DataFrame, xf: pd.DataFrame) -> pd.DataFrame:
 
 MONTHLY_HARMONICS = 3
 MONTHLY_MIN_DAYS = 120      # about four monthly cycles before day-of-month terms are fitted
+# The campaign-impact model's base takes them from three cycles on. There they only describe the
+# history (nothing is forecast from them), and leaving them out costs more than fitting them from
+# few months: a letter sent on the first of a month is given the month's surge. On the real bank
+# with campaigns from 1999-05-15 (118 days at the origin 1999-10-09), a price change letter of
+# 1 July was measured at 8,473 contacts (1,180 in truth), and the next one was planned from it.
+IMPACT_MONTHLY_MIN_DAYS = 90
 MONTH_COLS = tuple(f"{t}{k}" for k in range(1, MONTHLY_HARMONICS + 1) for t in ("msin", "mcos"))
 
 
@@ -132,7 +138,7 @@ HARMONICS = 4
 
 def impact_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, weekday_weight: np.ndarray | None = None) -> pd.DataFrame:
     """Weekday, trend, yearly Fourier terms, day-of-month terms (billing and pay cycles; with at
-    least MONTHLY_MIN_DAYS of history) and holiday effects per day: a public holiday the site works
+    least IMPACT_MONTHLY_MIN_DAYS of history) and holiday effects per day: a public holiday the site works
     through, its eve, the first day after a closed one, bridge days.
 
     ``weekday_weight`` (7 values, the busiest weekday 1): every term but the weekday levels is
@@ -145,7 +151,7 @@ def impact_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, weekday_weight: np
     doy = 2 * np.pi * dates.dayofyear.to_numpy() / 365.25
     for k in range(1, HARMONICS + 1):
         x[f"sin{k}"], x[f"cos{k}"] = np.sin(k * doy), np.cos(k * doy)
-    if len(dates) and (dates[-1] - dates[0]).days >= MONTHLY_MIN_DAYS:
+    if len(dates) and (dates[-1] - dates[0]).days >= IMPACT_MONTHLY_MIN_DAYS:
         month_terms(x, dates)
     h = hol.reindex(dates)
     for col in ("after_holiday", "bridge"):
