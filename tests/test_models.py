@@ -294,3 +294,33 @@ def test_the_daily_level_follows_the_month_once_the_history_holds_four_months(co
     short = hist[hist["ds"] >= hist["ds"].max() - pd.Timedelta(days=MONTHLY_MIN_DAYS - 30)]
     ratio, cycles = rise(short)
     assert ratio == pytest.approx(1.0, abs=0.08) and cycles == {}
+
+
+def test_the_daily_level_follows_a_lasting_step_and_finds_none_where_there_is_none(config):
+    """A queue whose volume fell by 30 % four weeks ago (a new self-service option, a client lost):
+    the daily ARIMA alone reverts to the level of its whole history, so top-down forecast the next
+    two weeks 1.15 times the new level; with the step found (:func:`level_shift`) it forecasts the
+    new level, and the run records the step. A queue without one gets none."""
+    none = pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
+    flat = np.full(20, 1 / 20)
+    step = pd.Timestamp("2026-06-01")                                   # four weeks before the end
+    grid = future_grid(config, ["voice"], dt.date(2026, 6, 29), 14)
+
+    def level(hist):
+        ctx = make_context(config, none, hist["ds"].min().date(), dt.date(2026, 7, 31))
+        point = pd.Series(point_forecast("topdown", hist, grid, ctx)).groupby(grid["ds"].dt.normalize().to_numpy()).sum()
+        return point.median(), ctx.level_shifts["voice"][1]
+
+    fell = _weekdays(lambda d: flat * (0.7 if d >= step else 1.0), weeks=40, per_interval=50.0)
+    recent = fell[fell["ds"] >= step].groupby(fell["ds"].dt.normalize())["y"].sum().median()
+    forecast, shift = level(fell)
+    assert forecast / recent == pytest.approx(1.0, abs=0.05)
+    assert shift["from"] == "2026-06-01" and shift["change_pct"] == pytest.approx(-30, abs=3)
+    steady = _weekdays(lambda d: flat, weeks=40, per_interval=50.0)
+    assert level(steady)[1] is None
+    # the run records it for `runs show` and tells the planner in one line
+    from forecaster.demand.selection import run_forecast
+
+    info = run_forecast(fell, none, config, dt.date(2026, 6, 26), 7, origins=1).info
+    assert info["queues"]["voice"]["level_shift"]["from"] == "2026-06-01"
+    assert any("daily volume moved by -3" in w and "2026-06-01" in w for w in info["warnings"])

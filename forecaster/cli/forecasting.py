@@ -347,6 +347,10 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
                          f"flat (within {FLAT_MONTH_PCT:.0f} % of the usual level all month)")
                 click.echo(f"Day of the month for {q} (topdown's daily level, billing and pay cycles; history to "
                            f"{m['history_to']}): {cycle}")
+            if v.get("level_shift"):
+                shift = v["level_shift"]
+                click.echo(f"Level shift for {q} (topdown's daily level; history to {shift['history_to']}): "
+                           f"{shift['change_pct']:+.1f} % from {shift['from']} on")
     for key in ("fallbacks", "warnings"):
         for item in run["info"].get(key, []):
             click.echo(f"{key[:-1].capitalize()}: {item if isinstance(item, str) else json.dumps(item)}")

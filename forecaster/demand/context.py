@@ -35,6 +35,7 @@ class Context:
     offsets_cache: dict = field(default_factory=dict, repr=False)   # campaign_contacts per history and grid
     profile_choices: dict = field(default_factory=dict, repr=False)  # queue -> (history end, intraday profile window)
     month_cycles: dict = field(default_factory=dict, repr=False)     # queue -> (history end, topdown's day-of-month cycle)
+    level_shifts: dict = field(default_factory=dict, repr=False)     # queue -> (history end, topdown's level shift or None)
 
 
 def make_context(config: Config, campaigns: pd.DataFrame, start: dt.date, end: dt.date) -> Context:

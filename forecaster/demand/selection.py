@@ -7,7 +7,8 @@ Models (each returns a point forecast for every open interval of the horizon):
 * ``mean4`` (baseline): the mean of the same weekday and time over the last 4 weeks of history.
 * ``topdown`` and ``topdown_pooled``: the daily total of each open day from statsforecast's ARIMA
   with regressors (AR(2) errors on log totals; regressors: weekday, trend, yearly Fourier terms,
-  holidays and their eves in proportion to the weekday's volume; campaigns as offsets, below),
+  holidays and their eves in proportion to the weekday's volume, a recent lasting level shift where
+  one is clear; campaigns as offsets, below),
   then split over the day's intervals by the queue's intraday profile over the last 16 ordinary
   weeks: per weekday, or pooled over days with the same opening hours.
   Only open days enter the daily series, as consecutive steps, so closed days and holidays do not
@@ -172,6 +173,13 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     for queue, (end, cycle) in ctx.month_cycles.items():                 # topdown's day-of-month cycle
         if queue in info["queues"]:
             info["queues"][queue]["month_cycle"] = {**cycle, "history_to": str(end.date())}
+    for queue, (end, shift) in ctx.level_shifts.items():                 # topdown's level shift, if any
+        if queue in info["queues"] and shift is not None:
+            info["queues"][queue]["level_shift"] = {**shift, "history_to": str(end.date())}
+            info["warnings"].append(
+                f"queue {queue}: its daily volume moved by {shift['change_pct']:+.0f} % from {shift['from']} on and has "
+                f"stayed there (history to {end.date()}); the top-down models forecast the new level. If the change "
+                "does not last (a passing event), mark those days as an event in the calendar")
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["queue", "interval_start", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "aht_s", "model"])
     return ForecastResult(at_clock_changes(frame, config, info), info)

@@ -147,7 +147,7 @@ def hours_profile(hist: pd.DataFrame, special_days: set[dt.date], weeks: int = P
 
 
 def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], engine: str = "local",
-               cycles: dict | None = None) -> dict:
+               cycles: dict | None = None, shifts: dict | None = None) -> dict:
     """Regression with AR(2) errors on log daily totals, for every queue in one statsforecast call.
 
     ``series`` maps queue -> (daily totals of open days, their regressors, the future days'
@@ -156,7 +156,8 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
     the frames to statsforecast as Dask frames, so fugue runs the fits on the current Dask
     client. Chosen over AutoARIMA on the demo's origins: as accurate at daily level at about a
     seventh of the time. ``cycles``, where given, receives each queue's day-of-month cycle
-    (:func:`~forecaster.features.design.month_cycle`) when its regressors hold the month terms.
+    (:func:`~forecaster.features.design.month_cycle`) when its regressors hold the month terms;
+    ``shifts`` each level shift's fitted size on the log level (:func:`level_shift`).
     The day-of-month and special-day terms are fitted before it (:func:`prefit_coefficients`).
     """
     # statsforecast's import (numba, fugue, dask) costs about 1.5 s: paid by forecasting only, not by every command
@@ -170,8 +171,10 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
             month = [c for c in MONTH_COLS if b is not None and c in b.index]
             if month:
                 cycles[q] = month_cycle(b[month])
+    if shifts is not None:
+        shifts.update({q: float(b[LEVEL_SHIFT]) for q, b in coef.items() if b is not None and LEVEL_SHIFT in b.index})
     cols = sorted({c for _, xh, _ in series.values() for c in xh.columns
-                   if xh[c].std() > 0 and c not in MONTH_COLS and c not in SPECIAL_COLS})
+                   if xh[c].std() > 0 and c not in (*MONTH_COLS, *SPECIAL_COLS, LEVEL_SHIFT)})
     h = max(len(xf) for _, _, xf in series.values())
     train, future = [], []
     for queue, (y, xh, xf) in series.items():
@@ -204,7 +207,8 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
 def prefit_coefficients(y: np.ndarray, xh: pd.DataFrame) -> pd.Series | None:
     """The coefficients of the day-of-month terms (:data:`MONTH_COLS`) and the special-day terms
     (:data:`SPECIAL_COLS`: worked holidays, eves, observances, days after a closed holiday, bridge
-    days) for log daily totals ``y`` (None without such terms in ``xh``), from least squares on
+    days) and of a level shift (:func:`level_shift`) for log daily totals ``y`` (None without such
+    terms in ``xh``), from least squares on
     all of ``xh``'s regressors: consistent under the AR errors, if not efficient. Their part is
     taken out before the ARIMA fit and put back after (:func:`prefit_part`).
 
@@ -219,7 +223,7 @@ def prefit_coefficients(y: np.ndarray, xh: pd.DataFrame) -> pd.Series | None:
     starting on 1999-06-01 (10 to 25 weeks at 16 weekly origins), its 7-day daily WAPE fell from
     20.1 % to 16.7 % (the four-week mean's: 21.0 %); on the whole year it moved by under 0.1
     point (``python -m benchmarks.real_accuracy --since 1999-06-01``)."""
-    terms = [c for c in MONTH_COLS + SPECIAL_COLS if c in xh.columns and xh[c].std() > 0]
+    terms = [c for c in (*MONTH_COLS, *SPECIAL_COLS, LEVEL_SHIFT) if c in xh.columns and xh[c].std() > 0]
     if not terms:
         return None
     x = np.column_stack([np.ones(len(xh)), xh.to_numpy(float)])
@@ -233,6 +237,62 @@ def prefit_part(x: pd.DataFrame, coef: pd.Series | None) -> np.ndarray:
     if coef is None:
         return np.zeros(len(x))
     return x.reindex(columns=coef.index, fill_value=0.0).to_numpy(float) @ coef.to_numpy()
+
+
+# A lasting change of the daily level (a new IVR or self-service option, a client won or lost):
+# looked for in the last LEVEL_SHIFT_DAYS open days, taken only when large and clear (LEVEL_SHIFT_MIN on
+# the log level, about 16 %, at LEVEL_SHIFT_T standard errors) and seen on LEVEL_SHIFT_MIN_AFTER
+# open days at least. On the real series and the demo, nothing there comes near: their largest
+# steps were 0.18 at 5.4 standard errors (the weekday site's August) and 0.10 at 6.8 (the demo's
+# summer dip ending).
+LEVEL_SHIFT = "level_shift"
+LEVEL_SHIFT_DAYS = 56
+LEVEL_SHIFT_MIN_AFTER = 10
+LEVEL_SHIFT_T = 6.0
+LEVEL_SHIFT_MIN = 0.15
+
+
+def level_shift(y: np.ndarray, xh: pd.DataFrame) -> tuple[int, float] | None:
+    """Where a lasting step in log daily totals ``y`` starts (a position in ``y``) and its size on
+    the log level, or None. The daily ARIMA reverts to the level its whole history implies: after
+    a real bank's volume fell by 30 % it kept forecasting the old level for weeks, 1.3-2.0 times
+    the four-week mean's daily error, until that mean had forgotten the old level too.
+
+    Each candidate start in the last LEVEL_SHIFT_DAYS open days is a step regressor added to ``xh``'s
+    regressors; the errors of the least-squares fit without it are prewhitened by an AR(2) (as the
+    daily model's errors are), and the step's t statistic comes from the prewhitened regression,
+    with the error scale from the smallest 95 % of the squared residuals (holidays and outages are
+    the other 5 %, which would hide a step as large as theirs). The candidate with the largest
+    statistic is taken when it passes LEVEL_SHIFT_T and LEVEL_SHIFT_MIN."""
+    n = len(y)
+    first = max(LEVEL_SHIFT_DAYS, n - LEVEL_SHIFT_DAYS)           # at least as many days before it
+    starts = np.arange(first, n - LEVEL_SHIFT_MIN_AFTER + 1)
+    if not len(starts):
+        return None
+    keep = xh.to_numpy(float).std(axis=0) > 0
+    x = np.column_stack([np.ones(n), xh.to_numpy(float)[:, keep]])
+    resid = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
+    phi = np.linalg.lstsq(np.column_stack([resid[1:-1], resid[:-2]]), resid[2:], rcond=None)[0]
+
+    def whiten(v: np.ndarray) -> np.ndarray:
+        return v[2:] - phi[0] * v[1:-1] - phi[1] * v[:-2]
+
+    u, sv, _ = np.linalg.svd(whiten(x), full_matrices=False)
+    basis = u[:, sv > sv[0] * 1e-10]            # the regressors' span (weekday dummies can sum to the constant)
+    e = whiten(y)
+    e = e - basis @ (basis.T @ e)
+    steps = whiten((np.arange(n)[:, None] >= starts[None, :]).astype(float))
+    steps = steps - basis @ (basis.T @ steps)
+    norm = np.sqrt((steps ** 2).sum(axis=0))
+    size = (steps.T @ e) / np.where(norm > 0, norm ** 2, np.inf)
+    scale = float(np.sqrt(np.mean(np.sort(e ** 2)[: max(1, int(0.95 * len(e)))])))
+    if scale <= 0:
+        return None
+    t = size * norm / scale
+    best = int(np.argmax(np.abs(t)))
+    if abs(t[best]) < LEVEL_SHIFT_T or abs(size[best]) < LEVEL_SHIFT_MIN:
+        return None
+    return int(starts[best]), float(size[best])
 
 
 def special_days(hol: pd.DataFrame) -> set[dt.date]:
@@ -307,7 +367,7 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, profile: pd.Se
     if key not in ctx.daily_cache:
         offsets = campaign_contacts(hist, groups, grid, ctx)
         queues_off = set(offsets.index.get_level_values(0)) if offsets is not None else set()
-        series = {}
+        series, starts = {}, {}
         special = special_days(hol)
         totals = {q: h.groupby(h["ds"].dt.normalize())["y"].sum() for q, h in hist.groupby("queue", sort=False)}
         for queue, rows in groups.items():
@@ -319,10 +379,21 @@ def topdown(hist: pd.DataFrame, grid: pd.DataFrame, ctx: Context, profile: pd.Se
             yearly, monthly = span >= YEARLY_MIN_DAYS, span >= MONTHLY_MIN_DAYS
             weight = weekday_weights(daily, special)
             past = daily_design(daily.index, hol, yearly, weight, monthly)
-            series[queue] = (daily, past, within_seen(past, daily_design(days, hol, yearly, weight, monthly)))
+            future = within_seen(past, daily_design(days, hol, yearly, weight, monthly))
+            shift = level_shift(np.log1p(daily.to_numpy(float)), past)
+            if shift is not None:                # the step and its size are fitted before the ARIMA fit
+                past[LEVEL_SHIFT] = (np.arange(len(daily)) >= shift[0]).astype(float)
+                future[LEVEL_SHIFT] = 1.0
+            starts[queue] = None if shift is None else daily.index[shift[0]]
+            series[queue] = (daily, past, future)
         cycles: dict = {}
-        fits = daily_fits(series, ctx.engine, cycles)
+        sizes: dict = {}
+        fits = daily_fits(series, ctx.engine, cycles, sizes)
         end = hist["ds"].max().normalize()
+        for q, start in starts.items():          # the latest history's, for the run's record
+            if q not in ctx.level_shifts or ctx.level_shifts[q][0] <= end:
+                ctx.level_shifts[q] = (end, None if start is None else {
+                    "from": str(start.date()), "change_pct": round(100 * float(np.expm1(sizes[q])), 1)})
         for q, cycle in cycles.items():          # the latest history's cycle, for the run's record
             if q not in ctx.month_cycles or ctx.month_cycles[q][0] <= end:
                 ctx.month_cycles[q] = (end, cycle)
