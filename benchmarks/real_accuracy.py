@@ -3,6 +3,7 @@
     python -m benchmarks.real_accuracy [--origins 16] [--horizon 42] [--notice-days 14] [--demo] [--out FILE.csv]
                                        [--outage DAYS SHARE] [--keep-outages] [--weekdays]
                                        [--interval-min 15|60] [--since YYYY-MM-DD] [--thin SHARE]
+                                       [--level-shift YYYY-MM-DD FACTOR]
 
 For every real series in ``../shared/data`` (the Anonymous Bank's 1999 arrivals, and the same
 arrivals with 52 campaign responses and their calendar), at ``--origins`` weekly origins: the
@@ -21,7 +22,8 @@ against the real actuals): how much an outage or a half-lost export moves the fo
 
 Robustness (sites unlike these: other interval lengths, histories, volumes): ``--interval-min 15`` or
 ``60`` forecasts the real series at another interval length, ``--since 1999-07-01`` from a short history, ``--thin 0.1``
-a queue with a tenth of the calls (binomial thinning, series without campaigns only).
+a queue with a tenth of the calls (binomial thinning, series without campaigns only), ``--level-shift
+1999-09-15 0.7`` a queue whose volume fell by 30 % for good on that day (the same thinning from it on).
 
 Reported per series and horizon (the first 1, 7, 14 and 42 days ahead):
 - interval and daily WAPE of the chosen forecast and of the two baselines (``mean4``: the mean of
@@ -116,16 +118,25 @@ def load_series(interval_min: int = 30) -> list[Series]:
     return out
 
 
-def variant(s: Series, since: str | None = None, thin: float | None = None, seed: int = 0) -> Series:
+def variant(s: Series, since: str | None = None, thin: float | None = None, seed: int = 0,
+            shift: tuple[str, float] | None = None) -> Series:
     """``s`` as another site would have it: its history only from ``since`` (a short history), and
     each contact kept with probability ``thin`` (a queue with a tenth of the calls: counts thinned
-    binomially, so the noise is that of the smaller queue). The campaign truth is not thinned, so
-    thinning is for series without campaigns."""
+    binomially, so the noise is that of the smaller queue). ``shift`` (date, factor): the volume
+    from that date on times the factor, for good (a new self-service option, a client won or
+    lost): contacts from the date kept with probability ``factor`` (below 1), or those before it
+    with ``1 / factor`` (above 1). The campaign truth is not thinned, so thinning and shifts are for
+    series without campaigns."""
     hist = s.hist if since is None else s.hist[s.hist["ds"] >= pd.Timestamp(since)].reset_index(drop=True)
+    rng = np.random.default_rng(seed)
     if thin is not None:
-        y = np.random.default_rng(seed).binomial(np.round(hist["y"].to_numpy()).astype(int), thin).astype(float)
-        hist = hist.assign(y=y)
-    tags = ([f"from {since}"] if since else []) + ([f"thinned to {thin:g}"] if thin is not None else [])
+        hist = hist.assign(y=rng.binomial(np.round(hist["y"].to_numpy()).astype(int), thin).astype(float))
+    if shift is not None:
+        after = (hist["ds"] >= pd.Timestamp(shift[0])).to_numpy()
+        keep = np.where(after, min(shift[1], 1.0), min(1 / shift[1], 1.0))
+        hist = hist.assign(y=rng.binomial(np.round(hist["y"].to_numpy()).astype(int), keep).astype(float))
+    tags = ([f"from {since}"] if since else []) + ([f"thinned to {thin:g}"] if thin is not None else []) + \
+        ([f"x{shift[1]:g} from {shift[0]}"] if shift is not None else [])
     return Series(s.name + (f" ({', '.join(tags)})" if tags else ""), s.config, hist, s.calendar)
 
 
@@ -325,13 +336,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--thin", type=float, metavar="SHARE",
                     help="robustness: keep each real contact with this probability (0.1: a queue with a tenth of "
                          "the calls); the campaign series is left out, its truth would not match")
+    ap.add_argument("--level-shift", nargs=2, metavar=("DATE", "FACTOR"),
+                    help="robustness: the volume from DATE on times FACTOR for good (0.7: a 30 %% fall, as after a "
+                         "new self-service option; 1.3: a rise), by binomial thinning; series without campaigns only")
     args = ap.parse_args(argv)
+    shift = (args.level_shift[0], float(args.level_shift[1])) if args.level_shift else None
     series = [] if args.only_demo else load_series(args.interval_min)
     if args.weekdays and series and series[0].name == "anonymous_bank_1999":
         series.insert(1, weekday_series(series[0]))
-    if args.thin is not None:
+    if args.thin is not None or shift is not None:
         series = [s for s in series if s.calendar.empty]
-    series = [variant(s, args.since, args.thin) for s in series]
+    series = [variant(s, args.since, args.thin, shift=shift) for s in series]
     if args.demo or args.only_demo:
         series.append(demo_series())
     if not series:
