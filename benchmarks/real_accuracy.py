@@ -129,12 +129,15 @@ def variant(s: Series, since: str | None = None, thin: float | None = None, seed
     series without campaigns."""
     hist = s.hist if since is None else s.hist[s.hist["ds"] >= pd.Timestamp(since)].reset_index(drop=True)
     rng = np.random.default_rng(seed)
+
+    def kept(keep) -> pd.DataFrame:             # each contact kept with probability keep (one, or per row)
+        return hist.assign(y=rng.binomial(np.round(hist["y"].to_numpy()).astype(int), keep).astype(float))
+
     if thin is not None:
-        hist = hist.assign(y=rng.binomial(np.round(hist["y"].to_numpy()).astype(int), thin).astype(float))
+        hist = kept(thin)
     if shift is not None:
         after = (hist["ds"] >= pd.Timestamp(shift[0])).to_numpy()
-        keep = np.where(after, min(shift[1], 1.0), min(1 / shift[1], 1.0))
-        hist = hist.assign(y=rng.binomial(np.round(hist["y"].to_numpy()).astype(int), keep).astype(float))
+        hist = kept(np.where(after, min(shift[1], 1.0), min(1 / shift[1], 1.0)))
     tags = ([f"from {since}"] if since else []) + ([f"thinned to {thin:g}"] if thin is not None else []) + \
         ([f"x{shift[1]:g} from {shift[0]}"] if shift is not None else [])
     return Series(s.name + (f" ({', '.join(tags)})" if tags else ""), s.config, hist, s.calendar)
