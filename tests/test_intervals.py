@@ -210,7 +210,7 @@ def test_the_accuracy_reports_weekday_site_keeps_its_open_hours_only():
     assert got.config.opening_hours.fri == "closed" and got.config.opening_hours.sun == "07:00-24:00"
 
 
-def test_the_accuracy_reports_robustness_variants_cut_and_thin_the_history():
+def test_the_accuracy_reports_robustness_variants_cut_thin_and_shift_the_history():
     """``benchmarks.real_accuracy.variant``: ``--since`` keeps the history from that date on,
     ``--thin`` keeps each contact with the given probability (binomial: whole contacts, a tenth
     of them on average), and the series is named for both."""
@@ -224,6 +224,13 @@ def test_the_accuracy_reports_robustness_variants_cut_and_thin_the_history():
     assert (y == np.round(y)).all() and 19 < y.mean() < 21 and y.std() > 2       # binomial(200, 0.1): sd 4.2
     assert got.name == "bank (from 1999-03-15, thinned to 0.1)" and variant(bank).hist is bank.hist
     assert bank_config(interval_min=60).interval_min == 60
+    # --level-shift: the volume from a day on times a factor, for good (a fall thins the days from
+    # it, a rise the days before it)
+    late = bank.hist["ds"] >= pd.Timestamp("1999-03-15")
+    fell, rose = variant(bank, shift=("1999-03-15", 0.7)), variant(bank, shift=("1999-03-15", 1.25))
+    assert (fell.hist.loc[~late, "y"] == 200).all() and 138 < fell.hist.loc[late, "y"].mean() < 142
+    assert (rose.hist.loc[late, "y"] == 200).all() and 158 < rose.hist.loc[~late, "y"].mean() < 162
+    assert fell.name == "bank (x0.7 from 1999-03-15)"
 
 
 def test_earlier_forecasts_errors_join_the_daily_calibration():
