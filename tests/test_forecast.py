@@ -175,6 +175,7 @@ def test_cli_forecast_then_staff(tmp_path):
     # the demo's generator has no month cycle
     assert len(months) == 4 and all(re.search(r"history to 2026-11-1[45]\): flat \(within 5 %", line)
                                     for line in months)
+    assert not any(line.startswith("Level shift for ") for line in shown.stdout.splitlines())   # the demo has none
     missing = run("runs", "show", 9)
     assert missing.exit_code == 2 and missing.stderr.strip() == "Error: no run 9 in the store; 'forecaster runs' lists them"
     late = run("forecast", "--as-of", "2027-01-01")

@@ -6,6 +6,7 @@ predict equals forecast."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -324,3 +325,7 @@ def test_the_daily_level_follows_a_lasting_step_and_finds_none_where_there_is_no
     info = run_forecast(fell, none, config, dt.date(2026, 6, 26), 7, origins=1).info
     assert info["queues"]["voice"]["level_shift"]["from"] == "2026-06-01"
     assert any("daily volume moved by -3" in w and "2026-06-01" in w for w in info["warnings"])
+    from forecaster.cli.forecasting import queue_notes
+
+    shown = [line for line in queue_notes("voice", info["queues"]["voice"]) if line.startswith("Level shift for voice")]
+    assert len(shown) == 1 and re.search(r"history to 2026-06-26\): -[23]\d\.\d % from 2026-06-01 on$", shown[0])

@@ -258,6 +258,31 @@ def runs_publish(app: App, run_id: int) -> None:
     _published(publish_run(app.config, app.store_path, run_id, app.lock_timeout_s))
 
 
+def queue_notes(q: str, v: dict) -> list[str]:
+    """What ``runs show`` says of queue ``q`` beyond its table row, from its run record ``v``: why
+    its model was chosen, topdown's intraday profile window, day-of-month cycle and level shift."""
+    lines = []
+    if v.get("reason"):
+        members = f" (median of {', '.join(v['combination'])})" if v.get("combination") else ""
+        lines.append(f"Chosen for {q}{members}: {v['reason']}")
+    if v.get("profile"):
+        w, hl = v["profile"]["weeks"], v["profile"]["halflife_weeks"]
+        lines.append(f"Intraday profile for {q} (topdown, chosen by its backtest): the last {w} ordinary weeks"
+                     + (f", a day's weight halving every {hl:g} weeks" if hl else ", weighted equally"))
+    if v.get("month_cycle"):
+        m = v["month_cycle"]
+        cycle = (f"{m['peak_pct']:+.0f} % around day {m['peak_day']}, {m['low_pct']:+.0f} % around day "
+                 f"{m['low_day']}" if max(m["peak_pct"], -m["low_pct"]) >= FLAT_MONTH_PCT else
+                 f"flat (within {FLAT_MONTH_PCT:.0f} % of the usual level all month)")
+        lines.append(f"Day of the month for {q} (topdown's daily level, billing and pay cycles; history to "
+                     f"{m['history_to']}): {cycle}")
+    if v.get("level_shift"):
+        shift = v["level_shift"]
+        lines.append(f"Level shift for {q} (topdown's daily level; history to {shift['history_to']}): "
+                     f"{shift['change_pct']:+.1f} % from {shift['from']} on")
+    return lines
+
+
 def _show_intraday(info: dict) -> None:
     """An intraday run: the update per queue, how it was calibrated, and the actions."""
     click.echo(f"Intraday update at {info.get('at')} on plan run #{info.get('plan_run_id')} (never published: "
@@ -333,24 +358,8 @@ def runs_show(app: App, run_id: str, fmt: str) -> None:
                                **{f"wape_{m}": w for m, w in v["wape"].items()}} for q, v in queues.items()])
         click.echo(render(table, "table"))
         for q, v in queues.items():
-            if v.get("reason"):
-                members = f" (median of {', '.join(v['combination'])})" if v.get("combination") else ""
-                click.echo(f"Chosen for {q}{members}: {v['reason']}")
-            if v.get("profile"):
-                w, hl = v["profile"]["weeks"], v["profile"]["halflife_weeks"]
-                click.echo(f"Intraday profile for {q} (topdown, chosen by its backtest): the last {w} ordinary weeks"
-                           + (f", a day's weight halving every {hl:g} weeks" if hl else ", weighted equally"))
-            if v.get("month_cycle"):
-                m = v["month_cycle"]
-                cycle = (f"{m['peak_pct']:+.0f} % around day {m['peak_day']}, {m['low_pct']:+.0f} % around day "
-                         f"{m['low_day']}" if max(m["peak_pct"], -m["low_pct"]) >= FLAT_MONTH_PCT else
-                         f"flat (within {FLAT_MONTH_PCT:.0f} % of the usual level all month)")
-                click.echo(f"Day of the month for {q} (topdown's daily level, billing and pay cycles; history to "
-                           f"{m['history_to']}): {cycle}")
-            if v.get("level_shift"):
-                shift = v["level_shift"]
-                click.echo(f"Level shift for {q} (topdown's daily level; history to {shift['history_to']}): "
-                           f"{shift['change_pct']:+.1f} % from {shift['from']} on")
+            for line in queue_notes(q, v):
+                click.echo(line)
     for key in ("fallbacks", "warnings"):
         for item in run["info"].get(key, []):
             click.echo(f"{key[:-1].capitalize()}: {item if isinstance(item, str) else json.dumps(item)}")
