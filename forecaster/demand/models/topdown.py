@@ -242,7 +242,7 @@ def prefit_part(x: pd.DataFrame, coef: pd.Series | None) -> np.ndarray:
 # A lasting change of the daily level (a new IVR or self-service option, a client won or lost):
 # looked for in the last LEVEL_SHIFT_DAYS open days, taken only when large and clear (LEVEL_SHIFT_MIN on
 # the log level, about 16 %, at LEVEL_SHIFT_T standard errors) and seen on LEVEL_SHIFT_MIN_AFTER
-# open days at least. On the real series and the demo, nothing there comes near: their largest
+# open days at least. On the real series and the demo, nothing passes both bars: their largest
 # steps were 0.18 at 5.4 standard errors (the weekday site's August) and 0.10 at 6.8 (the demo's
 # summer dip ending).
 LEVEL_SHIFT = "level_shift"
