@@ -95,7 +95,7 @@ def test_run_records_the_choice_and_its_evidence(result, demo_config):
     assert set(info["adstock"]) == {"direct_mail", "email", "sms", "tv", "social"}
     # topdown's intraday profile window, chosen by its own backtest, is recorded per queue
     from forecaster.demand.models.topdown import PROFILE_CHOICES
-    assert all(tuple(q["profile"].values()) in PROFILE_CHOICES for q in info["queues"].values())
+    assert all((q["profile"]["weeks"], q["profile"]["halflife_weeks"]) in PROFILE_CHOICES for q in info["queues"].values())
 
 
 def test_holidays_get_no_rows(history, calendar, demo_config):

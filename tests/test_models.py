@@ -194,8 +194,8 @@ def test_the_intraday_profile_window_is_chosen_by_its_own_backtest():
     afternoon = morning[::-1]
     moved = _weekdays(lambda d: afternoon if d > pd.Timestamp("2026-06-26") - pd.Timedelta(weeks=8) else morning)
     steady = _weekdays(lambda d: morning)
-    assert profile_choice(moved, set())["voice"][0] <= 4
-    assert profile_choice(steady, set())["voice"][0] == max(w for w, _ in PROFILE_CHOICES)
+    assert profile_choice(moved, set())["voice"].window[0] <= 4
+    assert profile_choice(steady, set())["voice"].window[0] == max(w for w, _ in PROFILE_CHOICES)
 
     two = pd.concat([_weekdays(lambda d: morning, weeks=1, end="2026-06-05", per_interval=1e6),
                      _weekdays(lambda d: afternoon, weeks=1, end="2026-06-26", per_interval=1e6)])
@@ -329,3 +329,33 @@ def test_the_daily_level_follows_a_lasting_step_and_finds_none_where_there_is_no
 
     shown = [line for line in queue_notes("voice", info["queues"]["voice"]) if line.startswith("Level shift for voice")]
     assert len(shown) == 1 and re.search(r"history to 2026-06-26\): -[23]\d\.\d % from 2026-06-01 on$", shown[0])
+
+
+def test_a_weekday_whose_shape_moved_takes_its_own_profile_window():
+    """Every day of the week open 08:00-18:00; only Saturday's calls moved to the afternoon three
+    weeks ago (as a Saturday's do where they start when the Sabbath ends). The queue keeps its long
+    window, Saturday takes a short one of its own, its profile is the afternoon's, and ``runs show``
+    says so."""
+    from forecaster.cli.forecasting import queue_notes
+    from forecaster.demand.models.topdown import PROFILE_CHOICES, chosen_weekday_profile, profile_choice
+
+    rng = np.random.default_rng(11)
+    morning = np.linspace(2, 1, 20) / np.linspace(2, 1, 20).sum()
+    afternoon = morning[::-1]
+    end = pd.Timestamp("2026-06-28")
+    rows = []
+    for d in pd.date_range(end=end, periods=24 * 7, freq="D"):
+        shape = afternoon if d.weekday() == 5 and d > end - pd.Timedelta(weeks=3) else morning
+        for i, ts in enumerate(pd.date_range(d + pd.Timedelta(hours=8), periods=20, freq="30min")):
+            rows.append((ts, rng.poisson(200 * 20 * shape[i])))
+    hist = pd.DataFrame(rows, columns=["ds", "y"]).assign(queue="voice")
+
+    choice = profile_choice(hist, set())["voice"]
+    assert choice.window[0] == 16 and set(choice.weekdays) == {5}
+    assert choice.of(5) in PROFILE_CHOICES and choice.of(5)[0] <= 4 and choice.of(0) == choice.window
+    profile = chosen_weekday_profile(hist, set()).unstack(level=2)
+    assert profile.loc[("voice", 5), 8 * 60] == pytest.approx(afternoon[0], rel=0.1)
+    assert profile.loc[("voice", 0), 8 * 60] == pytest.approx(morning[0], rel=0.05)
+    record = {"weeks": 16, "halflife_weeks": None, "own_weekdays": {"Sat": {"weeks": choice.of(5)[0], "halflife_weeks": None}}}
+    note = queue_notes("voice", {"profile": record})[0]
+    assert note.startswith("Intraday profile for voice") and f"; Sat its own, the last {choice.of(5)[0]} ordinary weeks" in note

@@ -266,9 +266,13 @@ def queue_notes(q: str, v: dict) -> list[str]:
         members = f" (median of {', '.join(v['combination'])})" if v.get("combination") else ""
         lines.append(f"Chosen for {q}{members}: {v['reason']}")
     if v.get("profile"):
-        w, hl = v["profile"]["weeks"], v["profile"]["halflife_weeks"]
-        lines.append(f"Intraday profile for {q} (topdown, chosen by its backtest): the last {w} ordinary weeks"
-                     + (f", a day's weight halving every {hl:g} weeks" if hl else ", weighted equally"))
+        def window(p: dict) -> str:
+            w, hl = p["weeks"], p["halflife_weeks"]
+            return f"the last {w} ordinary weeks" + (f", a day's weight halving every {hl:g} weeks" if hl else
+                                                      ", weighted equally")
+        own = v["profile"].get("own_weekdays") or {}
+        lines.append(f"Intraday profile for {q} (topdown, chosen by its backtest): {window(v['profile'])}"
+                     + "".join(f"; {day} its own, {window(p)}" for day, p in own.items()))
     if v.get("month_cycle"):
         m = v["month_cycle"]
         cycle = (f"{m['peak_pct']:+.0f} % around day {m['peak_day']}, {m['low_pct']:+.0f} % around day "

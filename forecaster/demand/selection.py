@@ -167,9 +167,13 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     # the response shapes the forecast used: normally those its backtest scored (learned by the impact
     # model before the earliest origin, four weeks back), as learning them again cost 10 s per 12 queues
     info["adstock"] = learned_shapes(ctx, pd.Timestamp(as_of))
-    for queue, (_, (weeks, halflife)) in ctx.profile_choices.items():     # topdown's intraday profile window
+    for queue, (_, choice) in ctx.profile_choices.items():     # topdown's intraday profile window
         if queue in info["queues"]:
+            (weeks, halflife), own = choice
             info["queues"][queue]["profile"] = {"weeks": weeks, "halflife_weeks": halflife}
+            if own:
+                info["queues"][queue]["profile"]["own_weekdays"] = {
+                    dt.date(2001, 1, 1 + wd).strftime("%a"): {"weeks": w, "halflife_weeks": hl} for wd, (w, hl) in own.items()}
     for queue, (end, cycle) in ctx.month_cycles.items():                 # topdown's day-of-month cycle
         if queue in info["queues"]:
             info["queues"][queue]["month_cycle"] = {**cycle, "history_to": str(end.date())}
