@@ -201,8 +201,8 @@ def at_clock_changes(frame: pd.DataFrame, config: Config, info: dict) -> pd.Data
     frame = frame.copy()
     for col in BAND_COLUMNS:
         frame[col] = frame[col] * occ
-    for times, what in ((frame.loc[occ == 2, "interval_start"], "hold both occurrences of the repeated hour "
-                         "(clocks go back): twice an ordinary slot's contacts"),
+    for times, what in ((frame.loc[occ == 2, "interval_start"], ("hold both occurrences of the repeated hour "
+                                                                 "(clocks go back): twice an ordinary slot's contacts")),
                         (frame.loc[occ == 0, "interval_start"], "do not exist (clocks jump forward): 0 contacts")):
         if len(times):
             days = sorted({f"{t:%Y-%m-%d}" for t in times})
