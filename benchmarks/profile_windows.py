@@ -15,6 +15,7 @@ every weekday by its own best (``gain`` 0).
 from __future__ import annotations
 
 import argparse
+import calendar
 import warnings
 
 import numpy as np
@@ -24,7 +25,7 @@ from benchmarks.real_accuracy import SHARED, load_series
 from forecaster.core.grid import minute_of_day
 from forecaster.demand.models.topdown import OWN_WINDOW_GAIN, PROFILE_CHOICES, profile_choice, weekday_profile
 
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAYS = tuple(calendar.day_abbr)              # Monday first
 
 
 def split_errors(hist: pd.DataFrame, origin: pd.Timestamp, profile: pd.Series) -> np.ndarray:

@@ -338,6 +338,7 @@ def test_a_weekday_whose_shape_moved_takes_its_own_profile_window():
     says so."""
     from forecaster.cli.forecasting import queue_notes
     from forecaster.demand.models.topdown import PROFILE_CHOICES, chosen_weekday_profile, profile_choice
+    from forecaster.demand.selection import profile_record
 
     rng = np.random.default_rng(11)
     morning = np.linspace(2, 1, 20) / np.linspace(2, 1, 20).sum()
@@ -356,6 +357,7 @@ def test_a_weekday_whose_shape_moved_takes_its_own_profile_window():
     profile = chosen_weekday_profile(hist, set()).unstack(level=2)
     assert profile.loc[("voice", 5), 8 * 60] == pytest.approx(afternoon[0], rel=0.1)
     assert profile.loc[("voice", 0), 8 * 60] == pytest.approx(morning[0], rel=0.05)
-    record = {"weeks": 16, "halflife_weeks": None, "own_weekdays": {"Sat": {"weeks": choice.of(5)[0], "halflife_weeks": None}}}
+    record = profile_record(choice)                                  # as run_forecast records it
+    assert record["own_weekdays"] == {"Sat": {"weeks": choice.of(5)[0], "halflife_weeks": choice.of(5)[1]}}
     note = queue_notes("voice", {"profile": record})[0]
     assert note.startswith("Intraday profile for voice") and f"; Sat its own, the last {choice.of(5)[0]} ordinary weeks" in note

@@ -30,6 +30,7 @@ the run records which, and why.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -56,6 +57,7 @@ from forecaster.demand.intervals import (
 )
 from forecaster.demand.models import REGISTRY, point_forecast, race
 from forecaster.demand.models.combination import MedianCombination, special_rows
+from forecaster.demand.models.topdown import ProfileChoice
 from forecaster.demand.outliers import without_outages
 
 MODELS = race()          # snaive_week, mean4, topdown, topdown_pooled, mstl
@@ -167,13 +169,9 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     # the response shapes the forecast used: normally those its backtest scored (learned by the impact
     # model before the earliest origin, four weeks back), as learning them again cost 10 s per 12 queues
     info["adstock"] = learned_shapes(ctx, pd.Timestamp(as_of))
-    for queue, (_, choice) in ctx.profile_choices.items():     # topdown's intraday profile window
+    for queue, (_, choice) in ctx.profile_choices.items():               # topdown's intraday profile window
         if queue in info["queues"]:
-            (weeks, halflife), own = choice
-            info["queues"][queue]["profile"] = {"weeks": weeks, "halflife_weeks": halflife}
-            if own:
-                info["queues"][queue]["profile"]["own_weekdays"] = {
-                    dt.date(2001, 1, 1 + wd).strftime("%a"): {"weeks": w, "halflife_weeks": hl} for wd, (w, hl) in own.items()}
+            info["queues"][queue]["profile"] = profile_record(choice)
     for queue, (end, cycle) in ctx.month_cycles.items():                 # topdown's day-of-month cycle
         if queue in info["queues"]:
             info["queues"][queue]["month_cycle"] = {**cycle, "history_to": str(end.date())}
@@ -187,6 +185,16 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["queue", "interval_start", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "aht_s", "model"])
     return ForecastResult(at_clock_changes(frame, config, info), info)
+
+
+def profile_record(choice: ProfileChoice) -> dict:
+    """A queue's intraday profile choice as its run records it (``runs show`` prints it): the
+    window, and the weekdays that take their own (by name) where any do."""
+    (weeks, halflife), own = choice
+    out: dict = {"weeks": weeks, "halflife_weeks": halflife}
+    if own:
+        out["own_weekdays"] = {calendar.day_abbr[wd]: {"weeks": w, "halflife_weeks": hl} for wd, (w, hl) in own.items()}
+    return out
 
 
 def at_clock_changes(frame: pd.DataFrame, config: Config, info: dict) -> pd.DataFrame:

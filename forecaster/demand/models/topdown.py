@@ -84,11 +84,12 @@ def profile_choice(hist: pd.DataFrame, special_days: set[dt.date],
     a shape that has moved, a long one is steadier; which wins is the queue's own history's say.
 
     A weekday whose own best choice splits its own test days ``gain`` better than the queue's
-    takes it (0: every weekday its own best; 1: none): a shape can move at its own pace on one day (a real bank's Saturday calls
-    start when the Sabbath ends, earlier every week into the winter: its Saturdays' interval WAPE
-    given the day's total was 0.49 with the queue's 16 weeks and 0.41 with their own 4). Only a
-    clear gain counts, as six test days per weekday are a noisy vote (every weekday by its own
-    best: Monday 0.196 -> 0.201 on that bank; ``python -m benchmarks.profile_windows``)."""
+    takes it (0: every weekday its own best; 1: none). A shape can move at its own pace on one
+    day: a real bank's Saturday calls start when the Sabbath ends, earlier every week into the
+    winter, and its Saturdays' interval WAPE given the day's total was 0.49 with the queue's 16
+    weeks and 0.41 with their own 4. Only a clear gain counts, as six test days per weekday are a
+    noisy vote (every weekday by its own best: Monday 0.196 -> 0.201 on that bank;
+    ``python -m benchmarks.profile_windows``)."""
     end = hist["ds"].max().normalize()
     longest = max(w for w, _ in PROFILE_CHOICES)
     h = hist[(hist["ds"] > end - pd.Timedelta(weeks=longest + PROFILE_TEST_WEEKS))
