@@ -76,6 +76,9 @@ class ProfileChoice(NamedTuple):
         return self.weekdays.get(weekday, self.window)
 
 
+DEFAULT_PROFILE = ProfileChoice((PROFILE_WEEKS, None), {})   # where no choice can be made (or none was)
+
+
 def profile_choice(hist: pd.DataFrame, special_days: set[dt.date],
                    gain: float = OWN_WINDOW_GAIN) -> dict[str, ProfileChoice]:
     """Per queue, the profile window and weighting (:data:`PROFILE_CHOICES`) whose profile split
@@ -124,7 +127,7 @@ def profile_choice(hist: pd.DataFrame, special_days: set[dt.date],
                     errors[wd, i] += np.abs(y[rows] - total[rows, None] * profile).sum()
         overall = errors.sum(axis=0)
         if not np.isfinite(overall).any():
-            out[queue] = ProfileChoice((PROFILE_WEEKS, None), {})
+            out[queue] = DEFAULT_PROFILE
             continue
         best = int(np.argmin(overall))
         own = {wd: PROFILE_CHOICES[int(np.argmin(e))] for wd, e in enumerate(errors)
@@ -150,7 +153,7 @@ def chosen_weekday_profile(hist: pd.DataFrame, special_days: set[dt.date], chose
         chosen.update({q: (end, c) for q, c in profile_choice(hist[hist["queue"].isin(stale)], special_days).items()})
     by_choice: dict[tuple, dict[str, list[int]]] = {}    # the queues and weekdays of one choice in one call
     for q in queues:
-        choice = chosen[q][1] if q in chosen else ProfileChoice((PROFILE_WEEKS, None), {})
+        choice = chosen[q][1] if q in chosen else DEFAULT_PROFILE
         for wd in range(7):
             by_choice.setdefault(choice.of(wd), {}).setdefault(q, []).append(wd)
     parts = []
