@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from forecaster.cli.app import cli
 from forecaster.core.config import load_config
 from forecaster.core.engine import trim_memory
+from forecaster.core.errors import UserError
 from forecaster.core.grid import future_grid, parse_horizon
 from forecaster.demand.context import make_context
 from forecaster.demand.intervals import daily_forecast
@@ -362,6 +363,61 @@ def test_new_opening_hours_are_flagged_not_silently_forecast_at_zero(tmp_path):
     warning = [w for w in r.info["warnings"] if w.startswith("queue voice: ") and "open interval" in w]
     assert len(warning) == 1 and "20 open interval(s) (first Mon 2026-03-02 18:00) have no actuals" in warning[0]
     assert "new opening hours?" in warning[0]
+
+
+def test_tomorrow_after_a_closed_weekend_is_chosen_by_a_backtest_with_bands(tmp_path):
+    """A Monday-to-Friday site asks on Sunday for one day ahead (``forecast --horizon 1d``). A
+    backtest as long as the horizon tested only the day before it, a closed Sunday, at every origin:
+    no model had a score, the run fell back to last week's Monday and its bands were empty. The
+    backtest spans whole weeks, so the choice rests on scores and the bands are there."""
+    config_path = tmp_path / "office.yaml"
+    config_path.write_text(textwrap.dedent("""\
+        site: Office
+        timezone: UTC
+        interval_min: 30
+        opening_hours: {mon: "08:00-18:00", tue: "08:00-18:00", wed: "08:00-18:00", thu: "08:00-18:00",
+                        fri: "08:00-18:00", sat: closed, sun: closed}
+        holidays: {country: NL}
+        queues: [{name: voice, channel: voice, sl_pct: 80, answer_s: 20, aht_s: 300}]
+        """))
+    config = load_config(config_path)
+    rng = np.random.default_rng(3)
+    days = [d for d in pd.date_range("2026-01-05", "2026-04-03") if d.weekday() < 5]
+    ds = pd.DatetimeIndex([d + pd.Timedelta(minutes=30 * k) for d in days for k in range(16, 36)])
+    shape = np.tile(np.sin(np.linspace(0.3, 2.8, 20)), len(days))
+    level = np.repeat([40.0 if d.weekday() == 0 else 25.0 for d in days], 20)
+    hist = pd.DataFrame({"queue": "voice", "ds": ds, "y": rng.poisson(level * shape).astype(float)})
+    empty = pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
+    r = run_forecast(hist, empty, config, dt.date(2026, 3, 29), 1)          # a Sunday: tomorrow is Monday
+    info = r.info["queues"]["voice"]
+    assert "no backtest score" not in info["reason"] and info["wape"]
+    assert not any("prediction intervals are empty" in w for w in r.info["warnings"])
+    assert len(r.frame) == 20 and (r.frame["interval_start"].dt.weekday == 0).all()
+    assert r.frame[["lo_80", "hi_80", "lo_95", "hi_95"]].notna().all().all()
+    assert (r.frame["hi_80"] > r.frame["lo_80"]).all()
+    assert r.info["backtest"] == {"origins": ["2026-03-23", "2026-03-16", "2026-03-09"], "days": 7}   # whole weeks
+    # the Sunday before Easter Monday: tomorrow is closed, and the run says so in one line
+    with pytest.raises(UserError, match=r"nothing to forecast: every queue is closed on every day from 2026-04-06 to "
+                                        r"2026-04-06 \(opening hours, holidays\)"):
+        run_forecast(hist, empty, config, dt.date(2026, 4, 5), 1)
+
+
+def test_a_queue_closed_all_horizon_is_named_while_the_others_are_forecast(tmp_path, config_path):
+    """Friday evening, one day ahead: Saturday's voice queue is closed, the e-mail queue is not.
+    The run forecasts the e-mail queue and says in one line that voice has nothing to forecast (it
+    stopped with a KeyError)."""
+    config = load_config(config_path)
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2026-01-05", "2026-03-27")
+    voice = [d + pd.Timedelta(minutes=30 * k) for d in days if d.weekday() < 5 for k in range(16, 36)]
+    email = [d + pd.Timedelta(minutes=30 * k) for d in days for k in range(48)]
+    hist = pd.concat([pd.DataFrame({"queue": "voice", "ds": pd.DatetimeIndex(voice), "y": rng.poisson(20, len(voice))}),
+                      pd.DataFrame({"queue": "email", "ds": pd.DatetimeIndex(email), "y": rng.poisson(4, len(email))})],
+                     ignore_index=True).astype({"y": float})
+    empty = pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
+    r = run_forecast(hist, empty, config, dt.date(2026, 3, 27), 1)
+    assert set(r.frame["queue"]) == {"email"} and len(r.frame) == 48
+    assert "queue voice: closed on every day from 2026-03-28 to 2026-03-28; nothing to forecast" in r.info["warnings"]
 
 
 def test_a_holiday_on_a_quiet_day_and_an_eve_are_forecast_in_proportion(tmp_path):

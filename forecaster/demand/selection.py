@@ -117,11 +117,19 @@ class ForecastResult:
     info: dict                                  # per queue: model, scores, widths; shapes; fallbacks; warnings
 
 
+MIN_BACKTEST_DAYS = 7
+
+
 def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of: dt.date, days: int,
                  backtest_days: int = 14, origins: int = 3, engine: str = "local",
                  previous: dict[str, str] | None = None, mend_outages: bool = True,
                  record: pd.DataFrame | None = None) -> ForecastResult:
     """Choose a model per queue by rolling-origin WAPE, then forecast ``days`` days after ``as_of``.
+    The backtest forecasts ``backtest_days`` at ``origins`` weekly origins, the last window ending
+    on ``as_of``: fewer days for a shorter horizon, but never fewer than :data:`MIN_BACKTEST_DAYS`.
+    A window as short as one day ahead tested only the day before: from a Saturday of a
+    Sunday-to-Thursday site, the closed Saturdays (no model had a score; the forecast fell back to
+    last week's with no bands), and on any site three days of evidence (a choice by chance).
 
     ``hist`` is ``queue, ds, y`` and optionally ``aht_s`` (actuals up to the end of ``as_of``); ``campaigns`` the
     current, not withdrawn campaigns (``channel, start_ts, end_ts, queues, reach``); ``previous``
@@ -135,7 +143,7 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     ctx = make_context(config, campaigns, hist["ds"].min().date(), first_day + dt.timedelta(days=days + 7))
     ctx.engine = engine
     hist, outages = without_outages(hist, ctx.holidays) if mend_outages else (hist, {})   # for every model
-    bt_days = min(backtest_days, days)
+    bt_days = min(backtest_days, max(days, MIN_BACKTEST_DAYS))
     starts = [pd.Timestamp(first_day) - pd.Timedelta(days=bt_days + 7 * i) for i in range(origins)]
     info: dict = {"queues": {}, "fallbacks": [], "warnings": [], "backtest": {"origins": [str(o.date()) for o in starts],
                                                                              "days": bt_days}}
@@ -152,8 +160,16 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
         if queue not in hists:
             info["warnings"].append(f"queue {queue}: no history up to {as_of}; no forecast")
             continue
+        if queue not in grids:
+            info["warnings"].append(f"queue {queue}: closed on every day from {first_day} to "
+                                    f"{first_day + dt.timedelta(days=days - 1)}; nothing to forecast")
+            continue
         plans[queue] = _plan(queue, hists[queue], scored.get(queue, pd.DataFrame()), info,
                              (previous or {}).get(queue), ctx.holidays)
+    if not plans and hists and set(hists) & set(config.queue_names):
+        raise UserError(f"nothing to forecast: every queue is closed on every day from {first_day} to "
+                        f"{first_day + dt.timedelta(days=days - 1)} (opening hours, holidays); ask for a longer "
+                        "--horizon or a later --as-of")
     if not plans:
         raise UserError(f"none of the config's queues ({', '.join(config.queue_names)}) has actuals up to {as_of} "
                         f"(the actuals hold {', '.join(sorted(hists)) or 'none'}); check the queue names in the "
