@@ -397,8 +397,8 @@ def test_tomorrow_after_a_closed_weekend_is_chosen_by_a_backtest_with_bands(tmp_
     assert (r.frame["hi_80"] > r.frame["lo_80"]).all()
     assert r.info["backtest"] == {"origins": ["2026-03-23", "2026-03-16", "2026-03-09"], "days": 7}   # whole weeks
     # the Sunday before Easter Monday: tomorrow is closed, and the run says so in one line
-    with pytest.raises(UserError, match=r"nothing to forecast: every queue is closed on every day from 2026-04-06 to "
-                                        r"2026-04-06 \(opening hours, holidays\)"):
+    with pytest.raises(UserError, match=r"nothing to forecast: every queue is closed on 2026-04-06 \(opening hours, "
+                                        r"holidays\); ask for a longer --horizon"):
         run_forecast(hist, empty, config, dt.date(2026, 4, 5), 1)
 
 
@@ -417,7 +417,9 @@ def test_a_queue_closed_all_horizon_is_named_while_the_others_are_forecast(tmp_p
     empty = pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
     r = run_forecast(hist, empty, config, dt.date(2026, 3, 27), 1)
     assert set(r.frame["queue"]) == {"email"} and len(r.frame) == 48
-    assert "queue voice: closed on every day from 2026-03-28 to 2026-03-28; nothing to forecast" in r.info["warnings"]
+    assert "queue voice: closed on 2026-03-28; nothing to forecast" in r.info["warnings"]
+    r = run_forecast(hist, empty, config, dt.date(2026, 3, 27), 2)             # and Sunday: two days, both closed
+    assert "queue voice: closed on every day from 2026-03-28 to 2026-03-29; nothing to forecast" in r.info["warnings"]
 
 
 def test_a_holiday_on_a_quiet_day_and_an_eve_are_forecast_in_proportion(tmp_path):

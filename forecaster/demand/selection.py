@@ -156,20 +156,20 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
     hists, grids = by_queue(hist), by_queue(grid)
     scored = by_queue(results) if len(results) else {}
     plans = {}
+    last_day = first_day + dt.timedelta(days=days - 1)
+    span = f"on {first_day}" if days == 1 else f"on every day from {first_day} to {last_day}"
     for queue in config.queue_names:
         if queue not in hists:
             info["warnings"].append(f"queue {queue}: no history up to {as_of}; no forecast")
             continue
         if queue not in grids:
-            info["warnings"].append(f"queue {queue}: closed on every day from {first_day} to "
-                                    f"{first_day + dt.timedelta(days=days - 1)}; nothing to forecast")
+            info["warnings"].append(f"queue {queue}: closed {span}; nothing to forecast")
             continue
         plans[queue] = _plan(queue, hists[queue], scored.get(queue, pd.DataFrame()), info,
                              (previous or {}).get(queue), ctx.holidays)
     if not plans and hists and set(hists) & set(config.queue_names):
-        raise UserError(f"nothing to forecast: every queue is closed on every day from {first_day} to "
-                        f"{first_day + dt.timedelta(days=days - 1)} (opening hours, holidays); ask for a longer "
-                        "--horizon or a later --as-of")
+        raise UserError(f"nothing to forecast: every queue is closed {span} (opening hours, holidays); ask for a "
+                        "longer --horizon or a later --as-of")
     if not plans:
         raise UserError(f"none of the config's queues ({', '.join(config.queue_names)}) has actuals up to {as_of} "
                         f"(the actuals hold {', '.join(sorted(hists)) or 'none'}); check the queue names in the "
