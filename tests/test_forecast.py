@@ -19,6 +19,7 @@ from forecaster.core.engine import trim_memory
 from forecaster.core.errors import UserError
 from forecaster.core.grid import future_grid, parse_horizon
 from forecaster.demand.context import make_context
+from forecaster.demand.evaluation import evaluate
 from forecaster.demand.intervals import daily_forecast
 from forecaster.demand.selection import CLEAR_GAIN, MODELS, predict, run_forecast
 from forecaster.store.database import Store
@@ -365,11 +366,9 @@ def test_new_opening_hours_are_flagged_not_silently_forecast_at_zero(tmp_path):
     assert "new opening hours?" in warning[0]
 
 
-def test_tomorrow_after_a_closed_weekend_is_chosen_by_a_backtest_with_bands(tmp_path):
-    """A Monday-to-Friday site asks on Sunday for one day ahead (``forecast --horizon 1d``). A
-    backtest as long as the horizon tested only the day before it, a closed Sunday, at every origin:
-    no model had a score, the run fell back to last week's Monday and its bands were empty. The
-    backtest spans whole weeks, so the choice rests on scores and the bands are there."""
+def _office(tmp_path):
+    """A Monday-to-Friday site, 08:00-18:00, with January to March 2026 of one voice queue's calls
+    (Mondays busier, an intraday hump) and an empty campaign calendar."""
     config_path = tmp_path / "office.yaml"
     config_path.write_text(textwrap.dedent("""\
         site: Office
@@ -380,7 +379,6 @@ def test_tomorrow_after_a_closed_weekend_is_chosen_by_a_backtest_with_bands(tmp_
         holidays: {country: NL}
         queues: [{name: voice, channel: voice, sl_pct: 80, answer_s: 20, aht_s: 300}]
         """))
-    config = load_config(config_path)
     rng = np.random.default_rng(3)
     days = [d for d in pd.date_range("2026-01-05", "2026-04-03") if d.weekday() < 5]
     ds = pd.DatetimeIndex([d + pd.Timedelta(minutes=30 * k) for d in days for k in range(16, 36)])
@@ -388,6 +386,15 @@ def test_tomorrow_after_a_closed_weekend_is_chosen_by_a_backtest_with_bands(tmp_
     level = np.repeat([40.0 if d.weekday() == 0 else 25.0 for d in days], 20)
     hist = pd.DataFrame({"queue": "voice", "ds": ds, "y": rng.poisson(level * shape).astype(float)})
     empty = pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
+    return load_config(config_path), hist, empty
+
+
+def test_tomorrow_after_a_closed_weekend_is_chosen_by_a_backtest_with_bands(tmp_path):
+    """A Monday-to-Friday site asks on Sunday for one day ahead (``forecast --horizon 1d``). A
+    backtest as long as the horizon tested only the day before it, a closed Sunday, at every origin:
+    no model had a score, the run fell back to last week's Monday and its bands were empty. The
+    backtest spans whole weeks, so the choice rests on scores and the bands are there."""
+    config, hist, empty = _office(tmp_path)
     r = run_forecast(hist, empty, config, dt.date(2026, 3, 29), 1)          # a Sunday: tomorrow is Monday
     info = r.info["queues"]["voice"]
     assert "no backtest score" not in info["reason"] and info["wape"]
@@ -400,6 +407,17 @@ def test_tomorrow_after_a_closed_weekend_is_chosen_by_a_backtest_with_bands(tmp_
     with pytest.raises(UserError, match=r"nothing to forecast: every queue is closed on 2026-04-06 \(opening hours, "
                                         r"holidays\); ask for a longer --horizon"):
         run_forecast(hist, empty, config, dt.date(2026, 4, 5), 1)
+
+
+def test_a_backtest_of_closed_days_only_says_so_in_one_line(tmp_path):
+    """``forecaster backtest --horizon 1d --as-of`` a Sunday on a Monday-to-Friday site: every
+    window is a closed Sunday. One clear error (it stopped with a KeyError from pandas)."""
+    config, hist, empty = _office(tmp_path)
+    with pytest.raises(UserError, match=r"backtest: its 4 window\(s\) of 1 day\(s\), the last from 2026-03-29 to "
+                                        r"2026-03-29, hold no actuals of any queue \(closed days"):
+        evaluate(hist, empty, config, dt.date(2026, 3, 29), windows=4, days=1)
+    metrics, _ = evaluate(hist, empty, config, dt.date(2026, 3, 27), windows=4, days=1)      # Fridays
+    assert set(metrics["model"]) >= {"mean4", "median"} and metrics["wape"].notna().all()
 
 
 def test_a_queue_closed_all_horizon_is_named_while_the_others_are_forecast(tmp_path, config_path):

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.core.config import Config
+from forecaster.core.errors import UserError
 from forecaster.demand.context import make_context, switch_on_campaigns
 from forecaster.demand.intervals import conformal_widths, with_intervals
 from forecaster.demand.selection import MODELS, backtest
@@ -96,6 +97,10 @@ def evaluate(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of:
     early = hist[hist["ds"] < min(origins)]
     switch_on_campaigns(ctx, min(origins))
     results, _ = backtest(hist, ctx, origins, days, models)
+    if not len(results):
+        raise UserError(f"backtest: its {windows} window(s) of {days} day(s), the last from {origins[0].date()} to "
+                        f"{as_of}, hold no actuals of any queue (closed days, or no history before them); choose "
+                        "an --as-of on an open day or a longer --horizon")
     results = pd.concat([_coverage(g) for _, g in results.groupby(["queue", "model"])], ignore_index=True)
     affected = campaign_days(campaigns)
     day = results["ds"].dt.normalize()
