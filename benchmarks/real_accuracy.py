@@ -3,7 +3,7 @@
     python -m benchmarks.real_accuracy [--origins 16] [--horizon 42] [--notice-days 14] [--demo] [--out FILE.csv]
                                        [--outage DAYS SHARE] [--keep-outages] [--weekdays]
                                        [--interval-min 15|60] [--since YYYY-MM-DD] [--thin SHARE]
-                                       [--level-shift YYYY-MM-DD FACTOR]
+                                       [--level-shift YYYY-MM-DD FACTOR] [--next-day]
 
 For every real series in ``../shared/data`` (the Anonymous Bank's 1999 arrivals, and the same
 arrivals with 52 campaign responses and their calendar), at ``--origins`` weekly origins: the
@@ -24,6 +24,11 @@ Robustness (sites unlike these: other interval lengths, histories, volumes): ``-
 ``60`` forecasts the real series at another interval length, ``--since 1999-07-01`` from a short history, ``--thin 0.1``
 a queue with a tenth of the calls (binomial thinning, series without campaigns only), ``--level-shift
 1999-09-15 0.7`` a queue whose volume fell by 30 % for good on that day (the same thinning from it on).
+
+``--next-day``: the forecast a nightly run makes for tomorrow, from every open day of the last
+``--origins`` weeks instead of once a week (the weekly origins' first day is always the same
+weekday): per weekday of the day forecast and over all, interval and daily WAPE pooled over the
+days against the baselines', and the ratio per week of next-day forecasts (mean and worst week).
 
 Reported per series and horizon (the first 1, 7, 14 and 42 days ahead):
 - interval and daily WAPE of the chosen forecast and of the two baselines (``mean4``: the mean of
@@ -292,14 +297,44 @@ def summary(sc: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def next_day_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Forecasts made every day for the next (``run(..., every_day=True)``, horizon 1): per weekday
+    of the day forecast and over all of them, interval and daily WAPE of the forecast and the
+    baselines pooled over the days (sum of absolute errors over sum of actuals), the ratio to the
+    better baseline (the lower pooled WAPE over all days), and that ratio per week of next-day
+    forecasts (each week's days pooled): its mean and worst week, as a nightly run's tomorrow is
+    used every day, not once a week."""
+    cols = ["forecast", *BASELINES]
+    f = frame[frame["lead_day"] == 1]
+    daily = f.groupby([f["queue"], f["origin"]])[["y", *cols]].sum().reset_index()
+    first = f["origin"].min()
+    rows = []
+    for level, g in (("interval", f), ("daily", daily)):
+        g = g.assign(weekday=g["origin"].dt.day_name().str[:3], week=(g["origin"] - first).dt.days // 7)
+        better = min(BASELINES, key=lambda b: wape(g["y"], g[b]))
+        weekly = pd.Series({w: wape(x["y"], x["forecast"]) / wape(x["y"], x[better]) for w, x in g.groupby("week")})
+        for day, x in [*g.groupby("weekday", sort=False), ("all", g)]:
+            rows.append({"level": level, "weekday": day, "days": int(x["origin"].nunique()),
+                         **{c: wape(x["y"], x[c]) for c in cols}, "better_baseline": better,
+                         "ratio": wape(x["y"], x["forecast"]) / wape(x["y"], x[better]),
+                         "weeks_mean": float(weekly.mean()) if day == "all" else np.nan,
+                         "weeks_worst": float(weekly.max()) if day == "all" else np.nan})
+    return pd.DataFrame(rows)
+
+
 def run(s: Series, origins: int, horizon: int, notice_days: int, outage: tuple[int, float] | None = None,
-        mend_outages: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+        mend_outages: bool = True, every_day: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """``origins`` weekly origins, the last ``horizon`` days before the history ends; ``every_day``:
+    every open day of those ``origins`` weeks is an origin instead (:func:`next_day_summary`)."""
     end = s.hist["ds"].max().normalize() + pd.Timedelta(days=1)
     last = end - pd.Timedelta(days=horizon)
     open_days = set(s.hist["ds"].dt.normalize())
     while last not in open_days and last > end - pd.Timedelta(days=horizon + 7):
         last -= pd.Timedelta(days=1)        # a site closed some days: every origin's first day is open
-    starts = [last - pd.Timedelta(days=7 * i) for i in range(origins)][::-1]
+    if every_day:
+        starts = [d for d in pd.date_range(last - pd.Timedelta(days=7 * origins - 1), last) if d in open_days]
+    else:
+        starts = [last - pd.Timedelta(days=7 * i) for i in range(origins)][::-1]
     frames, days, seconds, chosen, previous = [], [], [], {}, None
     for origin in starts:
         record = pd.concat(days, ignore_index=True) if days else None
@@ -327,6 +362,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--weekdays", action="store_true",
                     help="also the bank's arrivals as a site open Sunday to Thursday 07:00-24:00 (weekday_series)")
     ap.add_argument("--out", help="write every per-origin score row here (CSV)")
+    ap.add_argument("--next-day", action="store_true",
+                    help="forecast every open day of the --origins weeks for the next day only, as a nightly run "
+                         "is used for tomorrow: pooled WAPE per weekday and per week (next_day_summary)")
     ap.add_argument("--outage", nargs=2, type=float, metavar=("DAYS_BEFORE", "SHARE"),
                     help="robustness: at every origin, the day DAYS_BEFORE the origin keeps only SHARE of its "
                          "contacts in the history the forecasts are made from (e.g. 3 0.1: an outage three days back)")
@@ -359,6 +397,15 @@ def main(argv: list[str] | None = None) -> None:
     pd.set_option("display.width", 200)
     for s in series:
         outage = (int(args.outage[0]), args.outage[1]) if args.outage else None
+        if args.next_day:
+            frame, _, meta = run(s, args.origins, 1, args.notice_days, outage, not args.keep_outages, every_day=True)
+            print(f"\n== {s.name}: next day from every open day, {frame['origin'].min():%Y-%m-%d} to "
+                  f"{frame['origin'].max():%Y-%m-%d} ({frame['origin'].nunique()} forecasts), "
+                  f"{meta['seconds_per_origin']:.1f} s each")
+            nd = next_day_summary(frame)
+            print(nd.round(4).to_string(index=False))
+            all_scores.append(nd.assign(series=s.name))
+            continue
         frame, sc, meta = run(s, args.origins, args.horizon, args.notice_days, outage, not args.keep_outages)
         print(f"\n== {s.name}: {args.origins} weekly origins {frame['origin'].min():%Y-%m-%d} to "
               f"{frame['origin'].max():%Y-%m-%d}, horizon {args.horizon} days, "

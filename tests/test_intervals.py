@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from forecaster.demand.intervals import (
     CALIBRATED_WEEKS,
@@ -259,3 +260,29 @@ def test_earlier_forecasts_errors_join_the_daily_calibration():
     for side in ("lower", "upper"):
         assert calm[side][0.8] < 1 and stormy[side][0.8] > 0.09 * 1000 / np.sqrt(1001)
     assert forecast_record(None, "q", first) is None and daily_widths(residuals, None) == calm
+
+
+def test_the_accuracy_reports_next_day_scores_pool_days_per_weekday_and_per_week():
+    """``benchmarks.real_accuracy.next_day_summary``: next-day forecasts made every day, scored
+    with their absolute errors pooled per weekday of the day forecast and per week. Two weeks of
+    Monday-Tuesday forecasts: the forecast is 10 off on every Monday and right on Tuesdays, mean4
+    20 off on every day; the first week's Monday holds two intervals."""
+    from benchmarks.real_accuracy import next_day_summary
+
+    rows = []
+    for week in range(2):
+        for day, err in ((0, 10.0), (1, 0.0)):
+            origin = pd.Timestamp("2026-01-05") + pd.Timedelta(days=7 * week + day)
+            for k in range(2 if (week, day) == (0, 0) else 1):
+                rows.append({"queue": "q", "origin": origin, "ds": origin + pd.Timedelta(hours=9 + k), "lead_day": 1,
+                             "y": 100.0, "forecast": 100.0 + err, "mean4": 80.0, "snaive_week": 150.0})
+    rows.append({**rows[-1], "ds": rows[-1]["ds"] + pd.Timedelta(days=1), "lead_day": 2, "forecast": 0.0})   # not next day
+    got = next_day_summary(pd.DataFrame(rows)).set_index(["level", "weekday"])
+    mon, allday = got.loc[("interval", "Mon")], got.loc[("interval", "all")]
+    assert mon["days"] == 2 and mon["forecast"] == pytest.approx(0.1) and mon["mean4"] == pytest.approx(0.2)
+    assert got.loc[("interval", "Tue"), "forecast"] == 0.0 and allday["better_baseline"] == "mean4"
+    assert allday["forecast"] == pytest.approx(30 / 500) and allday["ratio"] == pytest.approx(0.3)
+    # week one: 20 off over 300 calls against mean4's 60; week two: 10 over 200 against 40
+    assert allday["weeks_mean"] == pytest.approx((1 / 3 + 1 / 4) / 2) and allday["weeks_worst"] == pytest.approx(1 / 3)
+    daily = got.loc[("daily", "Mon")]
+    assert daily["forecast"] == pytest.approx(30 / 300) and daily["days"] == 2
