@@ -68,6 +68,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 HORIZONS = (1, 7, 14, 42)
 BASELINES = ("mean4", "snaive_week")
+BAND_SIDES = ["lo_80", "hi_80", "lo_95", "hi_95"]
 # The sources' clocks run through the year without daylight-saving jumps (48 intervals every day),
 # so the site is taken as UTC; Israeli public holidays, open around the clock.
 BANK_CONFIG = """\
@@ -212,7 +213,7 @@ def forecast_at(s: Series, origin: pd.Timestamp, horizon: int, notice_days: int,
     ctx = make_context(s.config, known_at(s.calendar, origin, notice_days), past["ds"].min().date(),
                        origin.date() + dt.timedelta(days=horizon + 7))
     frame = fc.frame.rename(columns={"interval_start": "ds"})
-    out = grid.merge(frame[["queue", "ds", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "model"]],
+    out = grid.merge(frame[["queue", "ds", "forecast", *BAND_SIDES, "model"]],
                      on=["queue", "ds"], how="left")
     for name in BASELINES:
         out[name] = point_forecast(name, past, grid, ctx)
@@ -297,16 +298,21 @@ def summary(sc: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def next_day_summary(frame: pd.DataFrame) -> pd.DataFrame:
+def next_day_summary(frame: pd.DataFrame, days: pd.DataFrame | None = None) -> pd.DataFrame:
     """Forecasts made every day for the next (``run(..., every_day=True)``, horizon 1): per weekday
     of the day forecast and over all of them, interval and daily WAPE of the forecast and the
     baselines pooled over the days (sum of absolute errors over sum of actuals), the ratio to the
     better baseline (the lower pooled WAPE over all days), and that ratio per week of next-day
     forecasts (each week's days pooled): its mean and worst week, as a nightly run's tomorrow is
-    used every day, not once a week."""
+    used every day, not once a week. ``in_80``, ``in_95``: the share of actuals inside the
+    forecast's bands (intervals), and inside the daily bands of ``days`` (the run's daily totals
+    with their bands, :func:`daily_totals_with_bands`)."""
     cols = ["forecast", *BASELINES]
     f = frame[frame["lead_day"] == 1]
     daily = f.groupby([f["queue"], f["origin"]])[["y", *cols]].sum().reset_index()
+    if days is not None:
+        bands = days.loc[days["lead_day"] == 1, ["queue", "ds", *BAND_SIDES]].rename(columns={"ds": "origin"})
+        daily = daily.merge(bands, on=["queue", "origin"], how="left")
     first = f["origin"].min()
     rows = []
     for level, g in (("interval", f), ("daily", daily)):
@@ -314,11 +320,13 @@ def next_day_summary(frame: pd.DataFrame) -> pd.DataFrame:
         better = min(BASELINES, key=lambda b: wape(g["y"], g[b]))
         weekly = pd.Series({w: wape(x["y"], x["forecast"]) / wape(x["y"], x[better]) for w, x in g.groupby("week")})
         for day, x in [*g.groupby("weekday", sort=False), ("all", g)]:
+            inside = {f"in_{b}": float(((x["y"] >= x[f"lo_{b}"]) & (x["y"] <= x[f"hi_{b}"])).mean())
+                      if f"lo_{b}" in x else np.nan for b in ("80", "95")}
             rows.append({"level": level, "weekday": day, "days": int(x["origin"].nunique()),
                          **{c: wape(x["y"], x[c]) for c in cols}, "better_baseline": better,
                          "ratio": wape(x["y"], x["forecast"]) / wape(x["y"], x[better]),
                          "weeks_mean": float(weekly.mean()) if day == "all" else np.nan,
-                         "weeks_worst": float(weekly.max()) if day == "all" else np.nan})
+                         "weeks_worst": float(weekly.max()) if day == "all" else np.nan, **inside})
     return pd.DataFrame(rows)
 
 
@@ -402,7 +410,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"\n== {s.name}: next day from every open day, {frame['origin'].min():%Y-%m-%d} to "
                   f"{frame['origin'].max():%Y-%m-%d} ({frame['origin'].nunique()} forecasts), "
                   f"{meta['seconds_per_origin']:.1f} s each")
-            nd = next_day_summary(frame)
+            nd = next_day_summary(frame, meta["daily"])
             print(nd.round(4).to_string(index=False))
             all_scores.append(nd.assign(series=s.name))
             continue

@@ -275,9 +275,17 @@ def test_the_accuracy_reports_next_day_scores_pool_days_per_weekday_and_per_week
             origin = pd.Timestamp("2026-01-05") + pd.Timedelta(days=7 * week + day)
             for k in range(2 if (week, day) == (0, 0) else 1):
                 rows.append({"queue": "q", "origin": origin, "ds": origin + pd.Timedelta(hours=9 + k), "lead_day": 1,
-                             "y": 100.0, "forecast": 100.0 + err, "mean4": 80.0, "snaive_week": 150.0})
-    rows.append({**rows[-1], "ds": rows[-1]["ds"] + pd.Timedelta(days=1), "lead_day": 2, "forecast": 0.0})   # not next day
-    got = next_day_summary(pd.DataFrame(rows)).set_index(["level", "weekday"])
+                             "y": 100.0, "forecast": 100.0 + err, "mean4": 80.0, "snaive_week": 150.0,
+                             "lo_80": 95.0 + err, "hi_80": 105.0 + err, "lo_95": 85.0 + err, "hi_95": 115.0 + err})
+    # a row two days ahead, which no next-day score counts
+    rows.append({**rows[-1], "ds": rows[-1]["ds"] + pd.Timedelta(days=1), "lead_day": 2, "forecast": 0.0})
+    frame = pd.DataFrame(rows)
+    # the run's daily bands: the first Monday's 200 calls outside its 80 % band, every other day inside
+    days = frame.groupby(["queue", frame["ds"].dt.normalize().rename("ds")])["y"].sum().reset_index()
+    days = days.assign(lead_day=[1, 1, 1, 1, 2], lo_80=[210.0, 90.0, 90.0, 90.0, 0.0],
+                       hi_80=[250.0, 110.0, 110.0, 110.0, 0.0], lo_95=[150.0, 80.0, 80.0, 80.0, 0.0],
+                       hi_95=[250.0, 120.0, 120.0, 120.0, 0.0])
+    got = next_day_summary(frame, days).set_index(["level", "weekday"])
     mon, allday = got.loc[("interval", "Mon")], got.loc[("interval", "all")]
     assert mon["days"] == 2 and mon["forecast"] == pytest.approx(0.1) and mon["mean4"] == pytest.approx(0.2)
     assert got.loc[("interval", "Tue"), "forecast"] == 0.0 and allday["better_baseline"] == "mean4"
@@ -286,3 +294,7 @@ def test_the_accuracy_reports_next_day_scores_pool_days_per_weekday_and_per_week
     assert allday["weeks_mean"] == pytest.approx((1 / 3 + 1 / 4) / 2) and allday["weeks_worst"] == pytest.approx(1 / 3)
     daily = got.loc[("daily", "Mon")]
     assert daily["forecast"] == pytest.approx(30 / 300) and daily["days"] == 2
+    # bands: Monday's intervals (forecast 110) are outside their 80 % band (105-115), inside the 95 % (95-125)
+    assert mon["in_80"] == pytest.approx(0.0) and mon["in_95"] == 1.0 and allday["in_80"] == pytest.approx(2 / 5)
+    assert daily["in_80"] == 0.5 and got.loc[("daily", "all"), "in_80"] == 0.75 and daily["in_95"] == 1.0
+    assert np.isnan(next_day_summary(frame).set_index(["level", "weekday"]).loc[("daily", "all"), "in_80"])
