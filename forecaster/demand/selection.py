@@ -117,7 +117,7 @@ class ForecastResult:
     info: dict                                  # per queue: model, scores, widths; shapes; fallbacks; warnings
 
 
-MIN_BACKTEST_DAYS = 7
+MIN_BACKTEST_DAYS = 7   # a backtest window spans every weekday, however short the horizon
 
 
 def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as_of: dt.date, days: int,
@@ -167,7 +167,7 @@ def run_forecast(hist: pd.DataFrame, campaigns: pd.DataFrame, config: Config, as
             continue
         plans[queue] = _plan(queue, hists[queue], scored.get(queue, pd.DataFrame()), info,
                              (previous or {}).get(queue), ctx.holidays)
-    if not plans and hists and set(hists) & set(config.queue_names):
+    if not plans and set(hists) & set(config.queue_names):
         raise UserError(f"nothing to forecast: every queue is closed {span} (opening hours, holidays); ask for a "
                         "longer --horizon or a later --as-of")
     if not plans:
