@@ -409,6 +409,30 @@ def test_tomorrow_after_a_closed_weekend_is_chosen_by_a_backtest_with_bands(tmp_
         run_forecast(hist, empty, config, dt.date(2026, 4, 5), 1)
 
 
+def test_cli_tomorrow_is_forecast_and_a_closed_tomorrow_is_one_line(tmp_path):
+    """``forecast --horizon 1d`` from the CLI: on Sunday, Monday's 20 intervals; on Friday, for the
+    closed Saturday, one line of error, a non-zero exit and no run stored."""
+    config, hist, _ = _office(tmp_path)
+    hist.rename(columns={"ds": "interval_start", "y": "contacts"}).to_csv(tmp_path / "calls.csv", index=False)
+    store = tmp_path / "office.duckdb"
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, ["--config", str(tmp_path / "office.yaml"), "--store", str(store), *map(str, args)])
+
+    assert run("ingest", tmp_path / "calls.csv").exit_code == 0
+    tomorrow = run("forecast", "--horizon", "1d", "--as-of", "2026-03-29")
+    assert tomorrow.exit_code == 0, tomorrow.output
+    assert tomorrow.stdout.startswith("Forecast run #1: 20 intervals over 1 day. Models: voice: ")
+    closed = run("forecast", "--horizon", "1d", "--as-of", "2026-04-03")
+    assert closed.exit_code != 0
+    assert closed.output.strip().splitlines() == [
+        "Error: nothing to forecast: every queue is closed on 2026-04-04 (opening hours, holidays); ask for a longer "
+        "--horizon or a later --as-of"]
+    with Store(store, read_only=True) as s:
+        assert Runs(s).list()["run_id"].tolist() == [1]
+
+
 def test_a_backtest_of_closed_days_only_says_so_in_one_line(tmp_path):
     """``forecaster backtest --horizon 1d --as-of`` a Sunday on a Monday-to-Friday site: every
     window is a closed Sunday. One clear error (it stopped with a KeyError from pandas)."""

@@ -72,7 +72,8 @@ def forecast(app: App, horizon: str, as_of, out, engine, dask_address, publish, 
     if fmt == "table":
         models = ", ".join(f"{q}: {v['model']} (WAPE {v['wape'].get(v['model'], float('nan')):.1%})"
                            for q, v in info["queues"].items())
-        click.echo(f"Forecast run #{run_id}: {len(frame):,} intervals over {days} days. Models: {models}")
+        click.echo(f"Forecast run #{run_id}: {len(frame):,} intervals over {days} day{'' if days == 1 else 's'}. "
+                   f"Models: {models}")
         record = sum(v.get("daily_record_days", 0) for v in info["queues"].values())
         also = f" and on {record:,} days of earlier runs" if record else ""
         click.echo(f"Daily totals; 80 % bands calibrated on the backtest's errors of daily totals{also}:")
