@@ -412,7 +412,7 @@ def test_tomorrow_after_a_closed_weekend_is_chosen_by_a_backtest_with_bands(tmp_
 def test_cli_tomorrow_is_forecast_and_a_closed_tomorrow_is_one_line(tmp_path):
     """``forecast --horizon 1d`` from the CLI: on Sunday, Monday's 20 intervals; on Friday, for the
     closed Saturday, one line of error, a non-zero exit and no run stored."""
-    config, hist, _ = _office(tmp_path)
+    _, hist, _ = _office(tmp_path)
     hist.rename(columns={"ds": "interval_start", "y": "contacts"}).to_csv(tmp_path / "calls.csv", index=False)
     store = tmp_path / "office.duckdb"
     runner = CliRunner()
@@ -427,8 +427,8 @@ def test_cli_tomorrow_is_forecast_and_a_closed_tomorrow_is_one_line(tmp_path):
     closed = run("forecast", "--horizon", "1d", "--as-of", "2026-04-03")
     assert closed.exit_code != 0
     assert closed.output.strip().splitlines() == [
-        "Error: nothing to forecast: every queue is closed on 2026-04-04 (opening hours, holidays); ask for a longer "
-        "--horizon or a later --as-of"]
+        ("Error: nothing to forecast: every queue is closed on 2026-04-04 (opening hours, holidays); ask for a longer "
+         "--horizon or a later --as-of")]
     with Store(store, read_only=True) as s:
         assert Runs(s).list()["run_id"].tolist() == [1]
 
