@@ -506,7 +506,7 @@ def test_interval_bands_past_the_calendar_carry_room_for_unannounced_campaigns(r
     """Past each queue's last known campaign start its intervals' upper bands widen by the allowance
     for campaigns not submitted yet, per contact of their forecast (in quadrature); lower bands and
     the days up to it keep the backtest's bands."""
-    from forecaster.demand.intervals import grown, week_ahead, with_intervals
+    from forecaster.demand.intervals import grown, per_interval, week_ahead, with_intervals
 
     first = pd.Timestamp(AS_OF + dt.timedelta(days=1))
     widened = 0
@@ -514,7 +514,8 @@ def test_interval_bands_past_the_calendar_carry_room_for_unannounced_campaigns(r
         f = result.frame[result.frame["queue"] == queue].reset_index(drop=True)
         point = f["forecast"].to_numpy()
         weeks = week_ahead(f["interval_start"], first)
-        plain = with_intervals(point, grown(q["interval_scale"], q["lead_growth"], "interval", weeks))  # as recorded
+        widths = per_interval(point, q["interval_scale_quiet"], q["interval_scale"])    # as recorded
+        plain = with_intervals(point, grown(widths, q["lead_growth"], "interval", weeks))
         day = f["interval_start"].dt.normalize()
         beyond = (day > pd.Timestamp(q["unannounced"]["after"])).to_numpy()
         widened += int(beyond.any())

@@ -26,7 +26,7 @@ import pandas as pd
 from forecaster.core.config import Config
 from forecaster.core.errors import UserError
 from forecaster.demand.context import make_context, switch_on_campaigns
-from forecaster.demand.intervals import conformal_widths, with_intervals
+from forecaster.demand.intervals import per_interval, volume_widths, with_intervals
 from forecaster.demand.selection import MODELS, backtest
 from forecaster.staffing.requirements import staff_forecast
 
@@ -55,8 +55,8 @@ def _coverage(res: pd.DataFrame) -> pd.DataFrame:
     """Leave-one-origin-out conformal intervals for every row of ``res`` (one queue and model)."""
     out = []
     for origin, held in res.groupby("origin"):
-        widths = conformal_widths(res[res["origin"] != origin])
-        bands = with_intervals(held["p"].to_numpy(), widths)
+        widths = volume_widths(res[res["origin"] != origin])
+        bands = with_intervals(held["p"].to_numpy(), per_interval(held["p"].to_numpy(), widths["quiet"], widths["busy"]))
         out.append(held.assign(in_80=(held["y"] >= bands["lo_80"]) & (held["y"] <= bands["hi_80"]),
                                in_95=(held["y"] >= bands["lo_95"]) & (held["y"] <= bands["hi_95"])))
     return pd.concat(out)

@@ -45,12 +45,13 @@ from forecaster.demand.aht import aht_forecast
 from forecaster.demand.context import Context, campaign_layer, learned_shapes, make_context, switch_on_campaigns
 from forecaster.demand.intervals import (
     BAND_COLUMNS,
-    conformal_widths,
     daily_widths,
     forecast_record,
     grown,
     lead_growth,
+    per_interval,
     unannounced,
+    volume_widths,
     week_ahead,
     with_intervals,
     with_unannounced,
@@ -401,14 +402,15 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan
         residuals = combined
     else:
         residuals = mine[mine["model"] == chosen] if len(mine) else pd.DataFrame()
-    widths = conformal_widths(residuals)
+    widths = volume_widths(residuals)
     if not len(residuals):
         info["warnings"].append(f"queue {queue}: no backtest residuals; prediction intervals are empty")
     if chosen != ranked[0]:
         reason = f"{ranked[0]} failed; {chosen} is the next best"
     info["queues"][queue] = {"model": chosen, "reason": reason, "wape": {m: round(v, 4) for m, v in scored.items()},
                              "combination": members if chosen == COMBINATION else [],
-                             "interval_scale": _recorded(widths),
+                             "interval_scale": _recorded(widths["busy"]),
+                             "interval_scale_quiet": _recorded(widths["quiet"]),
                              "daily_scale": _recorded(daily_widths(residuals, record)),
                              "daily_record_days": 0 if record is None else len(record),
                              "history_days": plan.history_days}
@@ -416,7 +418,7 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan
     growth = lead_growth(q_hist, ctx, first_day, int(weeks.max())) if len(weeks) else None
     info["queues"][queue]["lead_growth"] = growth
     room = info["queues"][queue]["unannounced"] = unannounced(extra, q_hist, ctx.campaigns, queue)
-    bands = with_intervals(point, grown(widths, growth, "interval", weeks))
+    bands = with_intervals(point, grown(per_interval(point, widths["quiet"], widths["busy"]), growth, "interval", weeks))
     if room:                                    # each interval's room in proportion to its forecast
         bands = with_unannounced(point, bands, room, q_grid["ds"].dt.normalize())
     out = q_grid.rename(columns={"ds": "interval_start"}).assign(forecast=point, **bands)
