@@ -24,7 +24,8 @@ contacts through the campaign layer of :func:`~forecaster.demand.models.base.poi
 Per queue, the model with the lowest WAPE over rolling origins (the last weeks before the
 forecast origin) is chosen. Prediction intervals are split-conformal: the backtest residuals of
 the chosen model, scaled by sqrt(forecast + 1) (counts are roughly Poisson), give the 80 % and
-95 % quantiles of the scaled error. A model that fails for a queue falls back to the next best and
+95 % quantiles of the scaled error, for intervals forecast below two contacts apart from the
+others (:func:`~forecaster.demand.intervals.volume_widths`). A model that fails for a queue falls back to the next best and
 the run records which, and why.
 """
 
