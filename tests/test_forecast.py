@@ -514,7 +514,7 @@ def test_interval_bands_past_the_calendar_carry_room_for_unannounced_campaigns(r
         f = result.frame[result.frame["queue"] == queue].reset_index(drop=True)
         point = f["forecast"].to_numpy()
         weeks = week_ahead(f["interval_start"], first)
-        widths = per_interval(point, q["interval_scale_quiet"], q["interval_scale"])    # as recorded
+        widths = per_interval(point, q["interval_bins"])                                # as recorded
         plain = with_intervals(point, grown(widths, q["lead_growth"], "interval", weeks))
         day = f["interval_start"].dt.normalize()
         beyond = (day > pd.Timestamp(q["unannounced"]["after"])).to_numpy()

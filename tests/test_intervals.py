@@ -103,8 +103,9 @@ def test_quiet_and_busy_intervals_get_bands_of_their_own():
     day's level error took the middle: the nights' 80 % bands held nearly all of them and the day's
     two thirds (staffing at the 0.8 quantile thin at the peaks). Calibrated apart, on a backtest
     of 42 days, the day's bands hold about 80 % of 60 new days (the nights still 95 %: a count
-    of 0.8 cannot be cut finer than 0, 1 or 2). With too few rows in a group both groups keep
-    the pooled widths."""
+    of 0.8 cannot be cut finer than 0, 1 or 2). Only edges with enough rows on both sides are
+    kept: a bin short of them joins the next busier one, and without quiet intervals (or with too
+    few) every interval keeps the pooled widths."""
     res, new = day_and_night(42, seed=3), day_and_night(60, seed=103)
     busy = new["p"].to_numpy() >= 2
 
@@ -117,12 +118,22 @@ def test_quiet_and_busy_intervals_get_bands_of_their_own():
     night, day = inside(pooled)
     assert night > 0.98 and day < 0.7
     apart = volume_widths(res)
-    night, day = inside(per_interval(new["p"].to_numpy(), apart["quiet"], apart["busy"]))
+    assert apart["edges"] == [1.0]                      # nights (0.8) below, days (60) above; no bin between
+    night, day = inside(per_interval(new["p"].to_numpy(), apart))
     assert 0.76 <= day <= 0.86 and 0.9 <= night < 0.98
-    assert apart["busy"]["upper"][0.8] > pooled["upper"][0.8]
+    assert apart["widths"][1]["upper"][0.8] > pooled["upper"][0.8]
 
     few = pd.concat([res[res["p"] > 1], res[res["p"] < 1].head(MIN_GROUP_ROWS - 1)])
-    assert volume_widths(few)["quiet"] == volume_widths(few)["busy"] == conformal_widths(few)
+    assert volume_widths(few) == {"edges": [], "widths": [conformal_widths(few)]}
+    dim = res.assign(p=np.where(res["p"] < 1, 0.1, 60.0))
+    dim.loc[dim.index[dim["p"] < 1][:50], "p"] = 0.5      # 50 rows at 0.5: too few for a bin of their own
+    split = volume_widths(dim)
+    assert split["edges"] == [0.25]
+    assert split["widths"][1] == conformal_widths(dim[dim["p"] >= 0.25])
+    recorded = {"edges": split["edges"], "widths": [{side: {str(k): v for k, v in w[side].items()} for side in w}
+                                                     for w in split["widths"]]}
+    rows = per_interval(np.array([0.1, 0.5, 60.0]), recorded)["upper"][0.8]
+    assert rows[0] == split["widths"][0]["upper"][0.8] and rows[1] == rows[2] == split["widths"][1]["upper"][0.8]
 
 
 def test_daily_bands_use_the_days_own_calibration():

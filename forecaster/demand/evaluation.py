@@ -56,7 +56,7 @@ def _coverage(res: pd.DataFrame) -> pd.DataFrame:
     out = []
     for origin, held in res.groupby("origin"):
         widths = volume_widths(res[res["origin"] != origin])
-        bands = with_intervals(held["p"].to_numpy(), per_interval(held["p"].to_numpy(), widths["quiet"], widths["busy"]))
+        bands = with_intervals(held["p"].to_numpy(), per_interval(held["p"].to_numpy(), widths))
         out.append(held.assign(in_80=(held["y"] >= bands["lo_80"]) & (held["y"] <= bands["hi_80"]),
                                in_95=(held["y"] >= bands["lo_95"]) & (held["y"] <= bands["hi_95"])))
     return pd.concat(out)

@@ -24,8 +24,8 @@ contacts through the campaign layer of :func:`~forecaster.demand.models.base.poi
 Per queue, the model with the lowest WAPE over rolling origins (the last weeks before the
 forecast origin) is chosen. Prediction intervals are split-conformal: the backtest residuals of
 the chosen model, scaled by sqrt(forecast + 1) (counts are roughly Poisson), give the 80 % and
-95 % quantiles of the scaled error, for intervals forecast below two contacts apart from the
-others (:func:`~forecaster.demand.intervals.volume_widths`). A model that fails for a queue falls back to the next best and
+95 % quantiles of the scaled error, per bin of the forecast where quiet intervals are many
+(:func:`~forecaster.demand.intervals.volume_widths`). A model that fails for a queue falls back to the next best and
 the run records which, and why.
 """
 
@@ -410,8 +410,9 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan
         reason = f"{ranked[0]} failed; {chosen} is the next best"
     info["queues"][queue] = {"model": chosen, "reason": reason, "wape": {m: round(v, 4) for m, v in scored.items()},
                              "combination": members if chosen == COMBINATION else [],
-                             "interval_scale": _recorded(widths["busy"]),
-                             "interval_scale_quiet": _recorded(widths["quiet"]),
+                             "interval_scale": _recorded(widths["widths"][-1]),
+                             "interval_bins": {"edges": widths["edges"],
+                                               "widths": [_recorded(w) for w in widths["widths"]]},
                              "daily_scale": _recorded(daily_widths(residuals, record)),
                              "daily_record_days": 0 if record is None else len(record),
                              "history_days": plan.history_days}
@@ -419,7 +420,7 @@ def _forecast_queue(queue: str, q_hist: pd.DataFrame, q_grid: pd.DataFrame, plan
     growth = lead_growth(q_hist, ctx, first_day, int(weeks.max())) if len(weeks) else None
     info["queues"][queue]["lead_growth"] = growth
     room = info["queues"][queue]["unannounced"] = unannounced(extra, q_hist, ctx.campaigns, queue)
-    bands = with_intervals(point, grown(per_interval(point, widths["quiet"], widths["busy"]), growth, "interval", weeks))
+    bands = with_intervals(point, grown(per_interval(point, widths), growth, "interval", weeks))
     if room:                                    # each interval's room in proportion to its forecast
         bands = with_unannounced(point, bands, room, q_grid["ds"].dt.normalize())
     out = q_grid.rename(columns={"ds": "interval_start"}).assign(forecast=point, **bands)
