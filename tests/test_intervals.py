@@ -151,28 +151,31 @@ def test_daily_bands_use_the_days_own_calibration():
     assert daily_bands(np.array([200.0]), np.array([1]), {}) is None          # a run from before 0.2
 
 
-def test_daily_bands_follow_skewed_errors_side_by_side():
-    """Days whose errors only ever go up by a lot (a campaign under-estimated on one day in four)
-    and otherwise scatter a little: the daily upper band reaches the big misses and the lower band
-    stays as narrow as the small scatter, where one width for both sides took the wide side's.
-    Each side holds its share of what the band leaves out. A run recorded with one width per
-    level (before the sides) still gets its symmetric bands."""
+def test_daily_bands_take_one_width_for_both_sides_from_few_days():
+    """A daily calibration rests on a few dozen distinct days. Each side from its own tail (the
+    0.9 quantile of 20 days is their second largest) follows the draw: over 300 draws of 20
+    ordinary days the per-side 80 % width varies about half as much again as one width from both
+    tails. Daily widths are that one width, the same below and above, and the band holds at least
+    80 % of the days it was calibrated on. A run recorded with one width per level (before the
+    sides) still gets its symmetric bands."""
     rng = np.random.default_rng(11)
-    days = pd.date_range("2026-03-02", periods=200)
-    y = 1000 + rng.normal(0, 20, len(days)) + np.where(np.arange(len(days)) % 4 == 0, 400.0, 0.0)
-    res = pd.DataFrame({"ds": days + pd.Timedelta(hours=9), "origin": days[0], "p": 1000.0, "y": y})
-    widths = daily_widths(res)
-    scale = np.sqrt(1001.0)
-    for lvl in (0.8, 0.95):
-        assert widths["lower"][lvl] * scale < 60 and widths["upper"][lvl] * scale > 350
-        lo, hi = 1000 - widths["lower"][lvl] * scale, 1000 + widths["upper"][lvl] * scale
-        inside = ((y >= lo) & (y <= hi)).mean()
-        assert lvl <= inside <= lvl + 0.03
-        assert (y < lo).mean() <= (1 - lvl) / 2 and (y > hi).mean() <= (1 - lvl) / 2
-    info = {"daily_scale": {side: {str(k): v for k, v in w.items()} for side, w in widths.items()}, "lead_growth": None}
+    days = pd.date_range("2026-03-02", periods=20)
+    sided_w, one_w = [], []
+    for _ in range(300):
+        res = pd.DataFrame({"ds": days + pd.Timedelta(hours=9), "origin": days[0], "p": 1000.0,
+                            "y": 1000 + rng.normal(0, 40, len(days))})
+        one = daily_widths(res)
+        assert one["lower"] == one["upper"]
+        sided_w.append(conformal_widths(res)["upper"][0.8])
+        one_w.append(one["upper"][0.8])
+        half = one["upper"][0.8] * np.sqrt(1001.0)
+        assert (np.abs(res["y"] - 1000) <= half + 1e-9).mean() >= 0.8
+    assert np.std(sided_w) > 1.3 * np.std(one_w)
+    info = {"daily_scale": {side: {str(k): v for k, v in w.items()} for side, w in one.items()}, "lead_growth": None}
     bands = daily_bands(np.array([1000.0]), np.array([1]), info)
-    assert bands["hi_80"][0] - 1000 > 5 * (1000 - bands["lo_80"][0])
+    np.testing.assert_allclose(bands["hi_80"][0] - 1000, 1000 - bands["lo_80"][0])
     old = daily_bands(np.array([1000.0]), np.array([1]), {"daily_scale": {"0.8": 2.0, "0.95": 4.0}, "lead_growth": None})
+    scale = np.sqrt(1001.0)
     np.testing.assert_allclose([old["lo_80"][0], old["hi_80"][0]], [1000 - 2 * scale, 1000 + 2 * scale])
 
 
