@@ -25,8 +25,8 @@ Per queue, the model with the lowest WAPE over rolling origins (the last weeks b
 forecast origin) is chosen. Prediction intervals are split-conformal: the backtest residuals of
 the chosen model, scaled by sqrt(forecast + 1) (counts are roughly Poisson), give the 80 % and
 95 % quantiles of the scaled error, per bin of the forecast where quiet intervals are many
-(:func:`~forecaster.demand.intervals.volume_widths`). A model that fails for a queue falls back to the next best and
-the run records which, and why.
+(:func:`~forecaster.demand.intervals.volume_widths`). A model that fails for a queue falls back
+to the next best and the run records which, and why.
 """
 
 from __future__ import annotations
