@@ -219,23 +219,44 @@ def test_handling_time_ahead_without_handling_times_in_the_actuals(demo_config):
     np.testing.assert_allclose(aht_forecast(hist.assign(aht_s=123.0), grid, demo_config), 123.0)
 
 
-def test_a_special_day_ahead_gets_at_most_the_effect_the_history_has_seen(config):
-    """A holiday eve the history holds only on a quiet Friday (a third of a Monday's volume), which
-    ran 80 % above its usual level: the next eve, on a Monday, is forecast 80 % above an ordinary
-    Monday, as seen. The eve's column is scaled by the weekday's volume, and its coefficient from
-    the Friday, carried to the busier weekday, made it 1.8 ** 3 = 5.8 times an ordinary Monday."""
-    eve_seen, eve_ahead = pd.Timestamp("2026-06-05"), pd.Timestamp("2026-07-06")       # a Friday, a Monday
-
+def _eve_forecast(config, weekday_share, eves_seen, eves_ahead, seen_level):
+    """Daily top-down forecasts of 29 June - 12 July 2026 from 12 weeks of weekdays whose volume is
+    ``weekday_share`` (Monday first) of a Monday's, with the ``eves_seen`` at ``seen_level`` times
+    their weekday's usual volume and ``eves_ahead`` marked as eves."""
     def shape(d):
-        return np.full(20, (1 / 3 if d.weekday() == 4 else 1.0) * (1.8 if d == eve_seen else 1.0) / 20)
+        return np.full(20, weekday_share[d.weekday()] * (seen_level if d in eves_seen else 1.0) / 20)
 
     hist = _weekdays(shape, weeks=12, per_interval=50.0)
     grid = future_grid(config, ["voice"], dt.date(2026, 6, 29), 14)
     none = pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
     ctx = make_context(config, none, hist["ds"].min().date(), dt.date(2026, 7, 31))
-    ctx.holidays = ctx.holidays.assign(eve=ctx.holidays.index.isin([eve_seen, eve_ahead]).astype(int))
-    daily = pd.Series(point_forecast("topdown", hist, grid, ctx)).groupby(grid["ds"].dt.normalize().to_numpy()).sum()
+    ctx.holidays = ctx.holidays.assign(eve=ctx.holidays.index.isin([*eves_seen, *eves_ahead]).astype(int))
+    return pd.Series(point_forecast("topdown", hist, grid, ctx)).groupby(grid["ds"].dt.normalize().to_numpy()).sum()
+
+
+def test_a_special_day_ahead_gets_at_most_the_effect_the_history_has_seen(config):
+    """A holiday eve the history holds only on a Wednesday at 0.6 of a Monday's volume, which ran
+    80 % above its usual level: the next eve, on a Monday, is forecast 80 % above an ordinary
+    Monday, as seen. The eve's column is scaled by the weekday's volume, and its coefficient from
+    the Wednesday, carried to the busier weekday, would make it 1.8 ** (1 / 0.6) = 2.7 times an
+    ordinary Monday (on a Friday at a third of a Monday's: 5.8 times)."""
+    eve_seen, eve_ahead = pd.Timestamp("2026-06-03"), pd.Timestamp("2026-07-06")       # a Wednesday, a Monday
+    daily = _eve_forecast(config, [1, 1, 0.6, 1, 1, 1, 1], [eve_seen], [eve_ahead], 1.8)
     assert daily[eve_ahead] / daily[eve_ahead - pd.Timedelta(days=7)] == pytest.approx(1.8, rel=0.15)
+
+
+def test_an_eve_on_a_day_short_anyway_is_not_cut_like_a_full_days(config):
+    """A real bank's eves from Sunday to Thursday ran at 5-50 % of their weekday's volume, its eves
+    on a Friday (a third of a weekday's volume, short anyway) at 86-98 % of an ordinary Friday; one
+    eve term, scaled by the weekday's volume, forecast those Fridays 21-48 % low. Eves on short
+    weekdays (under SHORT_DAY of the busiest) have an effect of their own: with weekday eves seen
+    at 40 % of their weekday, a Thursday eve ahead comes out near 40 % of an ordinary Thursday
+    and a Friday eve near an ordinary Friday (no eve on a short day seen)."""
+    seen = [pd.Timestamp(d) for d in ("2026-04-14", "2026-05-06", "2026-06-01")]        # Tue, Wed, Mon
+    thursday, friday = pd.Timestamp("2026-07-02"), pd.Timestamp("2026-07-10")
+    daily = _eve_forecast(config, [1, 1, 1, 1, 1 / 3, 1, 1], seen, [thursday, friday], 0.4)
+    assert daily[thursday] / daily[thursday + pd.Timedelta(days=7)] == pytest.approx(0.4, rel=0.2)
+    assert daily[friday] / daily[friday - pd.Timedelta(days=7)] == pytest.approx(1.0, rel=0.1)
 
 
 def test_a_single_eve_before_an_odd_holiday_keeps_its_own_effect(config):
