@@ -121,7 +121,8 @@ def daily_design(dates: pd.DatetimeIndex, hol: pd.DataFrame, yearly: bool = True
     eve on an already quiet day (a Saturday at a tenth of a Monday, a Friday that is short
     anyway) loses less than on a busy one. On a log scale a single holiday coefficient would cut
     every weekday by the same share (a real bank's holiday Saturdays forecast at 24 calls where
-    110-230 came)."""
+    110-230 came). With the weights, an eve on a weekday that is short anyway gets a term of its
+    own (:func:`split_eves`)."""
     doy = 2 * np.pi * dates.dayofyear.to_numpy() / 365.25
     x = interval_design(dates, hol, None)
     x["eve"] = hol["eve"].reindex(dates).fillna(0).to_numpy(float)
