@@ -304,9 +304,9 @@ def test_a_planned_mailing_adds_its_contacts_to_the_forecast(history, calendar, 
     assert 250 < response.sum() < 800
     assert response.idxmax() in (pd.Timestamp("2026-12-03"), pd.Timestamp("2026-12-04"))
     before = extra[extra.index < pd.Timestamp("2026-12-01")]
-    # before the send nothing is added; the base is a little lower than a model's whose level has
-    # soaked up the average campaign contacts
-    assert before.max() < 0.1 * response.max() and before.sum() < 0
+    # before the send nothing is added: the first week's level comes largely from the last weeks,
+    # which held no campaign, so the base is about the same as a model's that knows no campaigns
+    assert before.abs().max() < 0.1 * response.max()
 
 
 def test_impact_shapes_are_reused_for_four_weeks_and_never_from_the_future(history, calendar, demo_config,

@@ -352,6 +352,67 @@ def test_the_daily_level_follows_a_lasting_step_and_finds_none_where_there_is_no
     assert len(shown) == 1 and re.search(r"history to 2026-06-26\): -[23]\d\.\d % from 2026-06-01 on$", shown[0])
 
 
+def test_the_first_week_follows_a_level_that_rose_over_weeks_and_later_weeks_revert(config, monkeypatch):
+    """A queue whose volume rose by 12 % over three weeks (too little and too gradual for a level
+    shift) and held it for two more, with 8 % day-to-day noise. AR(2) errors revert to the level the
+    whole history implies: alone, they forecast the next week about 8 % below the last weeks'. The
+    median with the IMA(1,1) fit and the recent level follows them. From the second week ahead on,
+    the AR(2) fit alone (:func:`~forecaster.demand.models.topdown.daily_level`)."""
+    from forecaster.demand.models import topdown
+
+    rng = np.random.default_rng(5)
+    days = pd.bdate_range(end="2026-06-26", periods=5 * 40)
+    shock = dict(zip(days, np.exp(rng.normal(0, 0.08, len(days)))))
+    start = pd.Timestamp("2026-05-18")                      # six weeks before the end
+
+    def shape(d):
+        return np.full(20, shock[d] * (1 + 0.12 * min(1.0, max(0.0, (d - start).days / 21))) / 20)
+
+    hist = _weekdays(shape, weeks=40, per_interval=50.0)
+    none = pd.DataFrame(columns=["campaign_id", "channel", "start_ts", "end_ts", "queues", "reach"])
+    grid = future_grid(config, ["voice"], dt.date(2026, 6, 29), 21)
+
+    def daily():
+        ctx = make_context(config, none, hist["ds"].min().date(), dt.date(2026, 7, 31))
+        point = pd.Series(point_forecast("topdown", hist, grid, ctx)).groupby(grid["ds"].dt.normalize().to_numpy()).sum()
+        return point, ctx.level_shifts["voice"][1]
+
+    totals = hist.groupby(hist["ds"].dt.normalize())["y"].sum()
+    recent = totals[totals.index >= pd.Timestamp("2026-06-08")].mean()     # the last three weeks
+    first, later = slice("2026-06-29", "2026-07-03"), slice("2026-07-10", None)   # 3-7 and 14-27 days on
+    level, shift = daily()
+    assert shift is None
+    monkeypatch.setattr(topdown, "daily_level", lambda fits, y, xh, xf: fits[:, 0])
+    ar2, _ = daily()
+    assert ar2[first].mean() / recent < 0.94
+    assert level[first].mean() / recent == pytest.approx(1.0, abs=0.05)
+    assert np.allclose(level[later], ar2[later])
+
+
+def test_the_daily_level_is_the_median_of_three_the_first_week_and_the_fits_on_special_days():
+    """Per day ahead: the median of the AR(2) fit, the IMA(1,1) fit and the same weekday's mean over
+    the last four weeks; on a special day (a term the recent mean knows nothing of) the mean of the
+    fits; on a short day, without an IMA fit, the median of the other two; from the first week
+    ahead to the second, a fade to the AR(2) fit alone."""
+    from forecaster.demand.models.topdown import daily_level
+
+    days = pd.bdate_range("2026-01-05", "2026-03-13")        # ends on a Friday
+    y = pd.Series(100.0, index=days)
+    y.iloc[-5:] = 130.0                                      # the last week: the recent mean 107.5
+    xh = pd.DataFrame({"eve": 0.0}, index=days)
+    ahead = pd.bdate_range("2026-03-16", periods=10)
+    xf = pd.DataFrame({"eve": 0.0}, index=ahead)
+    xf.iloc[1, 0] = 1.0                                      # an eve on the Tuesday
+    fits = np.column_stack([np.full(10, 100.0), np.full(10, 140.0)])
+    fits[2, 1] = np.nan                                      # a short Wednesday: no IMA fit
+    level = daily_level(fits, y, xh, xf)
+    assert level[0] == pytest.approx(107.5)                  # 3 days ahead
+    assert level[1] == pytest.approx(120.0)
+    assert level[2] == pytest.approx(103.75)
+    assert level[5] == pytest.approx(100 + 7.5 * 4 / 7)      # 10 days ahead: 4/7 of the way back
+    assert level[9] == pytest.approx(100.0)                  # 14 days ahead
+
+
 def test_a_weekday_whose_shape_moved_takes_its_own_profile_window():
     """Every day of the week open 08:00-18:00; only Saturday's calls moved to the afternoon three
     weeks ago (as a Saturday's do where they start when the Sabbath ends). The queue keeps its long

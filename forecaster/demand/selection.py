@@ -8,7 +8,8 @@ Models (each returns a point forecast for every open interval of the horizon):
 * ``topdown`` and ``topdown_pooled``: the daily total of each open day from statsforecast's ARIMA
   with regressors (AR(2) errors on log totals; regressors: weekday, trend, yearly Fourier terms,
   holidays and their eves in proportion to the weekday's volume, a recent lasting level shift where
-  one is clear; campaigns as offsets, below),
+  one is clear; campaigns as offsets, below); in the first week ahead, the median of that, the same
+  regression with IMA(1,1) errors on the full weekdays, and the last four weeks' mean,
   then split over the day's intervals by the queue's intraday profile over the last 16 ordinary
   weeks: per weekday, or pooled over days with the same opening hours.
   Only open days enter the daily series, as consecutive steps, so closed days and holidays do not
