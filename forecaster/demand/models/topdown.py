@@ -201,7 +201,7 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
       Chosen over AutoARIMA on the demo's origins: as accurate at daily level at about a seventh of
       the time.
     * IMA(1,1) errors (``local``, a regression on differences): a change of level is carried on.
-      Fitted on the full weekdays only (:func:`full_days`): a short day's relative noise is large,
+      Fitted on the full weekdays only (:func:`full_weekdays`): a short day's relative noise is large,
       and a real bank's Fridays (a third of a Sunday's volume, shorter into the winter as the
       Sabbath starts earlier) pulled every day's level down with them.
 
@@ -228,8 +228,9 @@ def daily_fits(series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]], 
     cols = sorted({c for _, xh, _ in series.values() for c in xh.columns
                    if xh[c].std() > 0 and c not in (*MONTH_COLS, *SPECIAL_COLS, LEVEL_SHIFT)})
     logs = {q: pd.Series(np.log1p(y.to_numpy(float)) - prefit[q][0], index=y.index) for q, (y, _, _) in series.items()}
-    full = {q: full_days(y, xh) for q, (y, xh, _) in series.items()}
-    full_ahead = {q: full_days(y, xh, xf) for q, (y, xh, xf) in series.items()}
+    weekdays = {q: full_weekdays(y, xh) for q, (y, xh, _) in series.items()}
+    full = {q: weekdays[q][y.index.weekday] for q, (y, _, _) in series.items()}
+    full_ahead = {q: weekdays[q][xf.index.weekday] for q, (_, _, xf) in series.items()}
     arimax = _fits(ARIMA(order=(2, 0, 0), include_mean=True, method=DAILY_METHOD, alias="arimax"),
                    {q: (logs[q], xh, xf) for q, (_, xh, xf) in series.items()}, cols, engine)
     local = _fits(ARIMA(order=(0, 1, 1), include_mean=False, method=LOCAL_METHOD, alias="local"),
@@ -285,13 +286,11 @@ def _fits(model, series: dict[str, tuple[pd.Series, pd.DataFrame, pd.DataFrame]]
 LOCAL_MIN_DAYS = 28   # full days of history before the IMA(1,1) fit is made
 
 
-def full_days(y: pd.Series, xh: pd.DataFrame, xf: pd.DataFrame | None = None) -> np.ndarray:
-    """Which days of the history ``y`` (regressors ``xh``), or of the days ahead ``xf``, fall on a
-    full weekday: one at least SHORT_DAY of the busiest weekday's volume (:func:`weekday_weights`
-    over the ordinary days)."""
-    weight = weekday_weights(y, set(y.index[special_terms(xh)].date))
-    days = y.index if xf is None else xf.index
-    return weight[days.weekday] >= SHORT_DAY
+def full_weekdays(y: pd.Series, xh: pd.DataFrame) -> np.ndarray:
+    """Per weekday (Monday first), whether it is a full one in the daily totals ``y`` (regressors
+    ``xh``): at least SHORT_DAY of the busiest weekday's volume over the ordinary days
+    (:func:`weekday_weights`)."""
+    return weekday_weights(y, set(y.index[special_terms(xh)].date)) >= SHORT_DAY
 
 
 def special_terms(x: pd.DataFrame) -> np.ndarray:
