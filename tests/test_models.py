@@ -413,6 +413,42 @@ def test_the_daily_level_is_the_median_of_three_the_first_week_and_the_fits_on_s
     assert level[9] == pytest.approx(100.0)                  # 14 days ahead
 
 
+def test_the_ima_fit_sees_the_full_weekdays_only_and_short_days_ahead_take_the_other_two(monkeypatch):
+    """A site busy Sunday to Thursday, at a third of that on Fridays and an eighth on Saturdays:
+    the IMA(1,1) fit (``local``) is given the full weekdays only, in history and ahead (a real
+    bank's short Fridays pulled its level down), and the short days ahead get no value from it,
+    so their level is the median of the other two (:func:`~forecaster.demand.models.topdown.daily_fits`)."""
+    from forecaster.demand.models import topdown
+
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2026-01-04", periods=70, freq="D")               # ten weeks from a Sunday
+    size = np.array([1500, 1500, 1500, 1500, 500, 190, 1500])[days.weekday]   # Monday first
+    y = pd.Series(size * np.exp(rng.normal(0, 0.05, len(days))), index=days)
+    ahead = pd.date_range("2026-03-15", periods=7, freq="D")
+
+    def design(idx):
+        x = pd.DataFrame({f"wd{k}": (idx.weekday == k).astype(float) for k in range(1, 7)}, index=idx)
+        return x.assign(trend=np.arange(len(idx), dtype=float) / 100)
+
+    seen = {}
+    real = topdown._fits
+
+    def spy(model, series, cols, engine):
+        seen[str(model)] = {q: (y.index, xf.index) for q, (y, _, xf) in series.items()}
+        return real(model, series, cols, engine)
+
+    monkeypatch.setattr(topdown, "_fits", spy)
+    assert list(topdown.full_weekdays(y, design(days))) == [True, True, True, True, False, False, True]
+    level = pd.Series(topdown.daily_fits({"q": (y, design(days), design(ahead))})["q"], index=ahead)
+    past, future = seen["local"]["q"]
+    assert not past.weekday.isin([4, 5]).any() and len(past) == 50
+    assert not future.weekday.isin([4, 5]).any() and len(future) == 5
+    assert len(seen["arimax"]["q"][0]) == 70
+    assert level[ahead.weekday == 4].iloc[0] == pytest.approx(500, rel=0.15)
+    assert level[ahead.weekday == 5].iloc[0] == pytest.approx(190, rel=0.15)
+    assert level[ahead.weekday == 0].iloc[0] == pytest.approx(1500, rel=0.1)
+
+
 def test_a_weekday_whose_shape_moved_takes_its_own_profile_window():
     """Every day of the week open 08:00-18:00; only Saturday's calls moved to the afternoon three
     weeks ago (as a Saturday's do where they start when the Sabbath ends). The queue keeps its long
